@@ -1,0 +1,96 @@
+# posbench — build, run, test, bench.  `make help` lists the targets.
+#
+# Probes (trial compiles) pick what this machine supports: OpenMP, OpenBLAS
+# (the OpenMP flavour, so BLAS and our own loops share one thread pool) and
+# -march=native. No -ffast-math: it breaks -INFINITY masking and NaN checks.
+# `make NO_BLAS=1` builds with the naive matmul everywhere (the oracle).
+
+CC      ?= gcc
+BUILD   ?= build
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -O3 -g -Wall -Wextra -Wno-unused-parameter -Wshadow -fno-strict-aliasing
+PROBE   = printf 'int main(void){return 0;}' | $(CC) -x c - -o /dev/null
+
+MARCH  := $(shell $(PROBE) -march=native 2>/dev/null && echo -march=native)
+OPENMP := $(shell $(PROBE) -fopenmp 2>/dev/null && echo -fopenmp)
+ifndef NO_BLAS
+BLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-openmp /usr/include/aarch64-linux-gnu/openblas-openmp /usr/include/openblas))
+BLAS_LIB := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/openblas-openmp /usr/lib/aarch64-linux-gnu/openblas-openmp))
+HAVE_BLAS := $(shell printf '\#include <cblas.h>\nint main(void){cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,0,0,0,1.f,0,1,0,1,0.f,0,1);return 0;}' | \
+	$(CC) -x c - $(if $(BLAS_INC),-I$(BLAS_INC)) $(if $(BLAS_LIB),-L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB)) -lopenblas -o /dev/null 2>/dev/null && echo yes)
+endif
+ifeq ($(HAVE_BLAS),yes)
+BLAS_FLAGS := -DUSE_BLAS $(if $(BLAS_INC),-I$(BLAS_INC))
+BLAS_LDFLAGS := $(if $(BLAS_LIB),-L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB)) -lopenblas
+endif
+
+CFLAGS  = $(CFLAGS_BASE) $(MARCH) $(OPENMP) $(BLAS_FLAGS) $(EXTRA_CFLAGS)
+LDLIBS  = $(OPENMP) $(BLAS_LDFLAGS) -lm $(EXTRA_LDFLAGS)
+
+LIB_SRC  := $(wildcard model/*.c methods/*.c datasets/*.c) $(filter-out harness/main.c,$(wildcard harness/*.c))
+TEST_SRC := $(wildcard tests/*.c)
+LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
+TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
+HEADERS  := $(wildcard model/*.h methods/*.h datasets/*.h harness/*.h tests/*.h)
+
+.PHONY: all help run test test-c test-asan bench paper plots deps clean check-deps reference
+
+all: posbench $(BUILD)/test_posbench
+
+help:
+	@echo "posbench — position-method extrapolation harness"
+	@echo "  make            build ./posbench and the test binary (BLAS: $(if $(HAVE_BLAS),OpenBLAS,naive))"
+	@echo "  make run        install what is missing, build, run the 'quick' sweep into runs/quick"
+	@echo "  make test       unit, gradient, fixture, end-to-end and bad-input tests (ends 'N passed, N failed')"
+	@echo "  make test-asan  the C tests and bad-checkpoint cases under AddressSanitizer"
+	@echo "  make bench      speed and memory: sgemm peak, training and evaluation tokens/s, vs PyTorch"
+	@echo "  make paper      the 'paper' preset sweep into runs/paper (about an hour on 2 cores)"
+	@echo "  make plots RUN=DIR   re-render figures and report of a run folder"
+	@echo "  make deps       apt-get the build/run dependencies (needs root)"
+	@echo "  make NO_BLAS=1  build with the naive matmul (the oracle)"
+
+posbench: $(BUILD)/harness/main.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/test_posbench: $(TEST_OBJ) $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+$(BUILD)/%.o: %.c $(HEADERS) Makefile
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c -o $@ $<
+
+deps:
+	bash .ci/install-deps
+
+check-deps:
+	@bash .ci/install-deps --check
+
+run: check-deps posbench
+	./posbench sweep --preset quick --out runs/quick
+
+paper: check-deps posbench
+	./posbench sweep --preset paper --out runs/paper
+
+plots: posbench
+	@test -n "$(RUN)" || { echo "usage: make plots RUN=runs/quick"; exit 2; }
+	./posbench plot $(RUN)
+
+test: check-deps posbench $(BUILD)/test_posbench
+	bash tests/run_all.sh
+
+test-c: $(BUILD)/test_posbench
+	./$(BUILD)/test_posbench
+
+test-asan:
+	$(MAKE) BUILD=build-asan CC=clang EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer" \
+		EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/test_posbench build-asan/posbench-asan
+	ASAN_OPTIONS=detect_leaks=0 ./build-asan/test_posbench --quick
+	ASAN_OPTIONS=detect_leaks=0 POSBENCH=./build-asan/posbench-asan bash tests/bad_checkpoints.sh
+
+$(BUILD)/posbench-asan: $(BUILD)/harness/main.o $(LIB_OBJ)
+	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
+
+bench: check-deps posbench
+	./posbench bench
+
+clean:
+	rm -rf build build-asan posbench

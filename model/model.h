@@ -1,0 +1,137 @@
+/* model.h — the small GPT-2-style pre-LN decoder of SPEC §2, its arenas, its
+ * training step and its long-window evaluation.
+ *
+ *   x = sqrt(d) * tok_emb[t] (+ embed hook)
+ *   per block: x += proj(attn(ln1(x)));  x += mlp(ln2(x))
+ *   logits = ln_f(x) @ tok_emb^T        (tied output)
+ *
+ * Arenas (one allocation per role, named tensors carved out by a table):
+ * params, grads, AdamW m and v; training activations sized for (B_max, T_max);
+ * an evaluation scratch sized for one sequence of T_eval that holds one layer
+ * at a time and never a T x T matrix (attention is tiled, see attention.h).
+ */
+#ifndef POSBENCH_MODEL_H
+#define POSBENCH_MODEL_H
+#include <stddef.h>
+#include "../methods/method.h"
+
+#define MODEL_NAME_LEN 64
+
+typedef struct ModelConfig {
+    int vocab;        /* V */
+    int n_layer;      /* L layers */
+    int n_head;       /* NH */
+    int d_model;      /* C */
+    int train_len;    /* the training length the model is built for */
+    char method[32];  /* position method name */
+} ModelConfig;
+
+/* Range checks for a config (used by the checkpoint loader and flag parsing). */
+int model_config_check(const ModelConfig *cfg, char *err, size_t errlen);
+
+typedef struct Tensor {
+    char name[MODEL_NAME_LEN];
+    int ndim;
+    int shape[2];
+    size_t offset;    /* in floats, into the parameter arena */
+    size_t numel;
+    int decay;        /* AdamW weight decay applies (2-D tensors) */
+} Tensor;
+
+/* Pointers into the parameter (or gradient) arena for one block. */
+typedef struct BlockParams {
+    float *ln1_w, *ln1_b;     /* (C) */
+    float *qkv_w, *qkv_b;     /* (3C, C), (3C): rows q heads, k heads, v heads */
+    float *proj_w, *proj_b;   /* (C, C), (C) */
+    float *ln2_w, *ln2_b;     /* (C) */
+    float *fc_w, *fc_b;       /* (4C, C), (4C) */
+    float *fcp_w, *fcp_b;     /* (C, 4C), (C) */
+} BlockParams;
+
+typedef struct ParamView {
+    float *tok_emb;           /* (V, C) */
+    BlockParams *blocks;      /* [n_layer] */
+    float *lnf_w, *lnf_b;     /* (C) */
+    float *pos;               /* method parameters (NULL if none) */
+} ParamView;
+
+typedef struct Model {
+    ModelConfig cfg;
+    const PosMethod *pos;
+    PosConfig pcfg;
+
+    int n_tensors;
+    Tensor *tensors;
+    size_t n_params;
+    size_t pos_offset, pos_numel;
+    float *params, *grads;    /* (n_params) */
+    ParamView p, g;
+
+    /* training activations, sized by model_reserve_train */
+    int B_max, T_max;
+    float *acts;
+    size_t n_acts;
+    struct TrainActs *ta;     /* pointers into acts (model.c) */
+    int B, T;                 /* shape of the last training forward */
+    const int *targets;       /* of the last training forward (borrowed) */
+    float *token_loss;        /* (B_max*T_max) per-token NLL of the last forward */
+    float loss;               /* mean of token_loss */
+
+    /* evaluation scratch, sized by model_reserve_eval */
+    int T_eval_max;
+    float *eval_buf;
+    size_t n_eval;
+
+    /* position-method cache */
+    float *pos_cache;
+    int pos_cache_len;
+} Model;
+
+/* Build arenas for cfg (params zeroed); 0 or -1 with err (unknown method, bad sizes). */
+int model_build(Model *m, const ModelConfig *cfg, char *err, size_t errlen);
+/* GPT-2 init: N(0, 0.02), residual projections scaled by 1/sqrt(2 n_layer), LN 1/0. */
+void model_init_weights(Model *m, uint64_t seed);
+void model_free(Model *m);
+const Tensor *model_find_tensor(const Model *m, const char *name);
+
+/* Training: activations for batches up to (B, T). */
+void model_reserve_train(Model *m, int B, int T);
+/* inputs, targets (B, T) token ids. Returns the mean loss (nats). */
+float model_forward(Model *m, const int *inputs, const int *targets, int B, int T);
+/* Logits (B*T, V) of the last model_forward. */
+const float *model_logits(const Model *m);
+void model_zero_grad(Model *m);
+/* grads += d(mean loss)/d(params) for the last model_forward. */
+void model_backward(Model *m);
+
+/* Evaluation of one window of T tokens with tiled attention, memory linear in T:
+ * nll[t] = -log p(targets[t] | inputs[0..t]) in nats, t < T. Returns the sum. */
+double model_eval_window(Model *m, const int *inputs, const int *targets, int T, float *nll);
+/* Scratch for model_eval_window up to length T (also called lazily). */
+void model_reserve_eval(Model *m, int T);
+/* Ensure the position cache covers T positions. */
+void model_pos_cache(Model *m, int T);
+/* PosCtx for hooks; dparams NULL unless training. */
+PosCtx model_pos_ctx(const Model *m, int training);
+
+/* Bytes held by each arena (for the harness's analytic memory report). */
+size_t model_bytes_params(const Model *m);
+size_t model_bytes_train_acts(const Model *m);
+size_t model_bytes_eval(const Model *m);
+
+/* Optimiser ------------------------------------------------------------- */
+typedef struct AdamW {
+    float beta1, beta2, eps, weight_decay;
+    long step;              /* number of updates done */
+    float *m, *v;           /* (n_params) */
+} AdamW;
+
+void adamw_init(AdamW *o, const Model *m, float weight_decay);   /* betas 0.9/0.95, eps 1e-8 */
+void adamw_free(AdamW *o);
+void adamw_update(AdamW *o, Model *m, float lr);
+/* Global L2 norm of grads; scales them to max_norm when above (max_norm <= 0: no clip). */
+float grad_clip(Model *m, float max_norm);
+/* Linear warm-up for `warmup` steps, then cosine from lr_max to lr_min at `total`. */
+float lr_schedule(long step, long warmup, long total, float lr_max, float lr_min);
+
+#endif

@@ -1,0 +1,58 @@
+/* util.h — checked wrappers and the error conventions every module shares.
+ *
+ * Conventions (SPEC §7): a user mistake is reported as one line naming the flag
+ * or file, exit 2 (die_input); an internal failure exits 1 (die_internal);
+ * library functions that read user files return 0/-1 and fill an error buffer
+ * instead of exiting, so tests can call them. Outputs are written atomically:
+ * atomic_open() gives a FILE on "path.tmp.PID", atomic_commit() fsyncs and
+ * renames it over "path", atomic_abort() removes it.
+ */
+#ifndef POSBENCH_UTIL_H
+#define POSBENCH_UTIL_H
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#define ERRLEN 512
+
+void die_input(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+void die_internal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
+
+void *xmalloc(size_t n);                 /* exits 1 naming the size on failure */
+void *xcalloc(size_t count, size_t size);
+void *xrealloc(void *p, size_t n);
+float *xmalloc_floats(size_t n);         /* 64-byte aligned, zeroed */
+char *xstrdup(const char *s);
+
+/* Atomic output: write to a temporary sibling, then rename. */
+typedef struct AtomicFile {
+    FILE *fp;
+    char path[4096];
+    char tmp[4160];
+} AtomicFile;
+int atomic_open(AtomicFile *af, const char *path, const char *mode, char *err, size_t errlen);
+int atomic_commit(AtomicFile *af, char *err, size_t errlen); /* fflush+fsync+fclose+rename */
+void atomic_abort(AtomicFile *af);
+
+/* Whole-file read; returns malloc'd buffer (NUL-terminated, len excludes NUL) or NULL with err. */
+char *read_file(const char *path, size_t *len, char *err, size_t errlen);
+
+/* Deterministic RNG (xorshift64*), state is one uint64 so it checkpoints trivially. */
+typedef struct Rng { uint64_t s; } Rng;
+void rng_seed(Rng *r, uint64_t seed);
+uint64_t rng_u64(Rng *r);
+float rng_uniform(Rng *r);               /* [0, 1) */
+float rng_normal(Rng *r);                /* N(0, 1), Box-Muller */
+
+double now_seconds(void);                /* monotonic wall clock */
+long peak_rss_kb(void);                  /* VmHWM of this process */
+int mkdir_p(const char *path, char *err, size_t errlen);
+int path_exists(const char *path);
+
+/* Parse helpers for flags: return 0 on success, -1 if s is not a whole number in range. */
+int parse_int(const char *s, long lo, long hi, long *out);
+int parse_float(const char *s, double lo, double hi, double *out);
+/* "a,b,c" -> ints; returns count or -1. */
+int parse_int_list(const char *s, long lo, long hi, long *out, int max);
+
+#endif
