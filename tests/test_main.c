@@ -46,7 +46,8 @@ double max_rel_err(const float *got, const double *want, size_t n, double floor)
     return maxdiff / maxw;
 }
 
-#define SUITE(name) void test_##name(void);
+/* weak, so a partial build (one module and its suite) still links */
+#define SUITE(name) void test_##name(void) __attribute__((weak));
 #include "suites.h"
 #undef SUITE
 
@@ -65,7 +66,7 @@ int main(int argc, char **argv) {
         int run = n_named == 0;
         for (int a = 1; a < argc; a++)
             if (strcmp(argv[a], suites[s].name) == 0) run = 1;
-        if (!run) continue;
+        if (!run || !suites[s].fn) continue;
         int p0 = check_passed, f0 = check_failed;
         double t0 = now_seconds();
         suites[s].fn();
