@@ -1,0 +1,51 @@
+/* cli.h — the `posbench` command line: one flag table per subcommand, parsed
+ * the same way everywhere, so `posbench CMD --help` always lists every flag
+ * with its default. Bad usage -> one line naming the flag, exit 2 (SPEC §7).
+ */
+#ifndef POSBENCH_CLI_H
+#define POSBENCH_CLI_H
+
+typedef struct Flag {
+    const char *name;    /* "--heads" */
+    const char *arg;     /* metavariable ("N", "FILE") or NULL for a boolean switch */
+    const char *def;     /* default shown in --help and used when absent (NULL = none) */
+    const char *help;    /* one line */
+    const char *value;   /* filled by flags_parse: the given value, else def; "1" for a set switch */
+    int set;             /* given on the command line */
+} Flag;
+
+typedef struct Command {
+    const char *name;
+    const char *args;    /* positional synopsis, e.g. "METHOD" or "" */
+    const char *summary;
+    int (*run)(int argc, char **argv);   /* argv[0] is the command name */
+} Command;
+
+/* Parse argv[1..] against flags. Positionals are returned in pos[] (at most max_pos,
+ * more is a usage error). `--help`/`-h` prints usage and exits 0. Unknown flag,
+ * missing value or too many positionals: die_input naming it. Returns positional count. */
+int flags_parse(Flag *flags, int n_flags, int argc, char **argv, const Command *cmd, const char **pos, int max_pos);
+void flags_usage(const Flag *flags, int n_flags, const Command *cmd);
+const Flag *flag_get(const Flag *flags, int n_flags, const char *name);
+/* Typed getters; die_input("--name: ...") on a bad value. */
+long flag_int(const Flag *flags, int n_flags, const char *name, long lo, long hi);
+double flag_float(const Flag *flags, int n_flags, const char *name, double lo, double hi);
+const char *flag_str(const Flag *flags, int n_flags, const char *name);   /* NULL if no value */
+int flag_on(const Flag *flags, int n_flags, const char *name);            /* switch given */
+#define NFLAGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
+
+/* Subcommands (one file each under harness/). */
+int cmd_methods(int argc, char **argv);   /* harness/cmd_methods.c */
+int cmd_inspect(int argc, char **argv);   /* harness/cmd_methods.c */
+int cmd_info(int argc, char **argv);      /* harness/cmd_info.c: describe a checkpoint */
+int cmd_data(int argc, char **argv);      /* harness/cmd_data.c */
+int cmd_train(int argc, char **argv);     /* harness/cmd_train.c */
+int cmd_eval(int argc, char **argv);      /* harness/cmd_eval.c */
+int cmd_sweep(int argc, char **argv);     /* harness/cmd_sweep.c */
+int cmd_plot(int argc, char **argv);      /* harness/plot.c */
+int cmd_bench(int argc, char **argv);     /* harness/cmd_bench.c */
+
+extern const Command posbench_commands[];
+extern const int posbench_command_count;
+
+#endif
