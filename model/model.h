@@ -73,7 +73,7 @@ typedef struct Model {
     size_t n_acts;
     struct TrainActs *ta;     /* pointers into acts (model.c) */
     int B, T;                 /* shape of the last training forward */
-    const int *targets;       /* of the last training forward (borrowed) */
+    const int *inputs, *targets; /* of the last training forward (borrowed) */
     float *token_loss;        /* (B_max*T_max) per-token NLL of the last forward */
     float loss;               /* mean of token_loss */
 
@@ -109,6 +109,10 @@ void model_backward(Model *m);
 double model_eval_window(Model *m, const int *inputs, const int *targets, int T, float *nll);
 /* Scratch for model_eval_window up to length T (also called lazily). */
 void model_reserve_eval(Model *m, int T);
+/* Evaluation-time method options "k=v,..." (e.g. rotary "pi=4"); "" resets. 0 or -1 + err. */
+int model_set_pos_options(Model *m, const char *opts, char *err, size_t errlen);
+/* 0 if the method can run windows of length T, else -1 with the reason. */
+int model_check_len(const Model *m, int T, char *err, size_t errlen);
 /* Ensure the position cache covers T positions. */
 void model_pos_cache(Model *m, int T);
 /* PosCtx for hooks; dparams NULL unless training. */

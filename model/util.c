@@ -1,5 +1,7 @@
 /* util.c — checked allocation, atomic file output, RNG, clocks, flag parsing. */
+#ifndef _GNU_SOURCE
 #define _GNU_SOURCE
+#endif
 #include "util.h"
 #include <errno.h>
 #include <math.h>

@@ -1,0 +1,37 @@
+/* attention.h — causal multi-head attention with the position method's hooks:
+ *   out_i = sum_{j<=i} softmax_j(q_i . k_j / sqrt(hs) + bias(h, i, j)) v_j
+ * q and k arrive already transformed by the qk hook (model.c applies it).
+ * All tensors head-major: q, k, v, out (B, NH, T, hs).
+ *
+ * Three versions, each checked against the next in tests/test_attention.c:
+ *   attention_forward_tiled — evaluation: query tiles x key tiles with an
+ *       online softmax; the bias hook is asked per tile; memory O(tile^2) per
+ *       thread, never T x T. Keys past the last query of a tile are skipped.
+ *   attention_forward       — training: keeps att (B, NH, T, T) for the backward.
+ *   attention_forward_naive — plain loops, the oracle.
+ */
+#ifndef POSBENCH_ATTENTION_H
+#define POSBENCH_ATTENTION_H
+#include "../methods/method.h"
+
+#define ATT_TILE_Q 64
+#define ATT_TILE_K 128
+
+/* att (B, NH, T, T): softmax probabilities, zero above the diagonal. */
+void attention_forward(float *out, float *att, const float *q, const float *k, const float *v, int B, int NH,
+                       int T, int hs, const PosMethod *pm, const PosCtx *ctx);
+/* dq, dk, dv (B, NH, T, hs) += gradients; ctx->dparams += bias gradient when the
+ * method has bias parameters and ctx->dparams is set.
+ * dscores (B, NH, T, T) and dbias (NH, T, T) are scratch (dbias may be NULL if unused). */
+void attention_backward(float *dq, float *dk, float *dv, float *dscores, float *dbias, const float *dout,
+                        const float *att, const float *q, const float *k, const float *v, int B, int NH, int T,
+                        int hs, const PosMethod *pm, const PosCtx *ctx);
+
+/* Tiled, memory linear in T (per-thread tile scratch only). */
+void attention_forward_tiled(float *out, const float *q, const float *k, const float *v, int B, int NH, int T,
+                             int hs, const PosMethod *pm, const PosCtx *ctx);
+/* Oracle: plain loops over a full (T, T) matrix per head, allocated inside. */
+void attention_forward_naive(float *out, const float *q, const float *k, const float *v, int B, int NH, int T,
+                             int hs, const PosMethod *pm, const PosCtx *ctx);
+
+#endif

@@ -1,0 +1,499 @@
+/* model.c — arenas, forward, backward and long-window evaluation of the
+ * pre-LN decoder (model.h). The position method enters at three hooks:
+ * embed (after the scaled token embedding), qk (on each head's q and k after
+ * the qkv projection) and bias (inside attention, tile by tile).
+ */
+#include "model.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "attention.h"
+#include "ops.h"
+
+#define EVAL_LOGIT_ROWS 256   /* logits are computed this many rows at a time at eval */
+
+typedef struct LayerActs {
+    float *ln1, *ln1_mean, *ln1_rstd;   /* (BT, C), (BT), (BT) */
+    float *qkv;                         /* (BT, 3C) */
+    float *q, *k, *v;                   /* (B, NH, T, hs); q, k after the qk hook */
+    float *att;                         /* (B, NH, T, T) probabilities — training only */
+    float *atty_h;                      /* (B, NH, T, hs) attention output, head-major */
+    float *atty;                        /* (BT, C) the same, token-major */
+    float *res2;                        /* (BT, C) x + proj(atty) */
+    float *ln2, *ln2_mean, *ln2_rstd;   /* (BT, C), (BT), (BT) */
+    float *fch, *fch_gelu;              /* (BT, 4C) */
+    float *res3;                        /* (BT, C) res2 + mlp: the layer's output */
+} LayerActs;
+
+struct TrainActs {
+    float *encoded;                     /* (BT, C) sqrt(C) tok_emb[x] (+ PE) */
+    LayerActs *layers;                  /* [n_layer] */
+    float *lnf, *lnf_mean, *lnf_rstd;   /* (BT, C), (BT), (BT) */
+    float *logits, *lse;                /* (BT, V), (BT) */
+    /* backward scratch, shared by all layers */
+    float *dres;                        /* (BT, C) gradient of the residual stream */
+    float *dtmp;                        /* (BT, C) */
+    float *dfch, *dfch_gelu;            /* (BT, 4C) */
+    float *dqkv;                        /* (BT, 3C) */
+    float *dq, *dk, *dv, *datty_h;      /* (B, NH, T, hs) */
+    float *dscores;                     /* (B, NH, T, T) */
+    float *dbias;                       /* (NH, T, T) */
+    float *dlogits;                     /* (BT, V) */
+};
+
+/* ---- config and tensor table ------------------------------------------------ */
+
+int model_config_check(const ModelConfig *c, char *err, size_t errlen) {
+#define RANGE(field, lo, hi)                                                                              \
+    if (c->field < (lo) || c->field > (hi)) {                                                           \
+        snprintf(err, errlen, #field " = %d is out of range (%d..%d)", c->field, (int)(lo), (int)(hi));  \
+        return -1;                                                                                       \
+    }
+    RANGE(vocab, 2, 65536);
+    RANGE(n_layer, 1, 64);
+    RANGE(n_head, 1, 64);
+    RANGE(d_model, 2, 8192);
+    RANGE(train_len, 1, 1 << 20);
+#undef RANGE
+    if (c->d_model % c->n_head != 0 || (c->d_model / c->n_head) % 2 != 0) {
+        snprintf(err, errlen, "d_model = %d must be n_head (%d) x an even head size", c->d_model, c->n_head);
+        return -1;
+    }
+    if (!pos_method_find(c->method)) {
+        snprintf(err, errlen, "unknown method '%s' (valid: %s)", c->method, pos_method_names());
+        return -1;
+    }
+    return 0;
+}
+
+static void add_tensor(Model *m, const char *name, int ndim, int d0, int d1) {
+    Tensor *t = &m->tensors[m->n_tensors++];
+    snprintf(t->name, sizeof t->name, "%s", name);
+    t->ndim = ndim;
+    t->shape[0] = d0;
+    t->shape[1] = ndim == 2 ? d1 : 1;
+    t->numel = (size_t)d0 * (ndim == 2 ? d1 : 1);
+    t->offset = m->n_params;
+    t->decay = ndim == 2;
+    m->n_params += t->numel;
+}
+
+/* Point a ParamView at an arena laid out by the tensor table (build order). */
+static void view_arena(const Model *m, ParamView *pv, float *base) {
+    const Tensor *t = m->tensors;
+    pv->tok_emb = base + (t++)->offset;
+    for (int l = 0; l < m->cfg.n_layer; l++) {
+        BlockParams *b = &pv->blocks[l];
+        float **slots[] = {&b->ln1_w, &b->ln1_b, &b->qkv_w, &b->qkv_b, &b->proj_w, &b->proj_b,
+                           &b->ln2_w, &b->ln2_b, &b->fc_w,  &b->fc_b,  &b->fcp_w,  &b->fcp_b};
+        for (size_t s = 0; s < sizeof slots / sizeof slots[0]; s++) *slots[s] = base + (t++)->offset;
+    }
+    pv->lnf_w = base + (t++)->offset;
+    pv->lnf_b = base + (t++)->offset;
+    pv->pos = m->pos_numel ? base + m->pos_offset : NULL;
+}
+
+int model_build(Model *m, const ModelConfig *cfg, char *err, size_t errlen) {
+    memset(m, 0, sizeof *m);
+    if (model_config_check(cfg, err, errlen) != 0) return -1;
+    m->cfg = *cfg;
+    m->pos = pos_method_find(cfg->method);
+    int C = cfg->d_model, L = cfg->n_layer;
+    m->pcfg = (PosConfig){.n_head = cfg->n_head, .head_dim = C / cfg->n_head, .d_model = C,
+                          .train_len = cfg->train_len};
+    PosTensor pt[POS_MAX_TENSORS];
+    int n_pos = m->pos->tensors ? m->pos->tensors(pt, &m->pcfg) : 0;
+    m->tensors = xcalloc((size_t)3 + 12 * L + n_pos, sizeof(Tensor));
+    char name[MODEL_NAME_LEN];
+    add_tensor(m, "tok_emb", 2, cfg->vocab, C);
+    static const struct { const char *suffix; int ndim, rows, cols; } block[] = {
+        /* rows/cols in units of C */
+        {"ln1.weight", 1, 1, 0},      {"ln1.bias", 1, 1, 0},        {"attn.qkv.weight", 2, 3, 1},
+        {"attn.qkv.bias", 1, 3, 0},   {"attn.proj.weight", 2, 1, 1}, {"attn.proj.bias", 1, 1, 0},
+        {"ln2.weight", 1, 1, 0},      {"ln2.bias", 1, 1, 0},        {"mlp.fc.weight", 2, 4, 1},
+        {"mlp.fc.bias", 1, 4, 0},     {"mlp.proj.weight", 2, 1, 4}, {"mlp.proj.bias", 1, 1, 0},
+    };
+    for (int l = 0; l < L; l++)
+        for (size_t s = 0; s < sizeof block / sizeof block[0]; s++) {
+            snprintf(name, sizeof name, "blocks.%d.%s", l, block[s].suffix);
+            add_tensor(m, name, block[s].ndim, block[s].rows * C, block[s].cols * C);
+        }
+    add_tensor(m, "ln_f.weight", 1, C, 0);
+    add_tensor(m, "ln_f.bias", 1, C, 0);
+    m->pos_offset = m->n_params;
+    for (int i = 0; i < n_pos; i++) add_tensor(m, pt[i].name, pt[i].ndim, pt[i].shape[0], pt[i].shape[1]);
+    m->pos_numel = m->n_params - m->pos_offset;
+
+    m->params = xmalloc_floats(m->n_params);
+    m->grads = xmalloc_floats(m->n_params);
+    m->p.blocks = xcalloc(L, sizeof(BlockParams));
+    m->g.blocks = xcalloc(L, sizeof(BlockParams));
+    view_arena(m, &m->p, m->params);
+    view_arena(m, &m->g, m->grads);
+    return 0;
+}
+
+void model_init_weights(Model *m, uint64_t seed) {
+    Rng rng;
+    rng_seed(&rng, seed);
+    float std_res = 0.02f / sqrtf(2.0f * m->cfg.n_layer);
+    for (int i = 0; i < m->n_tensors; i++) {
+        const Tensor *t = &m->tensors[i];
+        float *w = m->params + t->offset;
+        if (t->offset >= m->pos_offset) continue;   /* the method initialises its own */
+        int is_ln_weight = strstr(t->name, "ln") && strstr(t->name, ".weight");
+        int is_residual = strstr(t->name, "attn.proj.weight") || strstr(t->name, "mlp.proj.weight");
+        for (size_t j = 0; j < t->numel; j++) {
+            if (t->ndim == 2) w[j] = (is_residual ? std_res : 0.02f) * rng_normal(&rng);
+            else w[j] = is_ln_weight ? 1.0f : 0.0f;
+        }
+    }
+    if (m->pos_numel) {
+        memset(m->params + m->pos_offset, 0, m->pos_numel * sizeof(float));
+        if (m->pos->init) m->pos->init(m->params + m->pos_offset, &m->pcfg, &rng);
+    }
+}
+
+const Tensor *model_find_tensor(const Model *m, const char *name) {
+    for (int i = 0; i < m->n_tensors; i++)
+        if (strcmp(m->tensors[i].name, name) == 0) return &m->tensors[i];
+    return NULL;
+}
+
+void model_free(Model *m) {
+    free(m->tensors);
+    free(m->params);
+    free(m->grads);
+    free(m->p.blocks);
+    free(m->g.blocks);
+    if (m->ta) free(m->ta->layers);
+    free(m->ta);
+    free(m->acts);
+    free(m->token_loss);
+    free(m->eval_buf);
+    free(m->pos_cache);
+    memset(m, 0, sizeof *m);
+}
+
+/* ---- position method plumbing --------------------------------------------- */
+
+int model_set_pos_options(Model *m, const char *opts, char *err, size_t errlen) {
+    PosConfig c = m->pcfg;
+    c.variant = 0;
+    c.factor = 0.0f;
+    if (opts && *opts && pos_apply_options(m->pos, &c, opts, err, errlen) != 0) return -1;
+    m->pcfg = c;
+    m->pos_cache_len = 0;   /* tables depend on the options: refill */
+    return 0;
+}
+
+int model_check_len(const Model *m, int T, char *err, size_t errlen) {
+    if (!m->pos->check_len) return 0;
+    return m->pos->check_len(&m->pcfg, T, err, errlen);
+}
+
+void model_pos_cache(Model *m, int T) {
+    if (!m->pos->cache_size || T <= m->pos_cache_len) return;
+    free(m->pos_cache);
+    m->pos_cache = xmalloc_floats(m->pos->cache_size(&m->pcfg, T));
+    m->pos->cache_fill(m->pos_cache, &m->pcfg, T);
+    m->pos_cache_len = T;
+}
+
+PosCtx model_pos_ctx(const Model *m, int training) {
+    return (PosCtx){.cfg = m->pcfg,
+                    .params = m->pos_numel ? m->params + m->pos_offset : NULL,
+                    .dparams = training && m->pos_numel ? m->grads + m->pos_offset : NULL,
+                    .cache = m->pos_cache,
+                    .cache_len = m->pos_cache_len};
+}
+
+/* x (B, T, C) += PE for each sequence */
+static void pos_embed_forward(const Model *m, float *x, int B, int T, const PosCtx *ctx) {
+    if (!m->pos->embed_forward) return;
+    size_t TC = (size_t)T * m->cfg.d_model;
+    for (int b = 0; b < B; b++) m->pos->embed_forward(x + b * TC, T, ctx);
+}
+
+/* q, k (B, NH, T, hs) in place */
+static void pos_qk_forward(const Model *m, float *q, float *k, int B, int T, const PosCtx *ctx) {
+    if (!m->pos->qk_forward) return;
+    int NH = m->cfg.n_head, hs = m->pcfg.head_dim;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            size_t off = ((size_t)b * NH + h) * T * hs;
+            m->pos->qk_forward(q + off, T, h, 0, ctx);
+            m->pos->qk_forward(k + off, T, h, 1, ctx);
+        }
+}
+
+/* dq, dk (B, NH, T, hs) in place: gradient w.r.t. the transformed q, k -> w.r.t. the raw ones */
+static void pos_qk_backward(const Model *m, float *dq, float *dk, int B, int T, const PosCtx *ctx) {
+    if (!m->pos->qk_backward) return;
+    int NH = m->cfg.n_head, hs = m->pcfg.head_dim;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            size_t off = ((size_t)b * NH + h) * T * hs;
+            m->pos->qk_backward(dq + off, T, h, 0, ctx);
+            m->pos->qk_backward(dk + off, T, h, 1, ctx);
+        }
+}
+
+/* ---- training activations --------------------------------------------------- */
+
+/* Carve consecutive buffers out of base (NULL base: only count). */
+typedef struct Carver { float *base; size_t used; } Carver;
+static float *carve(Carver *cv, size_t n) {
+    float *p = cv->base ? cv->base + cv->used : NULL;
+    cv->used += (n + 15) / 16 * 16;   /* keep 64-byte alignment */
+    return p;
+}
+
+static void carve_train(Carver *cv, struct TrainActs *a, int L, size_t B, size_t T, size_t C, size_t NH, size_t V) {
+    size_t BT = B * T;
+    a->encoded = carve(cv, BT * C);
+    for (int l = 0; l < L; l++) {
+        LayerActs *la = &a->layers[l];
+        la->ln1 = carve(cv, BT * C);
+        la->ln1_mean = carve(cv, BT);
+        la->ln1_rstd = carve(cv, BT);
+        la->qkv = carve(cv, BT * 3 * C);
+        la->q = carve(cv, BT * C);
+        la->k = carve(cv, BT * C);
+        la->v = carve(cv, BT * C);
+        la->att = carve(cv, B * NH * T * T);
+        la->atty_h = carve(cv, BT * C);
+        la->atty = carve(cv, BT * C);
+        la->res2 = carve(cv, BT * C);
+        la->ln2 = carve(cv, BT * C);
+        la->ln2_mean = carve(cv, BT);
+        la->ln2_rstd = carve(cv, BT);
+        la->fch = carve(cv, BT * 4 * C);
+        la->fch_gelu = carve(cv, BT * 4 * C);
+        la->res3 = carve(cv, BT * C);
+    }
+    a->lnf = carve(cv, BT * C);
+    a->lnf_mean = carve(cv, BT);
+    a->lnf_rstd = carve(cv, BT);
+    a->logits = carve(cv, BT * V);
+    a->lse = carve(cv, BT);
+    a->dres = carve(cv, BT * C);
+    a->dtmp = carve(cv, BT * C);
+    a->dfch = carve(cv, BT * 4 * C);
+    a->dfch_gelu = carve(cv, BT * 4 * C);
+    a->dqkv = carve(cv, BT * 3 * C);
+    a->dq = carve(cv, BT * C);
+    a->dk = carve(cv, BT * C);
+    a->dv = carve(cv, BT * C);
+    a->datty_h = carve(cv, BT * C);
+    a->dscores = carve(cv, B * NH * T * T);
+    a->dbias = carve(cv, NH * T * T);
+    a->dlogits = carve(cv, BT * V);
+}
+
+void model_reserve_train(Model *m, int B, int T) {
+    if (m->ta && B <= m->B_max && T <= m->T_max) return;
+    if (m->ta) {
+        free(m->ta->layers);
+        free(m->ta);
+        free(m->acts);
+        free(m->token_loss);
+    }
+    if (B < m->B_max) B = m->B_max;
+    if (T < m->T_max) T = m->T_max;
+    m->ta = xcalloc(1, sizeof *m->ta);
+    m->ta->layers = xcalloc(m->cfg.n_layer, sizeof(LayerActs));
+    Carver cv = {NULL, 0};
+    carve_train(&cv, m->ta, m->cfg.n_layer, B, T, m->cfg.d_model, m->cfg.n_head, m->cfg.vocab);
+    m->n_acts = cv.used;
+    m->acts = xmalloc_floats(m->n_acts);
+    cv = (Carver){m->acts, 0};
+    carve_train(&cv, m->ta, m->cfg.n_layer, B, T, m->cfg.d_model, m->cfg.n_head, m->cfg.vocab);
+    m->token_loss = xmalloc_floats((size_t)B * T);
+    m->B_max = B;
+    m->T_max = T;
+}
+
+/* ---- training forward / backward ------------------------------------------- */
+
+float model_forward(Model *m, const int *inputs, const int *targets, int B, int T) {
+    int C = m->cfg.d_model, NH = m->cfg.n_head, hs = C / NH, V = m->cfg.vocab, BT = B * T;
+    model_reserve_train(m, B, T);
+    model_pos_cache(m, T);
+    PosCtx ctx = model_pos_ctx(m, 1);
+    struct TrainActs *a = m->ta;
+    m->B = B;
+    m->T = T;
+    m->inputs = inputs;
+    m->targets = targets;
+
+    encoder_forward(a->encoded, inputs, m->p.tok_emb, sqrtf((float)C), BT, C);
+    pos_embed_forward(m, a->encoded, B, T, &ctx);
+    const float *x = a->encoded;   /* (BT, C) residual stream entering the layer */
+    for (int l = 0; l < m->cfg.n_layer; l++) {
+        LayerActs *la = &a->layers[l];
+        const BlockParams *p = &m->p.blocks[l];
+        layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, x, p->ln1_w, p->ln1_b, BT, C);
+        matmul_forward(la->qkv, la->ln1, p->qkv_w, p->qkv_b, BT, C, 3 * C);
+        split_heads(la->q, la->k, la->v, la->qkv, B, T, NH, hs);
+        pos_qk_forward(m, la->q, la->k, B, T, &ctx);
+        attention_forward(la->atty_h, la->att, la->q, la->k, la->v, B, NH, T, hs, m->pos, &ctx);
+        heads_to_tokens(la->atty, la->atty_h, B, T, NH, hs);
+        matmul_forward(la->res2, la->atty, p->proj_w, p->proj_b, BT, C, C);
+        residual_forward(la->res2, la->res2, x, (size_t)BT * C);
+        layernorm_forward(la->ln2, la->ln2_mean, la->ln2_rstd, la->res2, p->ln2_w, p->ln2_b, BT, C);
+        matmul_forward(la->fch, la->ln2, p->fc_w, p->fc_b, BT, C, 4 * C);
+        gelu_forward(la->fch_gelu, la->fch, (size_t)BT * 4 * C);
+        matmul_forward(la->res3, la->fch_gelu, p->fcp_w, p->fcp_b, BT, 4 * C, C);
+        residual_forward(la->res3, la->res3, la->res2, (size_t)BT * C);
+        x = la->res3;
+    }
+    layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x, m->p.lnf_w, m->p.lnf_b, BT, C);
+    matmul_forward(a->logits, a->lnf, m->p.tok_emb, NULL, BT, C, V);
+    crossentropy_forward(m->token_loss, a->lse, a->logits, targets, BT, V);
+    double s = 0.0;
+    for (int t = 0; t < BT; t++) s += m->token_loss[t];
+    m->loss = (float)(s / BT);
+    return m->loss;
+}
+
+const float *model_logits(const Model *m) { return m->ta ? m->ta->logits : NULL; }
+
+void model_zero_grad(Model *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
+
+static void zero(float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
+
+void model_backward(Model *m) {
+    int B = m->B, T = m->T, C = m->cfg.d_model, NH = m->cfg.n_head, hs = C / NH, V = m->cfg.vocab, BT = B * T;
+    int L = m->cfg.n_layer;
+    struct TrainActs *a = m->ta;
+    PosCtx ctx = model_pos_ctx(m, 1);
+    size_t nC = (size_t)BT * C;
+
+    /* loss = mean over BT tokens; logits = lnf @ tok_emb^T; lnf = ln_f(x_L) */
+    zero(a->dlogits, (size_t)BT * V);
+    crossentropy_backward(a->dlogits, a->logits, a->lse, m->targets, 1.0f / BT, BT, V);
+    zero(a->dtmp, nC);
+    matmul_backward(a->dtmp, m->g.tok_emb, NULL, a->dlogits, a->lnf, m->p.tok_emb, BT, C, V);
+    zero(a->dres, nC);
+    const float *x_last = L ? a->layers[L - 1].res3 : a->encoded;
+    layernorm_backward(a->dres, m->g.lnf_w, m->g.lnf_b, a->dtmp, x_last, m->p.lnf_w, a->lnf_mean, a->lnf_rstd, BT, C);
+
+    for (int l = L - 1; l >= 0; l--) {
+        LayerActs *la = &a->layers[l];
+        const BlockParams *p = &m->p.blocks[l];
+        BlockParams *g = &m->g.blocks[l];
+        const float *x = l ? a->layers[l - 1].res3 : a->encoded;
+        /* res3 = res2 + fcp(gelu(fc(ln2(res2)))); dres is d res3, and flows to res2 unchanged */
+        zero(a->dfch_gelu, nC * 4);
+        matmul_backward(a->dfch_gelu, g->fcp_w, g->fcp_b, a->dres, la->fch_gelu, p->fcp_w, BT, 4 * C, C);
+        zero(a->dfch, nC * 4);
+        gelu_backward(a->dfch, la->fch, a->dfch_gelu, nC * 4);
+        zero(a->dtmp, nC);
+        matmul_backward(a->dtmp, g->fc_w, g->fc_b, a->dfch, la->ln2, p->fc_w, BT, C, 4 * C);
+        layernorm_backward(a->dres, g->ln2_w, g->ln2_b, a->dtmp, la->res2, p->ln2_w, la->ln2_mean, la->ln2_rstd, BT, C);
+        /* res2 = x + proj(atty); dres is now d res2 and flows to x unchanged */
+        zero(a->dtmp, nC);
+        matmul_backward(a->dtmp, g->proj_w, g->proj_b, a->dres, la->atty, p->proj_w, BT, C, C);
+        tokens_to_heads(a->datty_h, a->dtmp, B, T, NH, hs);
+        zero(a->dq, nC);
+        zero(a->dk, nC);
+        zero(a->dv, nC);
+        attention_backward(a->dq, a->dk, a->dv, a->dscores, a->dbias, a->datty_h, la->att, la->q, la->k, la->v, B,
+                           NH, T, hs, m->pos, &ctx);
+        pos_qk_backward(m, a->dq, a->dk, B, T, &ctx);
+        zero(a->dqkv, nC * 3);
+        merge_heads_grad(a->dqkv, a->dq, a->dk, a->dv, B, T, NH, hs);
+        zero(a->dtmp, nC);
+        matmul_backward(a->dtmp, g->qkv_w, g->qkv_b, a->dqkv, la->ln1, p->qkv_w, BT, C, 3 * C);
+        layernorm_backward(a->dres, g->ln1_w, g->ln1_b, a->dtmp, x, p->ln1_w, la->ln1_mean, la->ln1_rstd, BT, C);
+    }
+    /* encoded = sqrt(C) tok_emb[x] + PE */
+    if (m->pos->embed_backward && ctx.dparams)
+        for (int b = 0; b < B; b++) m->pos->embed_backward(a->dres + (size_t)b * T * C, T, &ctx);
+    encoder_backward(m->g.tok_emb, a->dres, m->inputs, sqrtf((float)C), BT, C);
+}
+
+/* ---- evaluation: one window, memory linear in T ------------------------------ */
+
+typedef struct EvalBufs {
+    float *x, *ln, *mean, *rstd;   /* (T, C), (T, C), (T), (T) */
+    float *qkv;                    /* (T, 3C) */
+    float *q, *k, *v, *atty_h;     /* (NH, T, hs) */
+    float *atty, *tmp;             /* (T, C) */
+    float *fch;                    /* (T, 4C) */
+    float *logits, *lse;           /* (EVAL_LOGIT_ROWS, V), (EVAL_LOGIT_ROWS) */
+} EvalBufs;
+
+static void carve_eval(Carver *cv, EvalBufs *e, size_t T, size_t C, size_t V) {
+    e->x = carve(cv, T * C);
+    e->ln = carve(cv, T * C);
+    e->mean = carve(cv, T);
+    e->rstd = carve(cv, T);
+    e->qkv = carve(cv, T * 3 * C);
+    e->q = carve(cv, T * C);
+    e->k = carve(cv, T * C);
+    e->v = carve(cv, T * C);
+    e->atty_h = carve(cv, T * C);
+    e->atty = carve(cv, T * C);
+    e->tmp = carve(cv, T * C);
+    e->fch = carve(cv, T * 4 * C);
+    e->logits = carve(cv, (size_t)EVAL_LOGIT_ROWS * V);
+    e->lse = carve(cv, EVAL_LOGIT_ROWS);
+}
+
+void model_reserve_eval(Model *m, int T) {
+    if (T <= m->T_eval_max) return;
+    free(m->eval_buf);
+    EvalBufs e;
+    Carver cv = {NULL, 0};
+    carve_eval(&cv, &e, T, m->cfg.d_model, m->cfg.vocab);
+    m->n_eval = cv.used;
+    m->eval_buf = xmalloc_floats(m->n_eval);
+    m->T_eval_max = T;
+}
+
+double model_eval_window(Model *m, const int *inputs, const int *targets, int T, float *nll) {
+    int C = m->cfg.d_model, NH = m->cfg.n_head, hs = C / NH, V = m->cfg.vocab;
+    model_reserve_eval(m, T);
+    model_pos_cache(m, T);
+    PosCtx ctx = model_pos_ctx(m, 0);
+    EvalBufs e;
+    Carver cv = {m->eval_buf, 0};
+    carve_eval(&cv, &e, m->T_eval_max, C, V);
+    size_t nC = (size_t)T * C;
+
+    encoder_forward(e.x, inputs, m->p.tok_emb, sqrtf((float)C), T, C);
+    pos_embed_forward(m, e.x, 1, T, &ctx);
+    for (int l = 0; l < m->cfg.n_layer; l++) {
+        const BlockParams *p = &m->p.blocks[l];
+        layernorm_forward(e.ln, e.mean, e.rstd, e.x, p->ln1_w, p->ln1_b, T, C);
+        matmul_forward(e.qkv, e.ln, p->qkv_w, p->qkv_b, T, C, 3 * C);
+        split_heads(e.q, e.k, e.v, e.qkv, 1, T, NH, hs);
+        pos_qk_forward(m, e.q, e.k, 1, T, &ctx);
+        attention_forward_tiled(e.atty_h, e.q, e.k, e.v, 1, NH, T, hs, m->pos, &ctx);
+        heads_to_tokens(e.atty, e.atty_h, 1, T, NH, hs);
+        matmul_forward(e.tmp, e.atty, p->proj_w, p->proj_b, T, C, C);
+        residual_forward(e.x, e.x, e.tmp, nC);
+        layernorm_forward(e.ln, e.mean, e.rstd, e.x, p->ln2_w, p->ln2_b, T, C);
+        matmul_forward(e.fch, e.ln, p->fc_w, p->fc_b, T, C, 4 * C);
+        gelu_forward(e.fch, e.fch, nC * 4);
+        matmul_forward(e.tmp, e.fch, p->fcp_w, p->fcp_b, T, 4 * C, C);
+        residual_forward(e.x, e.x, e.tmp, nC);
+    }
+    layernorm_forward(e.ln, e.mean, e.rstd, e.x, m->p.lnf_w, m->p.lnf_b, T, C);
+    double total = 0.0;
+    for (int r0 = 0; r0 < T; r0 += EVAL_LOGIT_ROWS) {
+        int n = T - r0 < EVAL_LOGIT_ROWS ? T - r0 : EVAL_LOGIT_ROWS;
+        matmul_forward(e.logits, e.ln + (size_t)r0 * C, m->p.tok_emb, NULL, n, C, V);
+        crossentropy_forward(nll + r0, e.lse, e.logits, targets + r0, n, V);
+        for (int i = 0; i < n; i++) total += nll[r0 + i];
+    }
+    return total;
+}
+
+size_t model_bytes_params(const Model *m) { return m->n_params * sizeof(float); }
+size_t model_bytes_train_acts(const Model *m) { return m->n_acts * sizeof(float); }
+size_t model_bytes_eval(const Model *m) { return m->n_eval * sizeof(float); }

@@ -1,0 +1,280 @@
+/* ops.c — forward/backward of every op of the model except attention
+ * (attention.c). Matrix products go through sgemm (cblas_sgemm when built with
+ * BLAS); elementwise and row-wise loops use OpenMP. The model never calls
+ * sgemm from inside its own OpenMP regions except in attention, where the
+ * OpenMP flavour of OpenBLAS then runs single-threaded (no oversubscription).
+ */
+#include "ops.h"
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#ifdef USE_BLAS
+#include <cblas.h>
+#endif
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+#include "util.h"
+
+static int in_parallel(void) {
+#ifdef _OPENMP
+    return omp_in_parallel();
+#else
+    return 0;
+#endif
+}
+
+void sgemm_naive(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                 const float *B, int ldb, float beta, float *C, int ldc) {
+    int par = (long)M * N * K > 32768 && !in_parallel();
+#pragma omp parallel for schedule(static) if (par)
+    for (int i = 0; i < M; i++) {
+        for (int j = 0; j < N; j++) {
+            float acc = 0.0f;
+            for (int p = 0; p < K; p++) {
+                float a = transA ? A[(size_t)p * lda + i] : A[(size_t)i * lda + p];
+                float b = transB ? B[(size_t)j * ldb + p] : B[(size_t)p * ldb + j];
+                acc += a * b;
+            }
+            float *c = &C[(size_t)i * ldc + j];
+            *c = alpha * acc + (beta == 0.0f ? 0.0f : beta * *c);
+        }
+    }
+}
+
+void sgemm(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
+           int ldb, float beta, float *C, int ldc) {
+    if (M <= 0 || N <= 0) return;
+#ifdef USE_BLAS
+    if (K <= 0) { /* BLAS leaves C untouched for K = 0 only if beta = 1 */
+        for (int i = 0; i < M; i++)
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] *= beta;
+        return;
+    }
+    cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N, K,
+                alpha, A, lda, B, ldb, beta, C, ldc);
+#else
+    sgemm_naive(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+#endif
+}
+
+int sgemm_uses_blas(void) {
+#ifdef USE_BLAS
+    return 1;
+#else
+    return 0;
+#endif
+}
+
+void encoder_forward(float *out, const int *tokens, const float *wte, float scale, int BT, int C) {
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < BT; t++) {
+        const float *w = wte + (size_t)tokens[t] * C;
+        float *o = out + (size_t)t * C;
+        for (int c = 0; c < C; c++) o[c] = scale * w[c];
+    }
+}
+
+void encoder_backward(float *dwte, const float *dout, const int *tokens, float scale, int BT, int C) {
+    /* rows repeat across tokens, so threads split the channels, not the rows */
+#pragma omp parallel
+    {
+#ifdef _OPENMP
+        int nth = omp_get_num_threads(), id = omp_get_thread_num();
+#else
+        int nth = 1, id = 0;
+#endif
+        int c0 = (int)((long)C * id / nth), c1 = (int)((long)C * (id + 1) / nth);
+        for (int t = 0; t < BT; t++) {
+            float *dw = dwte + (size_t)tokens[t] * C;
+            const float *d = dout + (size_t)t * C;
+            for (int c = c0; c < c1; c++) dw[c] += scale * d[c];
+        }
+    }
+}
+
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
+                       int BT, int C) {
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < BT; t++) {
+        const float *x = inp + (size_t)t * C;
+        float m = 0.0f;
+        for (int c = 0; c < C; c++) m += x[c];
+        m /= C;
+        float v = 0.0f;
+        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
+        v /= C;
+        float s = 1.0f / sqrtf(v + 1e-5f);
+        float *o = out + (size_t)t * C;
+        for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * w[c] + b[c];
+        mean[t] = m;
+        rstd[t] = s;
+    }
+}
+
+void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
+                        const float *mean, const float *rstd, int BT, int C) {
+    /* forward: out = xhat * w + b, xhat = (x - mean) * rstd
+     * dxhat = dout * w;  dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) */
+#pragma omp parallel
+    {
+        float *pdw = xcalloc((size_t)2 * C, sizeof(float)), *pdb = pdw + C;
+#pragma omp for schedule(static)
+        for (int t = 0; t < BT; t++) {
+            const float *x = inp + (size_t)t * C, *d = dout + (size_t)t * C;
+            float m = mean[t], s = rstd[t];
+            float mdx = 0.0f, mdxx = 0.0f;
+            for (int c = 0; c < C; c++) {
+                float xh = (x[c] - m) * s, dxh = d[c] * w[c];
+                mdx += dxh;
+                mdxx += dxh * xh;
+                pdw[c] += d[c] * xh;
+                pdb[c] += d[c];
+            }
+            mdx /= C;
+            mdxx /= C;
+            float *di = dinp + (size_t)t * C;
+            for (int c = 0; c < C; c++) {
+                float xh = (x[c] - m) * s;
+                di[c] += s * (d[c] * w[c] - mdx - xh * mdxx);
+            }
+        }
+#pragma omp critical
+        for (int c = 0; c < C; c++) {
+            dw[c] += pdw[c];
+            db[c] += pdb[c];
+        }
+        free(pdw);
+    }
+}
+
+void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC) {
+    if (bias) {
+#pragma omp parallel for schedule(static)
+        for (int t = 0; t < BT; t++) memcpy(out + (size_t)t * OC, bias, (size_t)OC * sizeof(float));
+    }
+    sgemm(0, 1, BT, OC, C, 1.0f, inp, C, w, C, bias ? 1.0f : 0.0f, out, OC);
+}
+
+void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
+                     int BT, int C, int OC) {
+    /* forward: out = inp @ w^T + bias */
+    if (dinp) sgemm(0, 0, BT, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
+    sgemm(1, 0, OC, C, BT, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
+    if (dbias) {
+#pragma omp parallel
+        {
+#ifdef _OPENMP
+            int nth = omp_get_num_threads(), id = omp_get_thread_num();
+#else
+            int nth = 1, id = 0;
+#endif
+            int o0 = (int)((long)OC * id / nth), o1 = (int)((long)OC * (id + 1) / nth);
+            for (int t = 0; t < BT; t++) {
+                const float *d = dout + (size_t)t * OC;
+                for (int o = o0; o < o1; o++) dbias[o] += d[o];
+            }
+        }
+    }
+}
+
+#define GELU_S 0.7978845608028654f /* sqrt(2/pi) */
+
+void gelu_forward(float *out, const float *inp, size_t N) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) {
+        float x = inp[i];
+        out[i] = 0.5f * x * (1.0f + tanhf(GELU_S * (x + 0.044715f * x * x * x)));
+    }
+}
+
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N) {
+    /* d/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) s (1 + 3 * 0.044715 x^2),  u = s (x + 0.044715 x^3) */
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) {
+        float x = inp[i];
+        float th = tanhf(GELU_S * (x + 0.044715f * x * x * x));
+        float g = 0.5f * (1.0f + th) + 0.5f * x * (1.0f - th * th) * GELU_S * (1.0f + 3.0f * 0.044715f * x * x);
+        dinp[i] += g * dout[i];
+    }
+}
+
+void residual_forward(float *out, const float *a, const float *b, size_t N) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) out[i] = a[i] + b[i];
+}
+
+void crossentropy_forward(float *losses, float *lse, const float *logits, const int *targets, int BT, int V) {
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < BT; t++) {
+        const float *l = logits + (size_t)t * V;
+        float mx = l[0];
+        for (int i = 1; i < V; i++) mx = l[i] > mx ? l[i] : mx;
+        double s = 0.0;
+        for (int i = 0; i < V; i++) s += expf(l[i] - mx);
+        float z = mx + (float)log(s);
+        lse[t] = z;
+        losses[t] = z - l[targets[t]];
+    }
+}
+
+void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int *targets, float dloss,
+                           int BT, int V) {
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < BT; t++) {
+        const float *l = logits + (size_t)t * V;
+        float *d = dlogits + (size_t)t * V;
+        for (int i = 0; i < V; i++) d[i] += dloss * expf(l[i] - lse[t]);
+        d[targets[t]] -= dloss;
+    }
+}
+
+void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, int NH, int hs) {
+    int C = NH * hs;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                const float *row = qkv + ((size_t)b * T + t) * 3 * C + h * hs;
+                size_t o = (((size_t)b * NH + h) * T + t) * hs;
+                memcpy(q + o, row, hs * sizeof(float));
+                memcpy(k + o, row + C, hs * sizeof(float));
+                memcpy(v + o, row + 2 * C, hs * sizeof(float));
+            }
+}
+
+void merge_heads_grad(float *dqkv, const float *dq, const float *dk, const float *dv, int B, int T, int NH, int hs) {
+    int C = NH * hs;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++) {
+                float *row = dqkv + ((size_t)b * T + t) * 3 * C + h * hs;
+                size_t o = (((size_t)b * NH + h) * T + t) * hs;
+                for (int i = 0; i < hs; i++) {
+                    row[i] += dq[o + i];
+                    row[C + i] += dk[o + i];
+                    row[2 * C + i] += dv[o + i];
+                }
+            }
+}
+
+void heads_to_tokens(float *out, const float *inp, int B, int T, int NH, int hs) {
+    int C = NH * hs;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < NH; h++)
+                memcpy(out + ((size_t)b * T + t) * C + h * hs, inp + (((size_t)b * NH + h) * T + t) * hs,
+                       hs * sizeof(float));
+}
+
+void tokens_to_heads(float *out, const float *inp, int B, int T, int NH, int hs) {
+    int C = NH * hs;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++)
+                memcpy(out + (((size_t)b * NH + h) * T + t) * hs, inp + ((size_t)b * T + t) * C + h * hs,
+                       hs * sizeof(float));
+}

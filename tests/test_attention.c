@@ -1,0 +1,113 @@
+/* test_attention.c — for every method: the tiled evaluation kernel and the
+ * training kernel against the naive oracle at lengths 1 .. beyond 4x the
+ * training length (including lengths that are not multiples of the tiles),
+ * and the training backward (dq, dk, dv and the bias parameters) against
+ * finite differences. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "gradcheck.h"
+#include "../model/attention.h"
+
+enum { NH = 4, HS = 8, LTRAIN = 16 };
+
+typedef struct AttCase {
+    const PosMethod *pm;
+    PosCtx ctx;
+    float *params, *dparams, *cache;
+    int B, T;
+    float *q, *k, *v, *out, *att, *up;
+} AttCase;
+
+static void case_init(AttCase *a, const PosMethod *pm, int B, int T, Rng *rng) {
+    memset(a, 0, sizeof *a);
+    a->pm = pm;
+    a->B = B;
+    a->T = T;
+    PosConfig cfg = {.n_head = NH, .head_dim = HS, .d_model = NH * HS, .train_len = LTRAIN};
+    size_t np = pos_param_count(pm, &cfg);
+    a->params = xmalloc_floats(np + 1);
+    a->dparams = xmalloc_floats(np + 1);
+    fill_normal(a->params, np, 0.5f, rng);   /* nonzero so learned biases matter */
+    size_t nc = pm->cache_size ? pm->cache_size(&cfg, T) : 0;
+    a->cache = xmalloc_floats(nc + 1);
+    if (pm->cache_fill) pm->cache_fill(a->cache, &cfg, T);
+    a->ctx = (PosCtx){.cfg = cfg, .params = np ? a->params : NULL, .dparams = np ? a->dparams : NULL,
+                      .cache = a->cache, .cache_len = T};
+    size_t n = (size_t)B * NH * T * HS;
+    a->q = xmalloc_floats(n);
+    a->k = xmalloc_floats(n);
+    a->v = xmalloc_floats(n);
+    a->out = xmalloc_floats(n);
+    a->up = xmalloc_floats(n);
+    a->att = xmalloc_floats((size_t)B * NH * T * T);
+    fill_normal(a->q, n, 1.0f, rng);
+    fill_normal(a->k, n, 1.0f, rng);
+    fill_normal(a->v, n, 1.0f, rng);
+    fill_normal(a->up, n, 1.0f, rng);
+}
+
+static void case_free(AttCase *a) {
+    free(a->params); free(a->dparams); free(a->cache);
+    free(a->q); free(a->k); free(a->v); free(a->out); free(a->up); free(a->att);
+}
+
+static void check_forward_kernels(const PosMethod *pm, int T, Rng *rng) {
+    AttCase a;
+    case_init(&a, pm, 1, T, rng);
+    size_t n = (size_t)NH * T * HS;
+    float *ref = xmalloc_floats(n), *tiled = xmalloc_floats(n);
+    attention_forward_naive(ref, a.q, a.k, a.v, 1, NH, T, HS, pm, &a.ctx);
+    attention_forward_tiled(tiled, a.q, a.k, a.v, 1, NH, T, HS, pm, &a.ctx);
+    attention_forward(a.out, a.att, a.q, a.k, a.v, 1, NH, T, HS, pm, &a.ctx);
+    char what[96];
+    snprintf(what, sizeof what, "%s tiled vs naive attention, T=%d", pm->name, T);
+    CHECK_CLOSE(what, tiled, ref, n, 1e-4, 2e-5);
+    snprintf(what, sizeof what, "%s training vs naive attention, T=%d", pm->name, T);
+    CHECK_CLOSE(what, a.out, ref, n, 1e-4, 2e-5);
+    free(ref);
+    free(tiled);
+    case_free(&a);
+}
+
+static double att_fn(void *p) {
+    AttCase *a = p;
+    attention_forward(a->out, a->att, a->q, a->k, a->v, a->B, NH, a->T, HS, a->pm, &a->ctx);
+    return dot_up(a->up, a->out, (size_t)a->B * NH * a->T * HS);
+}
+
+static void check_backward(const PosMethod *pm, Rng *rng) {
+    AttCase a;
+    case_init(&a, pm, 2, 9, rng);
+    size_t n = (size_t)a.B * NH * a.T * HS;
+    float *dq = xmalloc_floats(n), *dk = xmalloc_floats(n), *dv = xmalloc_floats(n);
+    float *ds = xmalloc_floats((size_t)a.B * NH * a.T * a.T), *db = xmalloc_floats((size_t)NH * a.T * a.T);
+    att_fn(&a);
+    attention_backward(dq, dk, dv, ds, db, a.up, a.att, a.q, a.k, a.v, a.B, NH, a.T, HS, pm, &a.ctx);
+    char what[96];
+    snprintf(what, sizeof what, "%s attention dq", pm->name);
+    GRADCHECK(what, att_fn, &a, a.q, dq, n, 1e-3, 3e-3);
+    snprintf(what, sizeof what, "%s attention dk", pm->name);
+    GRADCHECK(what, att_fn, &a, a.k, dk, n, 1e-3, 3e-3);
+    snprintf(what, sizeof what, "%s attention dv", pm->name);
+    GRADCHECK(what, att_fn, &a, a.v, dv, n, 1e-3, 3e-3);
+    size_t np = pos_param_count(pm, &a.ctx.cfg);
+    if (np && pm->bias_backward) {
+        snprintf(what, sizeof what, "%s attention bias parameters", pm->name);
+        GRADCHECK(what, att_fn, &a, a.params, a.dparams, np, 1e-3, 3e-3);
+    }
+    free(dq); free(dk); free(dv); free(ds); free(db);
+    case_free(&a);
+}
+
+void test_attention(void) {
+    Rng rng;
+    rng_seed(&rng, 99);
+    static const int lengths[] = {1, 2, 5, 16, 33, 63, 64, 65, 127, 128, 129, 200};
+    int n_len = check_quick ? 6 : (int)(sizeof lengths / sizeof lengths[0]);
+    for (int i = 0; i < pos_method_count; i++) {
+        for (int t = 0; t < n_len; t++) check_forward_kernels(pos_methods[i], lengths[t], &rng);
+        check_backward(pos_methods[i], &rng);
+    }
+}

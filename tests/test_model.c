@@ -1,0 +1,152 @@
+/* test_model.c — the whole model, every method: parameter gradients against
+ * finite differences; the long-window evaluation path (tiled attention, one
+ * layer of scratch, chunked logits) against the training forward; the
+ * optimiser and schedule against their definitions. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "gradcheck.h"
+#include "../model/model.h"
+
+typedef struct ModelCase {
+    Model m;
+    int B, T;
+    int *in, *tg;
+} ModelCase;
+
+static void case_build(ModelCase *c, const char *method, int B, int T, uint64_t seed) {
+    ModelConfig cfg = {.vocab = 32, .n_layer = 2, .n_head = 2, .d_model = 16, .train_len = T};
+    snprintf(cfg.method, sizeof cfg.method, "%s", method);
+    char err[ERRLEN];
+    int rc = model_build(&c->m, &cfg, err, sizeof err);
+    CHECK(rc == 0, "model_build %s: %s", method, err);
+    model_init_weights(&c->m, seed);
+    /* larger weights than the 0.02 init so every path carries a visible gradient */
+    Rng rng;
+    rng_seed(&rng, seed + 1);
+    for (size_t i = 0; i < c->m.n_params; i++) c->m.params[i] += 0.2f * rng_normal(&rng);
+    c->B = B;
+    c->T = T;
+    c->in = xmalloc(sizeof(int) * B * T);
+    c->tg = xmalloc(sizeof(int) * B * T);
+    for (int i = 0; i < B * T; i++) {
+        c->in[i] = (int)(rng_u64(&rng) % 32);
+        c->tg[i] = (int)(rng_u64(&rng) % 32);
+    }
+}
+
+static void case_free(ModelCase *c) {
+    model_free(&c->m);
+    free(c->in);
+    free(c->tg);
+}
+
+static double loss_fn(void *p) {
+    ModelCase *c = p;
+    return model_forward(&c->m, c->in, c->tg, c->B, c->T);
+}
+
+static void check_model_grads(const char *method) {
+    ModelCase c;
+    case_build(&c, method, 2, 7, 7);
+    model_forward(&c.m, c.in, c.tg, c.B, c.T);
+    model_zero_grad(&c.m);
+    model_backward(&c.m);
+    /* a few entries of every tensor */
+    size_t idx[4 * 40], n = 0;
+    Rng rng;
+    rng_seed(&rng, 3);
+    for (int t = 0; t < c.m.n_tensors && n + 4 <= sizeof idx / sizeof idx[0]; t++)
+        for (int k = 0; k < 4; k++) idx[n++] = c.m.tensors[t].offset + rng_u64(&rng) % c.m.tensors[t].numel;
+    char what[96];
+    snprintf(what, sizeof what, "%s whole-model parameter gradients", method);
+    gradcheck(what, loss_fn, &c, c.m.params, c.m.grads, c.m.n_params, idx, n, 2e-3, 1e-2, __FILE__, __LINE__);
+    /* the method's own parameters, every entry */
+    if (c.m.pos_numel) {
+        size_t pidx[256], np = 0;
+        for (size_t i = 0; i < c.m.pos_numel && np < 256; i++) pidx[np++] = c.m.pos_offset + i;
+        snprintf(what, sizeof what, "%s position-parameter gradients", method);
+        gradcheck(what, loss_fn, &c, c.m.params, c.m.grads, c.m.n_params, pidx, np, 2e-3, 1e-2, __FILE__, __LINE__);
+    }
+    case_free(&c);
+}
+
+static void check_eval_matches_forward(const char *method, int T) {
+    ModelCase c;
+    case_build(&c, method, 1, T, 11);
+    model_forward(&c.m, c.in, c.tg, 1, T);
+    float *nll = xmalloc_floats(T);
+    double total = model_eval_window(&c.m, c.in, c.tg, T, nll);
+    char what[96];
+    snprintf(what, sizeof what, "%s eval window vs training forward, T=%d", method, T);
+    CHECK_CLOSE(what, nll, c.m.token_loss, T, 1e-4, 1e-5);
+    CHECK(fabs(total / T - c.m.loss) < 1e-4 * (1 + c.m.loss), "%s eval total %.6f vs loss %.6f", method, total / T,
+          c.m.loss);
+    free(nll);
+    case_free(&c);
+}
+
+static void check_adamw(void) {
+    ModelCase c;
+    case_build(&c, "nope", 1, 4, 5);
+    AdamW o;
+    adamw_init(&o, &c.m, 0.1f);
+    for (size_t i = 0; i < c.m.n_params; i++) c.m.grads[i] = 0.01f * (float)((int)(i % 7) - 3);
+    float *p0 = xmalloc_floats(c.m.n_params);
+    memcpy(p0, c.m.params, c.m.n_params * sizeof(float));
+    float lr = 0.01f;
+    adamw_update(&o, &c.m, lr);
+    adamw_update(&o, &c.m, lr);
+    /* reference for two steps with a constant gradient g: m_t = (1-b1^t) g, v_t = (1-b2^t) g^2,
+     * so mhat = g, vhat = g^2 and each step is p <- p (1 - lr wd) - lr g / (|g| + eps) */
+    int ok_decay = 1, ok_nodecay = 1;
+    for (int t = 0; t < c.m.n_tensors; t++) {
+        const Tensor *ten = &c.m.tensors[t];
+        for (size_t j = 0; j < ten->numel; j++) {
+            size_t i = ten->offset + j;
+            double g = c.m.grads[i], p = p0[i], dec = ten->decay ? 1.0 - lr * 0.1 : 1.0;
+            double step = g == 0 ? 0 : lr * g / (fabs(g) + 1e-8);
+            for (int s = 0; s < 2; s++) p = p * dec - step;
+            int ok = fabs(c.m.params[i] - p) <= 1e-6 + 1e-5 * fabs(p);
+            if (ten->decay) ok_decay &= ok; else ok_nodecay &= ok;
+        }
+    }
+    CHECK(ok_decay, "AdamW with weight decay on 2-D tensors matches the closed form");
+    CHECK(ok_nodecay, "AdamW without weight decay on 1-D tensors matches the closed form");
+    /* clipping: norm reported before, grads scaled to max_norm after */
+    double s = 0;
+    for (size_t i = 0; i < c.m.n_params; i++) s += (double)c.m.grads[i] * c.m.grads[i];
+    float norm = grad_clip(&c.m, 0.05f);
+    double s2 = 0;
+    for (size_t i = 0; i < c.m.n_params; i++) s2 += (double)c.m.grads[i] * c.m.grads[i];
+    CHECK(fabs(norm - sqrt(s)) < 1e-4 * sqrt(s), "grad_clip returns the norm before clipping");
+    CHECK(fabs(sqrt(s2) - 0.05) < 1e-4, "grad_clip scales the norm to max_norm (%.6f)", sqrt(s2));
+    free(p0);
+    adamw_free(&o);
+    case_free(&c);
+    /* schedule: warm-up linear, cosine to the floor */
+    CHECK(fabsf(lr_schedule(0, 10, 100, 1e-3f, 1e-4f) - 1e-4f) < 1e-9f, "lr warm-up step 0 = lr_max/warmup");
+    CHECK(fabsf(lr_schedule(9, 10, 100, 1e-3f, 1e-4f) - 1e-3f) < 1e-9f, "lr warm-up reaches lr_max");
+    CHECK(fabsf(lr_schedule(55, 10, 100, 1e-3f, 1e-4f) - 5.5e-4f) < 1e-8f, "lr cosine midpoint");
+    CHECK(fabsf(lr_schedule(100, 10, 100, 1e-3f, 1e-4f) - 1e-4f) < 1e-9f, "lr floor at the end");
+}
+
+static void check_bad_config(void) {
+    Model m;
+    char err[ERRLEN];
+    ModelConfig bad = {.vocab = 256, .n_layer = 2, .n_head = 3, .d_model = 32, .train_len = 16, .method = "alibi"};
+    CHECK(model_build(&m, &bad, err, sizeof err) != 0 && strstr(err, "n_head"), "d_model not divisible: %s", err);
+    ModelConfig unk = {.vocab = 256, .n_layer = 2, .n_head = 4, .d_model = 32, .train_len = 16, .method = "nosuch"};
+    CHECK(model_build(&m, &unk, err, sizeof err) != 0 && strstr(err, "alibi"), "unknown method lists valid: %s", err);
+}
+
+void test_model(void) {
+    for (int i = 0; i < pos_method_count; i++) {
+        check_model_grads(pos_methods[i]->name);
+        check_eval_matches_forward(pos_methods[i]->name, 7);
+        check_eval_matches_forward(pos_methods[i]->name, check_quick ? 70 : 300);
+    }
+    check_adamw();
+    check_bad_config();
+}

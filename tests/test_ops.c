@@ -1,0 +1,164 @@
+/* test_ops.c — every op's backward against central finite differences, and
+ * sgemm (BLAS) against the naive oracle. */
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+#include "check.h"
+#include "gradcheck.h"
+#include "../model/ops.h"
+
+enum { BT = 7, C = 12, OC = 10, V = 9 };
+
+typedef struct OpCtx {
+    float inp[BT * 4 * C], w[4 * C * C], b[4 * C], out[BT * 4 * C], up[BT * 4 * C];
+    float mean[BT], rstd[BT], lse[BT];
+    int tokens[BT];
+    int which;
+} OpCtx;
+
+static double ln_fn(void *p) {
+    OpCtx *c = p;
+    layernorm_forward(c->out, c->mean, c->rstd, c->inp, c->w, c->b, BT, C);
+    return dot_up(c->up, c->out, BT * C);
+}
+static double mm_fn(void *p) {
+    OpCtx *c = p;
+    matmul_forward(c->out, c->inp, c->w, c->b, BT, C, OC);
+    return dot_up(c->up, c->out, BT * OC);
+}
+static double gelu_fn(void *p) {
+    OpCtx *c = p;
+    gelu_forward(c->out, c->inp, BT * C);
+    return dot_up(c->up, c->out, BT * C);
+}
+static double ce_fn(void *p) {
+    OpCtx *c = p;
+    crossentropy_forward(c->out, c->lse, c->inp, c->tokens, BT, V);
+    return dot_up(c->up, c->out, BT);
+}
+static double enc_fn(void *p) {
+    OpCtx *c = p;
+    encoder_forward(c->out, c->tokens, c->w, 1.7f, BT, C);
+    return dot_up(c->up, c->out, BT * C);
+}
+
+static void test_layernorm(OpCtx *c, Rng *rng) {
+    fill_normal(c->inp, BT * C, 1.0f, rng);
+    for (int i = 0; i < C; i++) { c->w[i] = 1.0f + 0.3f * rng_normal(rng); c->b[i] = 0.3f * rng_normal(rng); }
+    fill_normal(c->up, BT * C, 1.0f, rng);
+    float din[BT * C] = {0}, dw[C] = {0}, db[C] = {0};
+    ln_fn(c);
+    layernorm_backward(din, dw, db, c->up, c->inp, c->w, c->mean, c->rstd, BT, C);
+    GRADCHECK("layernorm dinp", ln_fn, c, c->inp, din, BT * C, 1e-3, 2e-3);
+    GRADCHECK("layernorm dw", ln_fn, c, c->w, dw, C, 1e-3, 2e-3);
+    GRADCHECK("layernorm db", ln_fn, c, c->b, db, C, 1e-3, 2e-3);
+    /* accumulation: a second backward doubles the gradient */
+    float din2[BT * C], dw2[C], db2[C];
+    memcpy(din2, din, sizeof din); memcpy(dw2, dw, sizeof dw); memcpy(db2, db, sizeof db);
+    layernorm_backward(din2, dw2, db2, c->up, c->inp, c->w, c->mean, c->rstd, BT, C);
+    int ok = 1;
+    for (int i = 0; i < C; i++) ok &= fabsf(dw2[i] - 2 * dw[i]) <= 1e-5f * (1 + fabsf(dw[i]));
+    CHECK(ok, "layernorm_backward accumulates into dw");
+}
+
+static void test_matmul(OpCtx *c, Rng *rng) {
+    fill_normal(c->inp, BT * C, 1.0f, rng);
+    fill_normal(c->w, OC * C, 0.5f, rng);
+    fill_normal(c->b, OC, 0.5f, rng);
+    fill_normal(c->up, BT * OC, 1.0f, rng);
+    float din[BT * C] = {0}, dw[OC * C] = {0}, db[OC] = {0};
+    mm_fn(c);
+    matmul_backward(din, dw, db, c->up, c->inp, c->w, BT, C, OC);
+    GRADCHECK("matmul dinp", mm_fn, c, c->inp, din, BT * C, 1e-3, 1e-3);
+    GRADCHECK("matmul dw", mm_fn, c, c->w, dw, OC * C, 1e-3, 1e-3);
+    GRADCHECK("matmul dbias", mm_fn, c, c->b, db, OC, 1e-3, 1e-3);
+}
+
+static void test_gelu(OpCtx *c, Rng *rng) {
+    fill_normal(c->inp, BT * C, 2.0f, rng);
+    fill_normal(c->up, BT * C, 1.0f, rng);
+    float din[BT * C] = {0};
+    gelu_forward(c->out, c->inp, BT * C);
+    gelu_backward(din, c->inp, c->up, BT * C);
+    GRADCHECK("gelu", gelu_fn, c, c->inp, din, BT * C, 1e-3, 2e-3);
+    /* value: GELU_tanh(1) = 0.8411919906 */
+    float one = 1.0f, g;
+    gelu_forward(&g, &one, 1);
+    CHECK(fabsf(g - 0.8411919906f) < 1e-6f, "gelu(1) = %.9f, want 0.8411919906", g);
+}
+
+static void test_crossentropy(OpCtx *c, Rng *rng) {
+    fill_normal(c->inp, BT * V, 2.0f, rng);
+    fill_normal(c->up, BT, 1.0f, rng);
+    for (int t = 0; t < BT; t++) c->tokens[t] = (int)(rng_u64(rng) % V);
+    float dl[BT * V] = {0};
+    ce_fn(c);
+    for (int t = 0; t < BT; t++) {
+        float row[V] = {0};
+        crossentropy_backward(row, c->inp + t * V, c->lse + t, c->tokens + t, c->up[t], 1, V);
+        memcpy(dl + t * V, row, sizeof row);
+    }
+    GRADCHECK("crossentropy dlogits", ce_fn, c, c->inp, dl, BT * V, 1e-3, 1e-3);
+    /* uniform logits: loss = ln V */
+    float z[V] = {0}, l, s;
+    int tgt = 3;
+    crossentropy_forward(&l, &s, z, &tgt, 1, V);
+    CHECK(fabsf(l - logf(V)) < 1e-6f, "uniform cross-entropy %.7f, want ln %d", l, V);
+}
+
+static void test_encoder(OpCtx *c, Rng *rng) {
+    fill_normal(c->w, V * C, 1.0f, rng);
+    fill_normal(c->up, BT * C, 1.0f, rng);
+    for (int t = 0; t < BT; t++) c->tokens[t] = t % 3;   /* repeated tokens accumulate */
+    float dw[V * C] = {0};
+    encoder_backward(dw, c->up, c->tokens, 1.7f, BT, C);
+    GRADCHECK("encoder dwte", enc_fn, c, c->w, dw, V * C, 1e-3, 1e-3);
+}
+
+static void test_sgemm(Rng *rng) {
+    int M = 37, N = 29, K = 41;
+    float *A = xmalloc_floats(64 * 64), *B = xmalloc_floats(64 * 64), *C1 = xmalloc_floats(64 * 64),
+          *C2 = xmalloc_floats(64 * 64);
+    fill_normal(A, 64 * 64, 1.0f, rng);
+    fill_normal(B, 64 * 64, 1.0f, rng);
+    for (int ta = 0; ta < 2; ta++)
+        for (int tb = 0; tb < 2; tb++) {
+            fill_normal(C1, 64 * 64, 1.0f, rng);
+            memcpy(C2, C1, 64 * 64 * sizeof(float));
+            sgemm(ta, tb, M, N, K, 0.7f, A, 64, B, 64, 0.3f, C1, 64);
+            sgemm_naive(ta, tb, M, N, K, 0.7f, A, 64, B, 64, 0.3f, C2, 64);
+            char what[64];
+            snprintf(what, sizeof what, "sgemm transA=%d transB=%d vs naive", ta, tb);
+            CHECK_CLOSE(what, C1, C2, 64 * 64, 1e-5, 1e-5);
+        }
+    free(A); free(B); free(C1); free(C2);
+}
+
+static void test_layouts(Rng *rng) {
+    int B = 2, T = 5, NH = 3, hs = 4, Cm = NH * hs;
+    float qkv[2 * 5 * 3 * 12], q[120], k[120], v[120], dqkv[360] = {0}, tok[120], back[120];
+    fill_normal(qkv, sizeof qkv / sizeof(float), 1.0f, rng);
+    split_heads(q, k, v, qkv, B, T, NH, hs);
+    /* element (b=1, t=3, h=2, i=1) of q, k, v */
+    size_t hrow = ((size_t)(1 * NH + 2) * T + 3) * hs + 1, trow = (size_t)(1 * T + 3) * 3 * Cm + 2 * hs + 1;
+    CHECK(q[hrow] == qkv[trow] && k[hrow] == qkv[trow + Cm] && v[hrow] == qkv[trow + 2 * Cm], "split_heads layout");
+    merge_heads_grad(dqkv, q, k, v, B, T, NH, hs);
+    CHECK(memcmp(dqkv, qkv, sizeof qkv) == 0, "merge_heads_grad inverts split_heads");
+    heads_to_tokens(tok, q, B, T, NH, hs);
+    tokens_to_heads(back, tok, B, T, NH, hs);
+    CHECK(memcmp(back, q, sizeof q) == 0, "tokens_to_heads inverts heads_to_tokens");
+}
+
+void test_ops(void) {
+    Rng rng;
+    rng_seed(&rng, 1234);
+    OpCtx *c = xcalloc(1, sizeof *c);
+    test_layernorm(c, &rng);
+    test_matmul(c, &rng);
+    test_gelu(c, &rng);
+    test_crossentropy(c, &rng);
+    test_encoder(c, &rng);
+    free(c);
+    test_sgemm(&rng);
+    test_layouts(&rng);
+}
