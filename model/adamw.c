@@ -44,10 +44,20 @@ void adamw_update(AdamW *o, Model *m, float lr) {
 }
 
 float grad_clip(Model *m, float max_norm) {
+    /* sum of squares in fixed chunks added in order: bitwise reproducible */
+    enum { CHUNK = 1 << 16 };
+    long n = (long)m->n_params, n_chunks = (n + CHUNK - 1) / CHUNK;
+    double *part = xcalloc((size_t)n_chunks + 1, sizeof(double));
+#pragma omp parallel for schedule(static)
+    for (long c = 0; c < n_chunks; c++) {
+        double acc = 0.0;
+        long end = (c + 1) * CHUNK < n ? (c + 1) * CHUNK : n;
+        for (long i = c * CHUNK; i < end; i++) acc += (double)m->grads[i] * m->grads[i];
+        part[c] = acc;
+    }
     double s = 0.0;
-    long n = (long)m->n_params;
-#pragma omp parallel for reduction(+ : s) schedule(static)
-    for (long i = 0; i < n; i++) s += (double)m->grads[i] * m->grads[i];
+    for (long c = 0; c < n_chunks; c++) s += part[c];
+    free(part);
     float norm = (float)sqrt(s);
     if (max_norm > 0.0f && isfinite(norm)) {
         float coef = max_norm / (norm + 1e-6f);

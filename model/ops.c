@@ -16,6 +16,22 @@
 #endif
 #include "util.h"
 
+static int max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+static int thread_id(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
 static int in_parallel(void) {
 #ifdef _OPENMP
     return omp_in_parallel();
@@ -115,10 +131,14 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
 void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const float *mean, const float *rstd, int BT, int C) {
     /* forward: out = xhat * w + b, xhat = (x - mean) * rstd
-     * dxhat = dout * w;  dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat)) */
-#pragma omp parallel
+     * dxhat = dout * w;  dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
+     * dw, db: per-thread partial sums added in thread order, so results do not
+     * depend on scheduling (exact resume needs bitwise-reproducible steps). */
+    int nth = max_threads();
+    float *part = xcalloc((size_t)nth * 2 * C, sizeof(float));   /* (nth, 2, C) */
+#pragma omp parallel num_threads(nth)
     {
-        float *pdw = xcalloc((size_t)2 * C, sizeof(float)), *pdb = pdw + C;
+        float *pdw = part + (size_t)thread_id() * 2 * C, *pdb = pdw + C;
 #pragma omp for schedule(static)
         for (int t = 0; t < BT; t++) {
             const float *x = inp + (size_t)t * C, *d = dout + (size_t)t * C;
@@ -139,13 +159,13 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
                 di[c] += s * (d[c] * w[c] - mdx - xh * mdxx);
             }
         }
-#pragma omp critical
-        for (int c = 0; c < C; c++) {
-            dw[c] += pdw[c];
-            db[c] += pdb[c];
-        }
-        free(pdw);
     }
+    for (int th = 0; th < nth; th++)
+        for (int c = 0; c < C; c++) {
+            dw[c] += part[(size_t)th * 2 * C + c];
+            db[c] += part[(size_t)th * 2 * C + C + c];
+        }
+    free(part);
 }
 
 void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC) {

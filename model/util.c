@@ -223,7 +223,8 @@ int parse_int_list(const char *s, long lo, long hi, long *out, int max) {
     int n = 0;
     char buf[1024];
     snprintf(buf, sizeof buf, "%s", s);
-    for (char *tok = strtok(buf, ","); tok; tok = strtok(NULL, ",")) {
+    char *save = NULL;
+    for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n >= max || parse_int(tok, lo, hi, &out[n]) != 0) return -1;
         n++;
     }

@@ -1,0 +1,242 @@
+/* cmd_methods.c — `posbench methods`: the registry as a table (name, hooks,
+ * parameter count at a reference config, description, options); and
+ * `posbench inspect METHOD`: the method's position tensors as CSV, computed
+ * through the hooks themselves (so it shows exactly what the model adds):
+ *   bias methods   head,i,j,bias[,extra columns]  for 0 <= j <= i < T
+ *   embed methods  pos,dim,value                  PE(p)[c]
+ *   qk methods     pos,i,cos,sin                  the hook applied to unit vectors e_i:
+ *                                                 cos = out[i], sin = out[i + hs/2]
+ * With --ckpt the configuration and learned values come from a checkpoint.
+ * The Command structs are local: this file is also linked into the test binary,
+ * which has no main.c and so no posbench_commands table.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "cli.h"
+#include "../methods/method.h"
+#include "../model/checkpoint.h"
+#include "../model/util.h"
+
+static const Command methods_cmd = {"methods", "", "list position methods: name, hooks, parameter count, description",
+                                    cmd_methods};
+static const Command inspect_cmd = {"inspect", "METHOD", "print a method's position tensors as CSV", cmd_inspect};
+
+int cmd_methods(int argc, char **argv) {
+    Flag flags[] = {
+        {"--heads", "N", "4", "heads of the reference config the parameter counts are for", NULL, 0},
+        {"--head-dim", "N", "32", "head dim of that config (d_model = heads x head-dim)", NULL, 0},
+    };
+    const char *pos[1];
+    flags_parse(flags, NFLAGS(flags), argc, argv, &methods_cmd, pos, 0);
+    PosConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    cfg.n_head = (int)flag_int(flags, NFLAGS(flags), "--heads", 1, 1024);
+    cfg.head_dim = (int)flag_int(flags, NFLAGS(flags), "--head-dim", 1, 4096);
+    cfg.d_model = cfg.n_head * cfg.head_dim;
+
+    printf("%-12s %-15s %8s  %s\n", "name", "hooks", "params", "description");
+    for (int k = 0; k < pos_method_count; k++) {
+        const PosMethod *m = pos_methods[k];
+        char hooks[32];
+        pos_hooks_string(m, hooks, sizeof hooks);
+        printf("%-12s %-15s %8zu  %s\n", m->name, hooks, pos_param_count(m, &cfg), m->summary);
+    }
+    printf("\nparams at %d heads, head dim %d (d_model %d); change with --heads/--head-dim.\n", cfg.n_head,
+           cfg.head_dim, cfg.d_model);
+    int any = 0;
+    for (int k = 0; k < pos_method_count; k++)
+        if (pos_methods[k]->options_help) {
+            if (!any) printf("\nevaluation-time options (key=value[,key=value]):\n");
+            printf("  %-10s %s\n", pos_methods[k]->name, pos_methods[k]->options_help);
+            any = 1;
+        }
+    printf("\nsee methods/README.md for the formulas; `posbench inspect METHOD` prints their values.\n");
+    return 0;
+}
+
+/* The hook `inspect` shows: --hook if given, else the method's first of bias, qk, embed. */
+static const char *inspect_pick_hook(const PosMethod *m, const char *want) {
+    const char *have[3];
+    int n = 0;
+    if (m->bias_add) have[n++] = "bias";
+    if (m->qk_forward) have[n++] = "qk";
+    if (m->embed_forward) have[n++] = "embed";
+    if (!want) {
+        if (n > 1) fprintf(stderr, "posbench: %s has %d hooks; showing '%s' (choose with --hook)\n", m->name, n, have[0]);
+        return n ? have[0] : NULL;
+    }
+    for (int k = 0; k < n; k++)
+        if (strcmp(have[k], want) == 0) return have[k];
+    char hooks[32];
+    pos_hooks_string(m, hooks, sizeof hooks);
+    die_input("--hook: %s has no '%s' hook (its hooks: %s)", m->name, want, hooks);
+}
+
+static void inspect_bias(const PosMethod *m, const PosCtx *ctx, int T) {
+    float *row = xmalloc_floats((size_t)T);   /* (T): one query row, keys 0..i */
+    char extra[256];
+    printf("head,i,j,bias%s%s\n", m->inspect_columns ? "," : "", m->inspect_columns ? m->inspect_columns : "");
+    for (int h = 0; h < ctx->cfg.n_head; h++)
+        for (int i = 0; i < T; i++) {
+            memset(row, 0, sizeof(float) * (size_t)(i + 1));
+            m->bias_add(row, T, h, i, 1, 0, i + 1, ctx);
+            for (int j = 0; j <= i; j++) {
+                printf("%d,%d,%d,%.9g", h, i, j, row[j]);
+                if (m->inspect_values) {
+                    m->inspect_values(extra, sizeof extra, h, i, j, ctx);
+                    printf(",%s", extra);
+                }
+                putchar('\n');
+            }
+        }
+    free(row);
+}
+
+static void inspect_embed(const PosMethod *m, const PosCtx *ctx, int T) {
+    const int C = ctx->cfg.d_model;
+    float *x = xmalloc_floats((size_t)T * C);   /* (T, C) zeros + PE */
+    m->embed_forward(x, T, ctx);
+    printf("pos,dim,value\n");
+    for (int p = 0; p < T; p++)
+        for (int c = 0; c < C; c++) printf("%d,%d,%.9g\n", p, c, x[(size_t)p * C + c]);
+    free(x);
+}
+
+/* q of head 0; a method whose transform differs for k or by head would need a
+ * --head/--key flag here. */
+static void inspect_qk(const PosMethod *m, const PosCtx *ctx, int T) {
+    const int hs = ctx->cfg.head_dim, half = hs / 2;
+    float *x = xmalloc_floats((size_t)T * hs);                                   /* (T, hs) */
+    float *cs = xmalloc_floats((size_t)T * half), *sn = xmalloc_floats((size_t)T * half);   /* (T, hs/2) */
+    for (int i = 0; i < half; i++) {
+        memset(x, 0, sizeof(float) * (size_t)T * hs);
+        for (int p = 0; p < T; p++) x[(size_t)p * hs + i] = 1.0f;   /* e_i at every position */
+        m->qk_forward(x, T, 0, 0, ctx);
+        for (int p = 0; p < T; p++) {
+            cs[(size_t)p * half + i] = x[(size_t)p * hs + i];
+            sn[(size_t)p * half + i] = x[(size_t)p * hs + i + half];
+        }
+    }
+    printf("pos,i,cos,sin\n");
+    for (int p = 0; p < T; p++)
+        for (int i = 0; i < half; i++)
+            printf("%d,%d,%.9g,%.9g\n", p, i, cs[(size_t)p * half + i], sn[(size_t)p * half + i]);
+    free(x);
+    free(cs);
+    free(sn);
+}
+
+/* An explicitly given size flag must agree with the checkpoint's value. */
+static void inspect_agree(const Flag *flags, int n, const char *name, long lo, long hi, int have, const char *ckpt) {
+    if (!flag_get(flags, n, name)->set) return;
+    long v = flag_int(flags, n, name, lo, hi);
+    if (v != have) die_input("%s %ld disagrees with %s, which has %d", name, v, ckpt, have);
+}
+
+int cmd_inspect(int argc, char **argv) {
+    Flag flags[] = {
+        {"--heads", "N", "4", "number of heads NH", NULL, 0},
+        {"--head-dim", "N", "32", "head dim hs", NULL, 0},
+        {"--dim", "C", NULL, "model dim for embed methods (default: heads x head-dim)", NULL, 0},
+        {"--len", "T", "16", "positions 0..T-1", NULL, 0},
+        {"--train-len", "L", NULL, "training length the options refer to, e.g. yarn (default: --len)", NULL, 0},
+        {"--ckpt", "FILE", NULL, "take the config and learned values (t5 table) from this checkpoint", NULL, 0},
+        {"--option", "K=V", NULL, "evaluation-time options, comma separated (e.g. pi=4 for rotary)", NULL, 0},
+        {"--hook", "NAME", NULL, "bias, qk or embed, for a method with several hooks", NULL, 0},
+    };
+    const int nf = NFLAGS(flags);
+    const char *pos[1] = {NULL};
+    int npos = flags_parse(flags, nf, argc, argv, &inspect_cmd, pos, 1);
+    const char *ckpt = flag_str(flags, nf, "--ckpt");
+    if (npos < 1 && !ckpt) die_input("inspect: name a METHOD (one of: %s)", pos_method_names());
+
+    const PosMethod *m = NULL;
+    if (npos >= 1) {
+        m = pos_method_find(pos[0]);
+        if (!m) die_input("inspect: unknown method '%s' (methods: %s)", pos[0], pos_method_names());
+    }
+    const int T = (int)flag_int(flags, nf, "--len", 1, 1 << 20);
+
+    Model model;
+    int have_model = 0;
+    PosConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    float *params = NULL, *own_params = NULL;   /* (pos_param_count) */
+    if (ckpt) {
+        char err[ERRLEN];
+        memset(&model, 0, sizeof model);
+        if (checkpoint_load(ckpt, &model, NULL, NULL, err, sizeof err) != 0) die_input("--ckpt: %s", err);
+        have_model = 1;
+        if (m && model.pos != m)
+            die_input("--ckpt: %s was trained with method '%s', not '%s'", ckpt, model.pos->name, m->name);
+        m = model.pos;
+        cfg = model.pcfg;
+        inspect_agree(flags, nf, "--heads", 1, 1024, cfg.n_head, ckpt);
+        inspect_agree(flags, nf, "--head-dim", 1, 4096, cfg.head_dim, ckpt);
+        inspect_agree(flags, nf, "--dim", 1, 1 << 16, cfg.d_model, ckpt);
+        inspect_agree(flags, nf, "--train-len", 1, 1 << 20, cfg.train_len, ckpt);
+        if (pos_param_count(m, &cfg) != model.pos_numel)
+            die_input("--ckpt: %s holds %zu parameters for %s, expected %zu", ckpt, model.pos_numel, m->name,
+                      pos_param_count(m, &cfg));
+        if (model.pos_numel) params = model.params + model.pos_offset;
+    } else {
+        cfg.n_head = (int)flag_int(flags, nf, "--heads", 1, 1024);
+        cfg.head_dim = (int)flag_int(flags, nf, "--head-dim", 1, 4096);
+        cfg.d_model = flag_str(flags, nf, "--dim") ? (int)flag_int(flags, nf, "--dim", 1, 1 << 16)
+                                                   : cfg.n_head * cfg.head_dim;
+        cfg.train_len = flag_str(flags, nf, "--train-len") ? (int)flag_int(flags, nf, "--train-len", 1, 1 << 20) : T;
+        size_t np = pos_param_count(m, &cfg);
+        if (np) {
+            own_params = xmalloc_floats(np);
+            if (m->init) {
+                Rng rng;
+                rng_seed(&rng, 0);
+                m->init(own_params, &cfg, &rng);
+                fprintf(stderr, "posbench: %s: no --ckpt, so its %zu parameters are at their initial values (seed 0)\n",
+                        m->name, np);
+            } else {
+                fprintf(stderr, "posbench: %s: no --ckpt, so its %zu learned parameters are zeros (their initial "
+                                "value); pass --ckpt FILE for trained values\n", m->name, np);
+            }
+            params = own_params;
+        }
+    }
+
+    const char *opts = flag_str(flags, nf, "--option");
+    if (opts) {
+        char err[ERRLEN];
+        if (pos_apply_options(m, &cfg, opts, err, sizeof err) != 0) die_input("--option: %s", err);
+    }
+    if (m->check_len) {
+        char err[ERRLEN];
+        if (m->check_len(&cfg, T, err, sizeof err) != 0) die_input("--len %d: %s: %s", T, m->name, err);
+    }
+
+    const char *hook = inspect_pick_hook(m, flag_str(flags, nf, "--hook"));
+    if (!hook) {
+        fprintf(stderr, "posbench: %s has no position tensors: causal masking alone carries position\n", m->name);
+        printf("head,i,j,bias\n");
+    } else {
+        float *cache = NULL;   /* the method's tables for positions < T */
+        if (m->cache_size) {
+            cache = xmalloc_floats(m->cache_size(&cfg, T));
+            m->cache_fill(cache, &cfg, T);
+        }
+        PosCtx ctx;
+        memset(&ctx, 0, sizeof ctx);
+        ctx.cfg = cfg;
+        ctx.params = params;
+        ctx.dparams = NULL;
+        ctx.cache = cache;
+        ctx.cache_len = T;
+        if (strcmp(hook, "bias") == 0) inspect_bias(m, &ctx, T);
+        else if (strcmp(hook, "qk") == 0) inspect_qk(m, &ctx, T);
+        else inspect_embed(m, &ctx, T);
+        free(cache);
+    }
+    if (fflush(stdout) != 0 || ferror(stdout)) die_internal("inspect: writing to stdout failed");
+    free(own_params);
+    if (have_model) model_free(&model);
+    return 0;
+}

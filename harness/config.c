@@ -1,0 +1,262 @@
+/* config.c — see config.h. One table lists every key with its type, range and
+ * help, so parsing, --help text, range checks and serialisation cannot drift. */
+#include "config.h"
+#include <ctype.h>
+#include <limits.h>
+#include <stddef.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+#include "../model/util.h"
+
+typedef enum { K_INT, K_LONGLIST, K_DOUBLE, K_STR } KeyType;
+
+typedef struct Key {
+    const char *name;
+    KeyType type;
+    size_t off, count_off, size;   /* offset of the field; of its count (lists); string capacity */
+    double lo, hi;
+    const char *help;
+} Key;
+
+#define F(field) offsetof(RunConfig, field)
+static const Key keys[] = {
+    {"data", K_STR, F(data), 0, sizeof(((RunConfig *)0)->data), 0, 0, "corpus name, prepared folder or text file"},
+    {"tokenizer", K_STR, F(tokenizer), 0, 8, 0, 0, "byte | bpe"},
+    {"bpe_vocab", K_INT, F(bpe_vocab), 0, 0, 257, 65535, "BPE vocabulary size"},
+    {"n_layer", K_INT, F(n_layer), 0, 0, 1, 64, "transformer layers"},
+    {"d_model", K_INT, F(d_model), 0, 0, 8, 8192, "model width"},
+    {"n_head", K_INT, F(n_head), 0, 0, 1, 64, "attention heads"},
+    {"methods", K_STR, F(methods), 0, 256, 0, 0, "comma-separated position methods"},
+    {"train_lens", K_LONGLIST, F(train_lens), F(n_train_lens), 0, 2, 1 << 20, "training lengths L"},
+    {"seeds", K_INT, F(seeds), 0, 0, 1, 100, "seeds per (method, L): 1..seeds"},
+    {"eval_mults", K_LONGLIST, F(eval_mults), F(n_eval_mults), 0, 1, 4096, "evaluation lengths as multiples of L"},
+    {"lengths", K_LONGLIST, F(lengths), F(n_lengths), 0, 1, 1 << 22, "explicit evaluation lengths (override eval_mults)"},
+    {"batch", K_INT, F(batch), 0, 0, 1, 4096, "sequences per training step"},
+    {"steps", K_INT, F(steps), 0, 0, 1, 10000000, "training steps"},
+    {"warmup", K_INT, F(warmup), 0, 0, 0, 10000000, "linear warm-up steps"},
+    {"lr", K_DOUBLE, F(lr), 0, 0, 1e-7, 1.0, "peak learning rate"},
+    {"lr_min", K_DOUBLE, F(lr_min), 0, 0, 0.0, 1.0, "learning-rate floor of the cosine decay"},
+    {"weight_decay", K_DOUBLE, F(weight_decay), 0, 0, 0.0, 10.0, "AdamW decoupled weight decay (2-D tensors)"},
+    {"clip", K_DOUBLE, F(clip), 0, 0, 0.0, 1e6, "global gradient-norm clip (0 = off)"},
+    {"ckpt_every", K_INT, F(ckpt_every), 0, 0, 1, 10000000, "checkpoint every N steps"},
+    {"log_every", K_INT, F(log_every), 0, 0, 1, 10000000, "train.csv row every N steps"},
+    {"split", K_STR, F(split), 0, 8, 0, 0, "evaluation split: valid | test"},
+    {"eval_tokens", K_LONGLIST, F(eval_tokens), 0, 0, 1, 1L << 40, "tokens scored per length (prefix of the split)"},
+    {"sliding_div", K_INT, F(sliding_div), 0, 0, 0, 1 << 20, "sliding stride = L / sliding_div (0 = off)"},
+    {"sliding_tokens", K_LONGLIST, F(sliding_tokens), 0, 0, 1, 1L << 40, "tokens scored per length, sliding mode"},
+    {"threads", K_INT, F(threads), 0, 0, 0, 1024, "threads (0 = all cores)"},
+};
+#undef F
+enum { N_KEYS = sizeof keys / sizeof keys[0] };
+
+static const Key *key_find(const char *name) {
+    for (int i = 0; i < N_KEYS; i++)
+        if (strcmp(keys[i].name, name) == 0) return &keys[i];
+    return NULL;
+}
+
+static char exe_dir[4096];
+
+const char *posbench_home(void) {
+    const char *env = getenv("POSBENCH_HOME");
+    if (env && *env) return env;
+    if (!exe_dir[0]) {
+        ssize_t n = readlink("/proc/self/exe", exe_dir, sizeof exe_dir - 1);
+        if (n <= 0) snprintf(exe_dir, sizeof exe_dir, ".");
+        else {
+            exe_dir[n] = 0;
+            char *slash = strrchr(exe_dir, '/');
+            if (slash) *slash = 0;
+            /* build/test_posbench and build-asan/posbench-asan live one level down */
+            char probe[4200];
+            snprintf(probe, sizeof probe, "%s/harness/presets", exe_dir);
+            if (!path_exists(probe) && (slash = strrchr(exe_dir, '/'))) *slash = 0;
+        }
+    }
+    return exe_dir;
+}
+
+const char *config_presets_dir(void) {
+    static char dir[4200];
+    snprintf(dir, sizeof dir, "%s/harness/presets", posbench_home());
+    return dir;
+}
+
+void config_set(RunConfig *c, const char *key, const char *value, const char *source) {
+    const Key *k = key_find(key);
+    if (!k) {
+        char names[1024] = "";
+        for (int i = 0; i < N_KEYS; i++) {
+            strncat(names, keys[i].name, sizeof names - strlen(names) - 3);
+            if (i + 1 < N_KEYS) strcat(names, ", ");
+        }
+        die_input("%s: unknown config key '%s' (valid: %s)", source, key, names);
+    }
+    char *field = (char *)c + k->off;
+    if (k->type == K_INT) {
+        long v;
+        if (parse_int(value, (long)k->lo, (long)k->hi, &v) != 0)
+            die_input("%s: %s = '%s' must be a whole number from %g to %g", source, key, value, k->lo, k->hi);
+        *(int *)field = (int)v;
+    } else if (k->type == K_DOUBLE) {
+        double v;
+        if (parse_float(value, k->lo, k->hi, &v) != 0)
+            die_input("%s: %s = '%s' must be a number from %g to %g", source, key, value, k->lo, k->hi);
+        *(double *)field = v;
+    } else if (k->type == K_LONGLIST) {
+        long tmp[CFG_MAX_LIST];
+        int n = value[0] ? parse_int_list(value, (long)k->lo, (long)k->hi, tmp, CFG_MAX_LIST) : 0;
+        if (n < 0)
+            die_input("%s: %s = '%s' must be up to %d comma-separated whole numbers from %g to %g", source, key,
+                      value, CFG_MAX_LIST, k->lo, k->hi);
+        if (!k->count_off) {   /* a single long */
+            if (n != 1) die_input("%s: %s needs exactly one value", source, key);
+            *(long *)field = tmp[0];
+        } else {
+            memcpy(field, tmp, sizeof(long) * n);
+            *(int *)((char *)c + k->count_off) = n;
+        }
+    } else {
+        if (strlen(value) >= k->size) die_input("%s: %s is longer than %zu characters", source, key, k->size - 1);
+        snprintf(field, k->size, "%s", value);
+    }
+    if (!strcmp(key, "tokenizer") && strcmp(value, "byte") && strcmp(value, "bpe"))
+        die_input("%s: tokenizer = '%s' must be byte or bpe", source, value);
+    if (!strcmp(key, "split") && strcmp(value, "valid") && strcmp(value, "test"))
+        die_input("%s: split = '%s' must be valid or test", source, value);
+}
+
+static char *trim(char *s) {
+    while (isspace((unsigned char)*s)) s++;
+    char *e = s + strlen(s);
+    while (e > s && isspace((unsigned char)e[-1])) *--e = 0;
+    return s;
+}
+
+void config_load_file(RunConfig *c, const char *path) {
+    char err[ERRLEN];
+    char *text = read_file(path, NULL, err, sizeof err);
+    if (!text) die_input("--config: %s", err);
+    int lineno = 0;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        lineno++;
+        char *hash = strchr(line, '#');
+        if (hash) *hash = 0;
+        char *s = trim(line);
+        if (!*s) continue;
+        char *eq = strchr(s, '=');
+        char src[4200];
+        snprintf(src, sizeof src, "%s:%d", path, lineno);
+        if (!eq) die_input("%s: expected 'key = value', got '%s'", src, s);
+        *eq = 0;
+        config_set(c, trim(s), trim(eq + 1), src);
+    }
+    free(text);
+}
+
+void config_init(RunConfig *c, const char *preset) {
+    memset(c, 0, sizeof *c);
+    /* defaults: the quick preset's values, so a partial config file still makes sense */
+    snprintf(c->data, sizeof c->data, "default");
+    snprintf(c->tokenizer, sizeof c->tokenizer, "byte");
+    c->bpe_vocab = 4096;
+    c->n_layer = 4;
+    c->d_model = 128;
+    c->n_head = 4;
+    snprintf(c->methods, sizeof c->methods, "nope,sinusoidal,rotary,t5,alibi");
+    c->n_train_lens = 1;
+    c->train_lens[0] = 64;
+    c->seeds = 1;
+    long mults[] = {1, 2, 4, 8, 16};
+    c->n_eval_mults = 5;
+    memcpy(c->eval_mults, mults, sizeof mults);
+    c->batch = 32;
+    c->steps = 300;
+    c->warmup = 30;
+    c->lr = 2e-3;
+    c->lr_min = 2e-4;
+    c->weight_decay = 0.1;
+    c->clip = 1.0;
+    c->ckpt_every = 100;
+    c->log_every = 10;
+    snprintf(c->split, sizeof c->split, "valid");
+    c->eval_tokens = 32768;
+    c->sliding_div = 2;
+    c->sliding_tokens = 4096;
+    c->threads = 0;
+    const char *name = preset ? preset : "quick";
+    for (const char *p = name; *p; p++)
+        if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
+            die_input("--preset: '%s' is not a preset name", name);
+    char path[4400];
+    snprintf(path, sizeof path, "%s/%s.conf", config_presets_dir(), name);
+    if (!path_exists(path)) die_input("--preset: unknown preset '%s' (valid: tiny, quick, paper; see %s)", name, config_presets_dir());
+    snprintf(c->preset, sizeof c->preset, "%s", name);
+    config_load_file(c, path);
+}
+
+static int cmp_long(const void *a, const void *b) {
+    long x = *(const long *)a, y = *(const long *)b;
+    return (x > y) - (x < y);
+}
+
+int config_eval_lengths(const RunConfig *c, long L, long *out, int max) {
+    int n = 0;
+    if (c->n_lengths)
+        for (int i = 0; i < c->n_lengths && n < max; i++) out[n++] = c->lengths[i];
+    else
+        for (int i = 0; i < c->n_eval_mults && n < max; i++) out[n++] = c->eval_mults[i] * L;
+    qsort(out, n, sizeof(long), cmp_long);
+    int u = 0;
+    for (int i = 0; i < n; i++)
+        if (u == 0 || out[u - 1] != out[i]) out[u++] = out[i];
+    return u;
+}
+
+static void value_string(const RunConfig *c, const Key *k, char *buf, size_t n, int json) {
+    const char *field = (const char *)c + k->off;
+    if (k->type == K_INT) snprintf(buf, n, "%d", *(const int *)field);
+    else if (k->type == K_DOUBLE) snprintf(buf, n, "%.9g", *(const double *)field);
+    else if (k->type == K_STR) snprintf(buf, n, json ? "\"%s\"" : "%s", field);
+    else if (!k->count_off) snprintf(buf, n, "%ld", *(const long *)field);
+    else {
+        int cnt = *(const int *)((const char *)c + k->count_off);
+        const long *v = (const long *)field;
+        size_t len = 0;
+        if (json) len += snprintf(buf + len, n - len, "[");
+        buf[len] = 0;
+        for (int i = 0; i < cnt && len < n; i++) len += snprintf(buf + len, n - len, i ? ",%ld" : "%ld", v[i]);
+        if (json && len < n) snprintf(buf + len, n - len, "]");
+    }
+}
+
+void config_write(const RunConfig *c, FILE *f) {
+    char buf[2048];
+    fprintf(f, "# resolved configuration (preset %s)\n", c->preset);
+    for (int i = 0; i < N_KEYS; i++) {
+        value_string(c, &keys[i], buf, sizeof buf, 0);
+        fprintf(f, "%s = %s\n", keys[i].name, buf);
+    }
+}
+
+void config_write_json(const RunConfig *c, FILE *f) {
+    char buf[2048];
+    fprintf(f, "{\"preset\": \"%s\"", c->preset);
+    for (int i = 0; i < N_KEYS; i++) {
+        if (!strcmp(keys[i].name, "methods")) {   /* a JSON list, not the comma string */
+            fprintf(f, ", \"methods\": [");
+            char tmp[256];
+            snprintf(tmp, sizeof tmp, "%s", c->methods);
+            int first = 1;
+            char *sv = NULL;
+            for (char *m = strtok_r(tmp, ",", &sv); m; m = strtok_r(NULL, ",", &sv), first = 0) fprintf(f, first ? "\"%s\"" : ", \"%s\"", m);
+            fprintf(f, "]");
+            continue;
+        }
+        value_string(c, &keys[i], buf, sizeof buf, 1);
+        fprintf(f, ", \"%s\": %s", keys[i].name, buf);
+    }
+    fprintf(f, "}");
+}

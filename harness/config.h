@@ -1,0 +1,56 @@
+/* config.h — a run's configuration: a preset file (harness/presets/NAME.conf),
+ * then an optional --config FILE, then flags, each overriding the last. The
+ * files are "key = value" lines with # comments; an unknown key or a value out
+ * of range is a usage error naming the key and the file (exit 2). Every field
+ * lands in meta.json.
+ */
+#ifndef POSBENCH_CONFIG_H
+#define POSBENCH_CONFIG_H
+#include <stdio.h>
+
+#define CFG_MAX_LIST 16
+
+typedef struct RunConfig {
+    char preset[32];
+    /* data */
+    char data[1024];          /* corpus name, prepared folder or text file */
+    char tokenizer[8];        /* byte | bpe */
+    int bpe_vocab;
+    /* model */
+    int n_layer, d_model, n_head;
+    /* what to sweep */
+    char methods[256];        /* comma-separated method names */
+    int n_train_lens;
+    long train_lens[CFG_MAX_LIST];
+    int seeds;                /* seeds 1..seeds */
+    int n_eval_mults;
+    long eval_mults[CFG_MAX_LIST];   /* evaluation lengths as multiples of L (when `lengths` is empty) */
+    int n_lengths;
+    long lengths[CFG_MAX_LIST];      /* explicit evaluation lengths (override eval_mults) */
+    /* training */
+    int batch, steps, warmup;
+    double lr, lr_min, weight_decay, clip;
+    int ckpt_every, log_every;
+    /* evaluation */
+    char split[8];            /* valid | test */
+    long eval_tokens;         /* score at most this many tokens per length (a prefix of the split) */
+    int sliding_div;          /* sliding stride = L / sliding_div (0 = no sliding evaluation) */
+    long sliding_tokens;      /* score at most this many tokens in sliding mode */
+    int threads;              /* 0 = all cores */
+} RunConfig;
+
+/* Defaults, then the preset file (NULL = "quick"). Exit 2 if the preset is unknown. */
+void config_init(RunConfig *c, const char *preset);
+/* Apply one "key = value" file / one key; exit 2 naming key and source on error. */
+void config_load_file(RunConfig *c, const char *path);
+void config_set(RunConfig *c, const char *key, const char *value, const char *source);
+/* Evaluation lengths for training length L (sorted, unique). Returns the count. */
+int config_eval_lengths(const RunConfig *c, long L, long *out, int max);
+/* Write every field as "key = value" lines (re-loadable) / as a JSON object. */
+void config_write(const RunConfig *c, FILE *f);
+void config_write_json(const RunConfig *c, FILE *f);
+/* Folder holding presets/ (next to the executable: <exe dir>/harness/presets). */
+const char *config_presets_dir(void);
+const char *posbench_home(void);   /* the repository root (folder of the executable), or POSBENCH_HOME */
+
+#endif

@@ -1,0 +1,63 @@
+/* run_common.c — see run_common.h */
+#include "run_common.h"
+#include <stdlib.h>
+#include <string.h>
+#include "../model/json.h"
+
+void run_config_resolve(RunConfig *c, const char *preset, const char *config_file, const char *sets) {
+    config_init(c, preset);
+    if (config_file) config_load_file(c, config_file);
+    if (sets && *sets) {
+        char *buf = xstrdup(sets), *save = NULL;
+        for (char *kv = strtok_r(buf, ";", &save); kv; kv = strtok_r(NULL, ";", &save)) {
+            char *eq = strchr(kv, '=');
+            if (!eq) die_input("--set: expected key=value, got '%s'", kv);
+            *eq = 0;
+            config_set(c, kv, eq + 1, "--set");
+        }
+        free(buf);
+    }
+}
+
+void run_open_data(Dataset *ds, const char *spec, const char *tokenizer, int bpe_vocab, const char *flag) {
+    char err[ERRLEN];
+    int rc = data_open(ds, spec, tokenizer, bpe_vocab, err, sizeof err);
+    if (rc == -1) die_input("%s: %s", flag, err);
+    if (rc != 0) die_internal("%s", err);
+}
+
+void run_identity_json(const RunIdentity *id, const RunConfig *c, char *out, size_t n) {
+    char *cfg = NULL;
+    size_t len = 0;
+    FILE *mem = open_memstream(&cfg, &len);
+    config_write_json(c, mem);
+    fclose(mem);
+    char *data = NULL;
+    size_t dl = 0, dc = 0;
+    json_append_string(&data, &dl, &dc, id->data);
+    snprintf(out, n, "{\"seed\": %d, \"data\": %s, \"tokenizer\": \"%s\", \"bpe_vocab\": %d, \"dataset_hash\": \"%s\", "
+                     "\"config\": %s}",
+             id->seed, data, id->tokenizer, id->bpe_vocab, id->dataset_hash, cfg);
+    free(cfg);
+    free(data);
+}
+
+void run_identity_parse(RunIdentity *id, const char *json) {
+    memset(id, 0, sizeof *id);
+    snprintf(id->data, sizeof id->data, "default");
+    snprintf(id->tokenizer, sizeof id->tokenizer, "byte");
+    id->bpe_vocab = 4096;
+    JsonDoc doc;
+    char err[ERRLEN];
+    if (!json || json_parse(&doc, json, strlen(json), err, sizeof err) != 0) return;
+    int64_t v;
+    const JsonValue *x;
+    if ((x = json_get(&doc.root, "seed")) && json_int64(x, &v) == 0) id->seed = (int)v;
+    if ((x = json_get(&doc.root, "bpe_vocab")) && json_int64(x, &v) == 0) id->bpe_vocab = (int)v;
+    if ((x = json_get(&doc.root, "data")) && x->type == JSON_STRING) snprintf(id->data, sizeof id->data, "%s", x->u.str);
+    if ((x = json_get(&doc.root, "tokenizer")) && x->type == JSON_STRING)
+        snprintf(id->tokenizer, sizeof id->tokenizer, "%s", x->u.str);
+    if ((x = json_get(&doc.root, "dataset_hash")) && x->type == JSON_STRING)
+        snprintf(id->dataset_hash, sizeof id->dataset_hash, "%s", x->u.str);
+    json_doc_free(&doc);
+}

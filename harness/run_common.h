@@ -1,0 +1,32 @@
+/* run_common.h — pieces shared by train, eval and sweep: resolving a run's
+ * configuration from --preset/--config/--set, opening its dataset with a
+ * user-facing error, and the run identity stored in checkpoints.
+ */
+#ifndef POSBENCH_RUN_COMMON_H
+#define POSBENCH_RUN_COMMON_H
+#include "../datasets/data.h"
+#include "../model/checkpoint.h"
+#include "cli.h"
+#include "config.h"
+
+/* Preset, then --config FILE, then --set "k=v;k=v" (NULLs skipped). */
+void run_config_resolve(RunConfig *c, const char *preset, const char *config_file, const char *sets);
+/* data_open with the config's tokenizer; exit 2 (bad input) or 1 (internal) with its message. */
+void run_open_data(Dataset *ds, const char *spec, const char *tokenizer, int bpe_vocab, const char *flag);
+
+/* What a checkpoint says about the run that made it (TrainState.extra_json). */
+typedef struct RunIdentity {
+    int seed;
+    char data[1024];
+    char tokenizer[8];
+    int bpe_vocab;
+    char dataset_hash[32];
+} RunIdentity;
+void run_identity_json(const RunIdentity *id, const RunConfig *c, char *out, size_t n);
+/* Parse; missing fields get defaults (seed 0, data "default", byte). */
+void run_identity_parse(RunIdentity *id, const char *json);
+
+/* Train one unit into dir (train.c). Exits on bad input; returns 0. */
+int train_run(const RunConfig *cfg, const char *method, long L, int seed, const char *dir, int resume);
+
+#endif

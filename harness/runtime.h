@@ -1,0 +1,31 @@
+/* runtime.h — what the harness needs from the machine: thread setup shared by
+ * OpenMP and OpenBLAS (one pool, no oversubscription), a description of the
+ * CPU and BLAS for meta.json, and progress output (a bar with ETA on a
+ * terminal, plain periodic lines otherwise).
+ */
+#ifndef POSBENCH_RUNTIME_H
+#define POSBENCH_RUNTIME_H
+#include <stdio.h>
+
+/* n <= 0: all cores. Sets OpenMP's and OpenBLAS's thread counts alike; returns the count used. */
+int runtime_set_threads(int n);
+int runtime_threads(void);
+const char *runtime_cpu_name(void);       /* "Intel(R) Xeon(R) ..." */
+const char *runtime_blas_name(void);      /* "OpenBLAS 0.3.21 ..." or "naive (NO_BLAS build)" */
+const char *runtime_blas_core(void);      /* OpenBLAS's kernel set ("SkylakeX", "Haswell") or "-" */
+const char *runtime_commit(void);         /* git commit of the source tree, or "unknown" */
+void runtime_iso_time(char *buf, size_t n);  /* "2026-11-21T18:48:50Z" */
+
+typedef struct Progress {
+    const char *label;
+    long total, done;
+    double t0, last_print;
+    int tty;
+} Progress;
+void progress_start(Progress *p, const char *label, long total);
+/* Update; `status` is a short string like "loss 2.31  41k tok/s". Prints at most ~4/s on a
+ * terminal, every `log_every_s` seconds otherwise. */
+void progress_update(Progress *p, long done, const char *status);
+void progress_end(Progress *p, const char *status);
+
+#endif

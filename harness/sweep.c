@@ -1,0 +1,353 @@
+/* sweep.c — `posbench sweep`: the paper's experiment as one command.
+ *
+ * For every (train length L, method, seed) a unit folder RUN/units/M-L<L>-s<S>/
+ * is trained by a child `posbench train` process, then evaluated by one child
+ * `posbench eval` process per (length, mode), so each row's peak_rss_mb
+ * belongs to that length alone. A re-run on the same folder skips what is
+ * finished (train.json, eval-*.csv present) and resumes an interrupted
+ * training from its checkpoint. Then results.csv, train.csv, positions.csv and
+ * meta.json are merged (atomically) and the plots and report are drawn.
+ */
+#include <math.h>
+#include <spawn.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/wait.h>
+#include <unistd.h>
+#include "plot.h"
+#include "run_common.h"
+#include "runtime.h"
+
+extern char **environ;
+
+typedef struct Unit {
+    char method[32];
+    long L;
+    int seed;
+    char dir[4300];
+    int trained, failed;
+} Unit;
+
+/* Run /proc/self/exe with args; returns the exit status (or 128+signal). */
+static int run_child(char *const args[]) {
+    char exe[4096];
+    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
+    if (n <= 0) die_internal("cannot find my own executable");
+    exe[n] = 0;
+    pid_t pid;
+    if (posix_spawn(&pid, exe, NULL, NULL, args, environ) != 0) die_internal("cannot start %s", exe);
+    int status;
+    while (waitpid(pid, &status, 0) < 0) {}
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
+/* Append the body (all but the header line) of a CSV file to f; the header once. */
+static void append_csv(FILE *f, const char *path, int *header_done) {
+    char err[ERRLEN];
+    char *text = read_file(path, NULL, err, sizeof err);
+    if (!text) return;
+    char *body = strchr(text, '\n');
+    if (!*header_done && body) {
+        fwrite(text, 1, (size_t)(body - text + 1), f);
+        *header_done = 1;
+    }
+    if (body) fputs(body + 1, f);
+    free(text);
+}
+
+static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds, const Unit *units, int n_units,
+                       const char *start, double wall) {
+    char path[4200], err[ERRLEN], end[64];
+    runtime_iso_time(end, sizeof end);
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    AtomicFile af;
+    if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_internal("%s", err);
+    FILE *f = af.fp;
+    fprintf(f, "{\n  \"preset\": \"%s\",\n  \"config\": ", cfg->preset);
+    config_write_json(cfg, f);
+    fprintf(f, ",\n  \"dataset\": {\"name\": \"%s\", \"spec\": \"%s\", \"tokenizer\": \"%s\", \"vocab\": %d, "
+               "\"hash\": \"%s\", \"splits\": {",
+            data_name(ds), cfg->data, data_tokenizer(ds), data_vocab(ds), data_hash(ds));
+    for (int i = 0; i < ds->n_splits; i++)
+        fprintf(f, "%s\"%s\": {\"documents\": %d, \"tokens\": %zu, \"bytes\": %llu}", i ? ", " : "",
+                ds->splits[i].name, ds->splits[i].n_docs, ds->splits[i].n_tokens,
+                (unsigned long long)ds->splits[i].n_bytes);
+    fprintf(f, "}},\n  \"commit\": \"%s\",\n  \"cpu\": \"%s\",\n  \"blas\": \"%s\",\n  \"blas_core\": \"%s\",\n"
+               "  \"threads\": %d,\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n  \"wall_s\": %.1f,\n",
+            runtime_commit(), runtime_cpu_name(), runtime_blas_name(), runtime_blas_core(), runtime_threads(), start,
+            end, wall);
+    /* per method: training speed and memory averaged over its units; every unit's summary too */
+    fprintf(f, "  \"train\": {");
+    int first = 1;
+    for (int i = 0; i < n_units; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= !strcmp(units[j].method, units[i].method);
+        if (seen) continue;
+        double tps = 0, rss = 0, wall_s = 0, params = 0;
+        int n = 0;
+        for (int j = 0; j < n_units; j++) {
+            if (strcmp(units[j].method, units[i].method)) continue;
+            snprintf(path, sizeof path, "%s/train.json", units[j].dir);
+            char *t = read_file(path, NULL, err, sizeof err);
+            if (!t) continue;
+            double a, b, c, d;
+            char *p;
+            if ((p = strstr(t, "\"tokens_per_s\": ")) && sscanf(p + 16, "%lf", &a) == 1 &&
+                (p = strstr(t, "\"wall_s\": ")) && sscanf(p + 10, "%lf", &b) == 1 &&
+                (p = strstr(t, "\"peak_rss_mb\": ")) && sscanf(p + 15, "%lf", &c) == 1 &&
+                (p = strstr(t, "\"params\": ")) && sscanf(p + 10, "%lf", &d) == 1) {
+                tps += a; wall_s += b; rss = c > rss ? c : rss; params = d; n++;
+            }
+            free(t);
+        }
+        if (!n) continue;
+        fprintf(f, "%s\n    \"%s\": {\"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f, \"wall_s\": %.1f, \"params\": %.0f}",
+                first ? "" : ",", units[i].method, tps / n, rss, wall_s / n, params);
+        first = 0;
+    }
+    fprintf(f, "\n  },\n  \"units\": [");
+    for (int i = 0; i < n_units; i++) {
+        snprintf(path, sizeof path, "%s/train.json", units[i].dir);
+        char *t = read_file(path, NULL, err, sizeof err);
+        if (t) t[strcspn(t, "\n")] = 0;
+        fprintf(f, "%s\n    %s", i ? "," : "", t ? t : "null");
+        free(t);
+    }
+    fprintf(f, "\n  ]\n}\n");
+    if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
+}
+
+static void merge_outputs(const char *dir, Unit *units, int n_units, const long *lens_of_unit[], const int *n_lens,
+                          int sliding) {
+    static const char *names[] = {"results.csv", "train.csv", "positions.csv"};
+    for (int k = 0; k < 3; k++) {
+        char path[4200], err[ERRLEN], src[4400];
+        snprintf(path, sizeof path, "%s/%s", dir, names[k]);
+        AtomicFile af;
+        if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_internal("%s", err);
+        int header = 0;
+        for (int u = 0; u < n_units; u++) {
+            if (k == 1) {
+                snprintf(src, sizeof src, "%s/train.csv", units[u].dir);
+                append_csv(af.fp, src, &header);
+                continue;
+            }
+            for (int i = 0; i < n_lens[u]; i++)
+                for (int mode = 0; mode < (k == 0 ? 1 + sliding : 1); mode++) {
+                    if (k == 0)
+                        snprintf(src, sizeof src, "%s/eval-%ld-%s.csv", units[u].dir, lens_of_unit[u][i],
+                                 mode ? "sliding" : "nonoverlapping");
+                    else snprintf(src, sizeof src, "%s/positions-%ld.csv", units[u].dir, lens_of_unit[u][i]);
+                    append_csv(af.fp, src, &header);
+                }
+        }
+        if (!header) {
+            if (k == 0) fprintf(af.fp, "method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb\n");
+            if (k == 1) fprintf(af.fp, "method,train_len,seed,step,tokens,loss,lr,grad_norm,tokens_per_s\n");
+            if (k == 2) fprintf(af.fp, "method,train_len,seed,eval_len,pos,nll\n");
+        }
+        if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
+    }
+}
+
+/* The nonoverlapping perplexity table on stdout: methods x lengths (first seed). */
+static void print_table(const char *dir) {
+    char path[4200], err[ERRLEN];
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    char *text = read_file(path, NULL, err, sizeof err);
+    if (!text) return;
+    printf("\nnonoverlapping perplexity (%s/results.csv):\n", dir);
+    char last[64] = "";
+    char *save = NULL;
+    for (char *line = strtok_r(strchr(text, '\n') ? strchr(text, '\n') + 1 : text, "\n", &save); line;
+         line = strtok_r(NULL, "\n", &save)) {
+        char method[64], mode[32];
+        long L, W;
+        int seed;
+        double ppl;
+        if (sscanf(line, "%63[^,],%ld,%d,%ld,%31[^,],%*[^,],%*[^,],%*[^,],%*[^,],%lf", method, &L, &seed, &W, mode,
+                   &ppl) != 6 || strcmp(mode, "nonoverlapping"))
+            continue;
+        if (strcmp(last, method)) {
+            printf("%s  %-12s L=%-5ld", last[0] ? "\n" : "", method, L);
+            snprintf(last, sizeof last, "%s", method);
+        }
+        printf("  %ld: %.2f", W, ppl);
+    }
+    printf("\n");
+    free(text);
+}
+
+static const Command sweep_cmd = {"sweep", "", "train every method at L, evaluate every length, plot and report", NULL};
+
+int cmd_sweep(int argc, char **argv) {
+    Flag fl[] = {
+        {"--preset", "P", "quick", "preset under harness/presets: tiny, quick, paper", NULL, 0},
+        {"--config", "FILE", NULL, "config file of 'key = value' lines overriding the preset", NULL, 0},
+        {"--set", "K=V;...", NULL, "override config keys, e.g. \"steps=500;lr=1e-3\"", NULL, 0},
+        {"--methods", "a,b,...", NULL, "position methods (default: the config's methods)", NULL, 0},
+        {"--train-lens", "a,b,...", NULL, "training lengths (default: the config's train_lens)", NULL, 0},
+        {"--lengths", "a,b,...", NULL, "evaluation lengths (default: the config's eval_mults x L)", NULL, 0},
+        {"--seeds", "N", NULL, "seeds per (method, L) (default: the config's seeds)", NULL, 0},
+        {"--data", "D", NULL, "corpus, prepared folder or text file (default: the config's data)", NULL, 0},
+        {"--out", "DIR", NULL, "run folder (default: runs/PRESET)", NULL, 0},
+        {"--threads", "N", NULL, "threads (default: the config's threads; 0 = all cores)", NULL, 0},
+        {"--no-plot", NULL, NULL, "skip figures and report", NULL, 0},
+    };
+    int nf = NFLAGS(fl);
+    flags_parse(fl, nf, argc, argv, &sweep_cmd, NULL, 0);
+    RunConfig cfg;
+    run_config_resolve(&cfg, flag_str(fl, nf, "--preset"), flag_str(fl, nf, "--config"), flag_str(fl, nf, "--set"));
+    static const struct { const char *flag, *key; } over[] = {{"--methods", "methods"}, {"--train-lens", "train_lens"},
+        {"--lengths", "lengths"}, {"--seeds", "seeds"}, {"--data", "data"}, {"--threads", "threads"}};
+    for (size_t i = 0; i < sizeof over / sizeof over[0]; i++)
+        if (flag_str(fl, nf, over[i].flag)) config_set(&cfg, over[i].key, flag_str(fl, nf, over[i].flag), over[i].flag);
+    runtime_set_threads(cfg.threads);
+
+    /* methods, validated before anything runs */
+    char mbuf[256], *methods[32];
+    int n_methods = 0;
+    snprintf(mbuf, sizeof mbuf, "%s", cfg.methods);
+    char *save = NULL;
+    for (char *m = strtok_r(mbuf, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
+        if (!pos_method_find(m)) die_input("--methods: unknown method '%s' (valid: %s)", m, pos_method_names());
+        if (n_methods == 32) die_input("--methods: at most 32 methods");
+        methods[n_methods++] = m;
+    }
+    if (!n_methods) die_input("--methods: no method given");
+
+    char dir[4096], err[ERRLEN], path[4400];
+    if (flag_str(fl, nf, "--out")) snprintf(dir, sizeof dir, "%s", flag_str(fl, nf, "--out"));
+    else snprintf(dir, sizeof dir, "runs/%s", cfg.preset);
+    if (mkdir_p(dir, err, sizeof err) != 0) die_input("--out: %s", err);
+    snprintf(path, sizeof path, "%s/.write-test", dir);
+    FILE *probe = fopen(path, "w");
+    if (!probe) die_input("--out: %s is not writable", dir);
+    fclose(probe);
+    unlink(path);
+
+    /* the resolved config: children read it; a re-run must not mix configurations */
+    char *cfg_text = NULL;
+    size_t cfg_len = 0;
+    FILE *mem = open_memstream(&cfg_text, &cfg_len);
+    config_write(&cfg, mem);
+    fclose(mem);
+    snprintf(path, sizeof path, "%s/config.conf", dir);
+    char *old = read_file(path, NULL, err, sizeof err);
+    if (old && strcmp(old, cfg_text))
+        die_input("--out: %s holds a run with a different configuration (%s); choose another folder", dir, path);
+    if (!old) {
+        AtomicFile af;
+        if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_input("--out: %s", err);
+        fputs(cfg_text, af.fp);
+        if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
+    }
+    free(old);
+    free(cfg_text);
+
+    /* the data, opened (and prepared) once here so bad input stops the sweep before training */
+    Dataset ds;
+    run_open_data(&ds, cfg.data, cfg.tokenizer, cfg.bpe_vocab, "--data");
+    const DataSplit *evs = data_split(&ds, cfg.split);
+    if (!evs) die_input("--data: %s has no %s split", cfg.data, cfg.split);
+    const DataSplit *trs = data_split(&ds, "train");
+    for (int i = 0; i < cfg.n_train_lens; i++) {
+        long lens[CFG_MAX_LIST];
+        int n = config_eval_lengths(&cfg, cfg.train_lens[i], lens, CFG_MAX_LIST);
+        if ((long)evs->n_tokens < lens[n - 1] + 1)
+            die_input("--lengths: %ld is longer than the %s split of %s (%zu tokens)", lens[n - 1], cfg.split,
+                      cfg.data, evs->n_tokens);
+        if (data_check_window(trs, (int)cfg.train_lens[i], err, sizeof err) != 0) die_input("--train-lens: %s", err);
+    }
+
+    char start[64], conf_path[4400];
+    runtime_iso_time(start, sizeof start);
+    double t0 = now_seconds();
+    snprintf(conf_path, sizeof conf_path, "%s/config.conf", dir);
+    int n_units = cfg.n_train_lens * n_methods * cfg.seeds;
+    Unit *units = xcalloc(n_units, sizeof(Unit));
+    const long **lens_of = xcalloc(n_units, sizeof(long *));
+    int *n_lens = xcalloc(n_units, sizeof(int));
+    long all_lens[CFG_MAX_LIST][CFG_MAX_LIST];
+    int u = 0, failures = 0;
+    char threads[16], sliding_stride[32], maxtok[32], slidetok[32];
+    snprintf(threads, sizeof threads, "%d", cfg.threads);
+    snprintf(maxtok, sizeof maxtok, "%ld", cfg.eval_tokens);
+    snprintf(slidetok, sizeof slidetok, "%ld", cfg.sliding_tokens);
+    for (int li = 0; li < cfg.n_train_lens; li++) {
+        long L = cfg.train_lens[li];
+        int n_eval = config_eval_lengths(&cfg, L, all_lens[li], CFG_MAX_LIST);
+        for (int mi = 0; mi < n_methods; mi++)
+            for (int seed = 1; seed <= cfg.seeds; seed++, u++) {
+                Unit *un = &units[u];
+                snprintf(un->method, sizeof un->method, "%s", methods[mi]);
+                un->L = L;
+                un->seed = seed;
+                snprintf(un->dir, sizeof un->dir, "%s/units/%s-L%ld-s%d", dir, un->method, L, seed);
+                lens_of[u] = all_lens[li];
+                n_lens[u] = n_eval;
+                char Ls[32], seeds[16];
+                snprintf(Ls, sizeof Ls, "%ld", L);
+                snprintf(seeds, sizeof seeds, "%d", seed);
+                snprintf(path, sizeof path, "%s/train.json", un->dir);
+                fprintf(stderr, "sweep: unit %d/%d  %s L=%ld seed=%d\n", u + 1, n_units, un->method, L, seed);
+                if (!path_exists(path)) {
+                    char *args[] = {"posbench", "train", "--preset", cfg.preset, "--config", conf_path, "--method",
+                                    un->method, "--train-len", Ls, "--seed", seeds, "--out", un->dir, "--resume",
+                                    "--threads", threads, NULL};
+                    int rc = run_child(args);
+                    if (rc != 0) {
+                        fprintf(stderr, "sweep: training %s failed (exit %d); continuing with the others\n", un->dir, rc);
+                        un->failed = 1;
+                        failures++;
+                        continue;
+                    }
+                }
+                snprintf(sliding_stride, sizeof sliding_stride, "%ld",
+                         cfg.sliding_div ? (L / cfg.sliding_div > 0 ? L / cfg.sliding_div : 1) : L);
+                for (int i = 0; i < n_eval; i++)
+                    for (int mode = 0; mode < (cfg.sliding_div ? 2 : 1); mode++) {
+                        const char *mname = mode ? "sliding" : "nonoverlapping";
+                        char out[4400], pos[4400], ckpt[4400], W[32];
+                        snprintf(out, sizeof out, "%s/eval-%ld-%s.csv", un->dir, all_lens[li][i], mname);
+                        if (path_exists(out)) continue;
+                        snprintf(pos, sizeof pos, "%s/positions-%ld.csv", un->dir, all_lens[li][i]);
+                        snprintf(ckpt, sizeof ckpt, "%s/model.safetensors", un->dir);
+                        snprintf(W, sizeof W, "%ld", all_lens[li][i]);
+                        char *args[32] = {"posbench", "eval", "--ckpt", ckpt, "--lengths", W, "--mode", (char *)mname,
+                                          "--split", cfg.split, "--data", cfg.data, "--threads", threads, "--out", out,
+                                          "--max-tokens", mode ? slidetok : maxtok};
+                        int na = 18;
+                        if (mode) {
+                            args[na++] = "--stride";
+                            args[na++] = sliding_stride;
+                        } else {
+                            args[na++] = "--per-position";
+                            args[na++] = pos;
+                        }
+                        args[na] = NULL;
+                        int rc = run_child(args);
+                        if (rc != 0) {
+                            fprintf(stderr, "sweep: evaluating %s at %s (%s) failed (exit %d)\n", un->dir, W, mname, rc);
+                            failures++;
+                        }
+                    }
+            }
+    }
+    int sliding = cfg.sliding_div > 0;
+    merge_outputs(dir, units, n_units, lens_of, n_lens, sliding);
+    write_meta(dir, &cfg, &ds, units, n_units, start, now_seconds() - t0);
+    print_table(dir);
+    if (!flag_on(fl, nf, "--no-plot")) {
+        int rc = plot_run(dir, err, sizeof err);
+        if (rc != 0) fprintf(stderr, "sweep: plots not drawn: %s\n", err);
+        else printf("figures: %s/figures/   report: %s/report.md\n", dir, dir);
+    }
+    data_close(&ds);
+    free(units);
+    free(lens_of);
+    free(n_lens);
+    if (failures) fprintf(stderr, "sweep: %d step(s) failed; re-run the same command to retry them\n", failures);
+    return failures ? 1 : 0;
+}

@@ -1,0 +1,232 @@
+/* train.c — `posbench train`: one model, one method, one training length, one
+ * seed. Writes DIR/model.safetensors (weights + AdamW state + data-generator
+ * state, atomically, every ckpt_every steps and at the end), DIR/train.csv
+ * (written before each checkpoint, so it never lags it) and DIR/train.json
+ * (the summary; its presence marks the run finished). --resume continues a
+ * killed run and reaches the same final loss as an uninterrupted one: model,
+ * optimiser, schedule step and batch generator are all restored, and every
+ * reduction in the step is deterministic.
+ */
+#include <math.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../model/checkpoint.h"
+#include "run_common.h"
+#include "runtime.h"
+
+typedef struct TrainRow {
+    long step, tokens;
+    float loss, lr, grad_norm, tokens_per_s;
+} TrainRow;
+
+typedef struct TrainLog {
+    TrainRow *rows;
+    int n, cap;
+} TrainLog;
+
+static void log_push(TrainLog *lg, TrainRow r) {
+    if (lg->n == lg->cap) lg->rows = xrealloc(lg->rows, sizeof(TrainRow) * (lg->cap = lg->cap ? 2 * lg->cap : 256));
+    lg->rows[lg->n++] = r;
+}
+
+/* Keep the rows of an earlier attempt up to `step` (the checkpoint being resumed). */
+static void log_read(TrainLog *lg, const char *path, long step) {
+    char err[ERRLEN];
+    char *text = read_file(path, NULL, err, sizeof err);
+    if (!text) return;
+    char *save = NULL;
+    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+        TrainRow r;
+        char method[64];
+        long L;
+        int seed;
+        if (sscanf(line, "%63[^,],%ld,%d,%ld,%ld,%f,%f,%f,%f", method, &L, &seed, &r.step, &r.tokens, &r.loss, &r.lr,
+                   &r.grad_norm, &r.tokens_per_s) == 9 &&
+            r.step <= step)
+            log_push(lg, r);
+    }
+    free(text);
+}
+
+static void log_write(const TrainLog *lg, const char *path, const char *method, long L, int seed) {
+    AtomicFile af;
+    char err[ERRLEN];
+    if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_internal("%s", err);
+    fprintf(af.fp, "method,train_len,seed,step,tokens,loss,lr,grad_norm,tokens_per_s\n");
+    for (int i = 0; i < lg->n; i++) {
+        const TrainRow *r = &lg->rows[i];
+        fprintf(af.fp, "%s,%ld,%d,%ld,%ld,%.6f,%.6g,%.6f,%.1f\n", method, L, seed, r->step, r->tokens, r->loss, r->lr,
+                r->grad_norm, r->tokens_per_s);
+    }
+    if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
+}
+
+static void save_checkpoint(const char *dir, const Model *m, const AdamW *opt, const TrainState *ts,
+                            const TrainLog *lg, const char *method, long L, int seed) {
+    char path[4200], err[ERRLEN];
+    snprintf(path, sizeof path, "%s/train.csv", dir);
+    log_write(lg, path, method, L, seed);
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    if (checkpoint_save(path, m, opt, ts, err, sizeof err) != 0) die_internal("%s", err);
+}
+
+static const Command train_cmd = {"train", "", "train one model with one position method", NULL};
+
+int cmd_train(int argc, char **argv) {
+    Flag fl[] = {
+        {"--method", "M", NULL, "position method (see posbench methods)", NULL, 0},
+        {"--preset", "P", "quick", "preset under harness/presets: tiny, quick, paper", NULL, 0},
+        {"--config", "FILE", NULL, "config file of 'key = value' lines overriding the preset", NULL, 0},
+        {"--set", "K=V;...", NULL, "override config keys, e.g. \"lr=1e-3;batch=16\"", NULL, 0},
+        {"--train-len", "L", NULL, "training length (default: the config's first train_lens)", NULL, 0},
+        {"--steps", "N", NULL, "training steps (default: the config's steps)", NULL, 0},
+        {"--data", "D", NULL, "corpus name, prepared folder or text file (default: the config's data)", NULL, 0},
+        {"--seed", "S", "1", "seed of the initial weights and of the batch order", NULL, 0},
+        {"--out", "DIR", NULL, "output folder (default: runs/train-METHOD-L-sSEED)", NULL, 0},
+        {"--resume", NULL, NULL, "continue from DIR/model.safetensors", NULL, 0},
+        {"--threads", "N", NULL, "threads (default: the config's threads; 0 = all cores)", NULL, 0},
+    };
+    int nf = NFLAGS(fl);
+    flags_parse(fl, nf, argc, argv, &train_cmd, NULL, 0);
+    const char *method = flag_str(fl, nf, "--method");
+    if (!method) die_input("--method is required (valid: %s)", pos_method_names());
+    if (!pos_method_find(method)) die_input("--method: unknown method '%s' (valid: %s)", method, pos_method_names());
+    RunConfig cfg;
+    run_config_resolve(&cfg, flag_str(fl, nf, "--preset"), flag_str(fl, nf, "--config"), flag_str(fl, nf, "--set"));
+    if (flag_str(fl, nf, "--data")) config_set(&cfg, "data", flag_str(fl, nf, "--data"), "--data");
+    if (flag_str(fl, nf, "--steps")) cfg.steps = (int)flag_int(fl, nf, "--steps", 1, 10000000);
+    if (flag_str(fl, nf, "--threads")) cfg.threads = (int)flag_int(fl, nf, "--threads", 0, 1024);
+    long L = flag_str(fl, nf, "--train-len") ? flag_int(fl, nf, "--train-len", 2, 1 << 20) : cfg.train_lens[0];
+    int seed = (int)flag_int(fl, nf, "--seed", 0, 1000000);
+    int resume = flag_on(fl, nf, "--resume");
+    char dir[4096];
+    if (flag_str(fl, nf, "--out")) snprintf(dir, sizeof dir, "%s", flag_str(fl, nf, "--out"));
+    else snprintf(dir, sizeof dir, "runs/train-%s-%ld-s%d", method, L, seed);
+    return train_run(&cfg, method, L, seed, dir, resume);
+}
+
+int train_run(const RunConfig *cfg, const char *method, long L, int seed, const char *dir, int resume) {
+    char err[ERRLEN], path[4200];
+    runtime_set_threads(cfg->threads);
+    if (mkdir_p(dir, err, sizeof err) != 0) die_input("--out: %s", err);
+    snprintf(path, sizeof path, "%s/train.json", dir);
+    if (path_exists(path) && resume) {
+        fprintf(stderr, "train: %s is already complete (train.json present); nothing to do\n", dir);
+        return 0;
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", dir);
+    int have_ckpt = path_exists(path);
+    if (have_ckpt && !resume)
+        die_input("--out: %s already holds a checkpoint; pass --resume to continue it or choose another folder", dir);
+
+    Dataset ds;
+    run_open_data(&ds, cfg->data, cfg->tokenizer, cfg->bpe_vocab, "--data");
+    const DataSplit *train = data_split(&ds, "train");
+    if (!train) die_input("--data: %s has no train split", cfg->data);
+    if (data_check_window(train, (int)L, err, sizeof err) != 0) die_input("--train-len: %s", err);
+
+    Model m;
+    AdamW opt;
+    TrainState ts = {0};
+    Rng data_rng;
+    RunIdentity id = {.seed = seed, .bpe_vocab = cfg->bpe_vocab};
+    snprintf(id.data, sizeof id.data, "%s", cfg->data);
+    snprintf(id.tokenizer, sizeof id.tokenizer, "%s", data_tokenizer(&ds));
+    snprintf(id.dataset_hash, sizeof id.dataset_hash, "%s", data_hash(&ds));
+    TrainLog lg = {0};
+    if (have_ckpt) {
+        if (checkpoint_load(path, &m, &opt, &ts, err, sizeof err) != 0) die_input("--resume: %s", err);
+        if (strcmp(m.cfg.method, method) || m.cfg.train_len != L || m.cfg.vocab != data_vocab(&ds))
+            die_input("--resume: %s was made for method %s, L %d, vocab %d, not %s, L %ld, vocab %d", path,
+                      m.cfg.method, m.cfg.train_len, m.cfg.vocab, method, L, data_vocab(&ds));
+        data_rng.s = ts.data_rng;
+        snprintf(path, sizeof path, "%s/train.csv", dir);
+        log_read(&lg, path, ts.step);
+        fprintf(stderr, "train: resuming %s at step %ld of %d\n", dir, ts.step, cfg->steps);
+    } else {
+        ModelConfig mc = {.vocab = data_vocab(&ds), .n_layer = cfg->n_layer, .n_head = cfg->n_head,
+                          .d_model = cfg->d_model, .train_len = (int)L};
+        snprintf(mc.method, sizeof mc.method, "%s", method);
+        if (model_build(&m, &mc, err, sizeof err) != 0) die_input("config: %s", err);
+        model_init_weights(&m, (uint64_t)seed);
+        adamw_init(&opt, &m, (float)cfg->weight_decay);
+        rng_seed(&data_rng, 0x5eed0000ull + (uint64_t)seed);
+    }
+    run_identity_json(&id, cfg, ts.extra_json, sizeof ts.extra_json);
+
+    int B = cfg->batch, T = (int)L;
+    int *inputs = xmalloc(sizeof(int) * B * T), *targets = xmalloc(sizeof(int) * B * T);
+    model_reserve_train(&m, B, T);
+    const char *kill_at = getenv("POSBENCH_KILL_AT_STEP");   /* fault injection for the resume test */
+    char label[128];
+    snprintf(label, sizeof label, "train %s L=%ld seed=%d", method, L, seed);
+    Progress pr;
+    progress_start(&pr, label, cfg->steps);
+    double t_train = 0.0, t_start = now_seconds(), t_log = 0.0, loss_acc = 0.0;
+    long tokens_log = 0, steps_log = 0;
+    float loss = NAN, norm = 0;
+    long start_step = ts.step;
+    for (long step = ts.step; step < cfg->steps; step++) {
+        double t0 = now_seconds();
+        float lr = lr_schedule(step, cfg->warmup, cfg->steps, (float)cfg->lr, (float)cfg->lr_min);
+        data_batch(train, &data_rng, B, T, inputs, targets);
+        loss = model_forward(&m, inputs, targets, B, T);
+        model_zero_grad(&m);
+        model_backward(&m);
+        norm = grad_clip(&m, (float)cfg->clip);
+        if (!isfinite(loss) || !isfinite(norm)) {
+            fprintf(stderr, "\n");
+            die_internal("training diverged at step %ld (loss %g, gradient norm %g); the last good checkpoint "
+                         "%s/model.safetensors (step %ld) is kept; try a lower lr",
+                         step, loss, norm, dir, ts.step);
+        }
+        adamw_update(&opt, &m, lr);
+        double dt = now_seconds() - t0;
+        t_train += dt;
+        t_log += dt;
+        loss_acc += loss;
+        steps_log++;
+        tokens_log += (long)B * T;
+        long done = step + 1;
+        if (done % cfg->log_every == 0 || done == cfg->steps) {
+            log_push(&lg, (TrainRow){done, done * B * T, (float)(loss_acc / steps_log), lr, norm,
+                                     (float)(tokens_log / t_log)});
+            loss_acc = 0;
+            steps_log = 0;
+            tokens_log = 0;
+            t_log = 0;
+        }
+        ts.step = done;
+        ts.data_rng = data_rng.s;
+        if (done % cfg->ckpt_every == 0 || done == cfg->steps)
+            save_checkpoint(dir, &m, &opt, &ts, &lg, method, L, seed);
+        char status[96];
+        snprintf(status, sizeof status, "loss %.3f  %.1fk tok/s", loss, (double)B * T / dt / 1000.0);
+        progress_update(&pr, done, status);
+        if (kill_at && atol(kill_at) == done) raise(SIGKILL);
+    }
+    char status[96];
+    double tps = t_train > 0 ? (double)B * T * (cfg->steps - start_step) / t_train : 0;
+    snprintf(status, sizeof status, "loss %.3f", loss);
+    progress_end(&pr, status);
+
+    snprintf(path, sizeof path, "%s/train.json", dir);
+    AtomicFile af;
+    if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_internal("%s", err);
+    fprintf(af.fp,
+            "{\"method\": \"%s\", \"train_len\": %ld, \"seed\": %d, \"steps\": %d, \"tokens\": %ld, "
+            "\"final_loss\": %.9g, \"tokens_per_s\": %.1f, \"wall_s\": %.2f, \"peak_rss_mb\": %.1f, \"params\": %zu, "
+            "\"bytes_params\": %zu, \"bytes_train_acts\": %zu, \"threads\": %d, \"resumed\": %s}\n",
+            method, L, seed, cfg->steps, (long)cfg->steps * B * T, isfinite(loss) ? loss : (float)(lg.n ? lg.rows[lg.n - 1].loss : 0),
+            tps, now_seconds() - t_start, peak_rss_kb() / 1024.0, m.n_params, model_bytes_params(&m),
+            model_bytes_train_acts(&m), runtime_threads(), have_ckpt ? "true" : "false");
+    if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
+    free(inputs);
+    free(targets);
+    free(lg.rows);
+    adamw_free(&opt);
+    model_free(&m);
+    data_close(&ds);
+    return 0;
+}

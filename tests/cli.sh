@@ -1,0 +1,87 @@
+#!/usr/bin/env bash
+# cli.sh — end-to-end: a `tiny` sweep writes a complete run folder; a training
+# killed with SIGKILL and resumed ends with the same loss as an uninterrupted
+# one; a re-run sweep skips finished work; bad input exits 2 with one line.
+set -u
+cd "$(dirname "$0")/.."
+PB=${POSBENCH:-./posbench}
+T=$(mktemp -d); trap 'rm -rf "$T"' EXIT
+pass=0 fail=0
+ok() { if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $*"; fi; }
+say() { pass=$((pass + 1)); }
+check() { local what=$1; shift; if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi; }
+
+# --- bad input: exit 2 and one stderr line naming the flag or file ---
+bad() {
+    local what=$1 want=$2; shift 2
+    "$PB" "$@" >"$T/out" 2>"$T/err"; local rc=$?
+    local lines; lines=$(wc -l <"$T/err")
+    if [ "$rc" -eq 2 ] && [ "$lines" -eq 1 ] && grep -q -- "$want" "$T/err"; then pass=$((pass + 1));
+    else fail=$((fail + 1)); echo "FAIL bad input ($what): exit $rc, $lines lines: $(head -c 300 "$T/err")"; fi
+}
+bad "unknown command" "unknown command" frobnicate
+bad "unknown method" "alibi" train --method nosuch --preset tiny --out "$T/x"
+bad "unknown preset" "--preset" train --method alibi --preset nosuch
+bad "unknown flag" "--bogus" train --method alibi --bogus 1
+bad "length < 1" "--train-len" train --method alibi --preset tiny --train-len 0 --out "$T/x"
+bad "eval length longer than split" "longer than" sweep --preset tiny --lengths 4000000 --out "$T/long"
+bad "stride > window" "--stride" eval --ckpt tests/fixtures/ckpt/tiny_t5.safetensors --mode sliding --lengths 8 --stride 9
+bad "stride < 1" "--stride" eval --ckpt tests/fixtures/ckpt/tiny_t5.safetensors --mode sliding --lengths 8 --stride 0
+bad "bad mode" "--mode" eval --ckpt tests/fixtures/ckpt/tiny_t5.safetensors --mode sideways --lengths 8
+bad "missing checkpoint" "no-such.safetensors" eval --ckpt "$T/no-such.safetensors" --lengths 8
+bad "missing data file" "no-such.txt" train --method alibi --preset tiny --data "$T/no-such.txt" --out "$T/x2"
+printf 'steps = 10\nbogus_key = 3\n' >"$T/bad.conf"
+bad "unknown config key" "bogus_key" train --method alibi --preset tiny --config "$T/bad.conf" --out "$T/x3"
+printf 'lr = 7\n' >"$T/bad2.conf"
+bad "config value out of range" "lr" train --method alibi --preset tiny --config "$T/bad2.conf" --out "$T/x4"
+bad "unknown method in sweep" "valid:" sweep --preset tiny --methods alibi,bogus --out "$T/s0"
+mkdir -p "$T/ro"; chmod 555 "$T/ro"
+if [ "$(id -u)" != 0 ]; then bad "output folder not writable" "--out" sweep --preset tiny --out "$T/ro/run"; fi
+
+# --- resume after SIGKILL reaches the same final loss ---
+"$PB" train --method t5 --preset tiny --set "steps=30;ckpt_every=10" --out "$T/full" 2>/dev/null
+POSBENCH_KILL_AT_STEP=17 "$PB" train --method t5 --preset tiny --set "steps=30;ckpt_every=10" --out "$T/killed" 2>/dev/null
+rc=$?
+check "killed run dies with SIGKILL (rc $rc)" [ "$rc" -eq 137 ]
+check "killed run left a checkpoint, no train.json" [ -f "$T/killed/model.safetensors" -a ! -f "$T/killed/train.json" ]
+check "no temporary files left behind" [ -z "$(ls "$T/killed" | grep tmp)" ]
+bad "existing checkpoint without --resume" "--resume" train --method t5 --preset tiny --set "steps=30;ckpt_every=10" --out "$T/killed"
+"$PB" train --method t5 --preset tiny --set "steps=30;ckpt_every=10" --out "$T/killed" --resume 2>/dev/null
+full=$(grep -o '"final_loss": [^,]*' "$T/full/train.json")
+resumed=$(grep -o '"final_loss": [^,]*' "$T/killed/train.json")
+check "resumed final loss ($resumed) equals uninterrupted ($full)" [ -n "$full" -a "$full" = "$resumed" ]
+cut -d, -f1-8 "$T/full/train.csv" >"$T/a"; cut -d, -f1-8 "$T/killed/train.csv" >"$T/b"
+check "resumed training curve equals the uninterrupted one" cmp -s "$T/a" "$T/b"
+
+# --- tiny sweep: the run folder of SPEC §6 ---
+"$PB" sweep --preset tiny --out "$T/run" >"$T/sweep.out" 2>"$T/sweep.err"
+rc=$?
+check "tiny sweep exits 0 (rc $rc; $(tail -n 2 "$T/sweep.err" | tr '\n' ' '))" [ "$rc" -eq 0 ]
+for f in results.csv train.csv positions.csv meta.json config.conf; do
+    check "run folder has $f" [ -s "$T/run/$f" ]
+done
+check "results.csv header" grep -qx 'method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb' "$T/run/results.csv"
+rows=$(($(wc -l <"$T/run/results.csv") - 1))
+check "results.csv has 5 methods x 3 lengths x 2 modes = 30 rows ($rows)" [ "$rows" -eq 30 ]
+for m in nope sinusoidal rotary t5 alibi; do
+    check "results.csv has $m" grep -q "^$m," "$T/run/results.csv"
+    check "checkpoint for $m" [ -f "$T/run/units/$m-L16-s1/model.safetensors" ]
+done
+check "every ppl finite" awk -F, 'NR > 1 && ($10 == "nan" || $10 == "" || $10 + 0 <= 1) { bad = 1 } END { exit bad }' "$T/run/results.csv"
+check "meta.json records the dataset hash" grep -q '"hash": "[0-9a-f]\{16\}"' "$T/run/meta.json"
+check "meta.json records BLAS and threads" grep -q '"blas_core"' "$T/run/meta.json"
+check "sweep printed the perplexity table" grep -q "nonoverlapping perplexity" "$T/sweep.out"
+before=$(stat -c %Y "$T/run/units/alibi-L16-s1/model.safetensors")
+"$PB" sweep --preset tiny --out "$T/run" >/dev/null 2>"$T/rerun.err"
+after=$(stat -c %Y "$T/run/units/alibi-L16-s1/model.safetensors")
+check "re-run sweep skips finished units" [ "$before" = "$after" ]
+check "re-run sweep rebuilt the same results" [ "$(wc -l <"$T/run/results.csv")" -eq 31 ]
+bad "re-run with a different config" "different configuration" sweep --preset tiny --set "steps=21" --out "$T/run"
+
+# --- eval on a plain text file, read as bytes and scored whole ---
+cat datasets/default/*.txt | head -c 3000 >"$T/plain.txt"
+"$PB" eval --ckpt "$T/run/units/alibi-L16-s1/model.safetensors" --lengths 16,64 --data "$T/plain.txt" >"$T/plain.csv" 2>/dev/null
+check "eval on a plain file scores it whole" awk -F, 'NR > 1 && $7 == "all" && $8 == 2999 { n++ } END { exit n != 2 }' "$T/plain.csv"
+
+echo "$pass passed, $fail failed"
+[ "$fail" -eq 0 ]
