@@ -948,6 +948,7 @@ typedef struct Plot {
     char figdir[PATH_MAX + 16], datadir[PATH_MAX + 32], scripts[PATH_MAX], gnuplot[PATH_MAX], log[PATH_MAX + 64];
     Figure fig[MAX_FIGS];
     int nfig, nfiles;
+    int no_gnuplot; /* figures were asked for but gnuplot is not installed: report only */
 } Plot;
 
 /* gnuplot string literal: single quotes, a quote doubled. */
@@ -1037,9 +1038,15 @@ static void vars_log_tics(FILE *f, const char *var, double lo, double hi) {
                 if (t >= lo * 0.9999 && t <= hi * 1.0001) ticks[n++] = t;
             }
     }
+    if (n < 3) { /* a narrow range: evenly spaced tics, 1-2-2.5-5 steps */
+        double raw = (hi - lo) / 4, mag = pow(10, floor(log10(raw))), step = mag;
+        static const double nice[] = {1, 2, 2.5, 5, 10};
+        for (int k = 0; k < 5 && step < raw; k++) step = nice[k] * mag;
+        n = 0;
+        for (double t = ceil(lo / step) * step; t <= hi * 1.0001 && n < 64; t += step) ticks[n++] = t;
+    }
     fprintf(f, "%s = '(", var);
     for (int i = 0; i < n; i++) fprintf(f, "%s%g", i ? ", " : "", ticks[i]);
-    if (n < 2) fprintf(f, "%s%.3g, %.3g", n ? ", " : "", lo, hi);
     fputs(")'\n", f);
 }
 
@@ -1055,7 +1062,7 @@ static int gnuplot_render(Plot *pl, const char *script, const char *vars, const 
 
     /* -e text: the four variables every script reads */
     Sb e = {0};
-    char *sv[4] = {pl->scripts, (char *)ext, (char *)vars, out_tmp};
+    const char *sv[4] = {pl->scripts, ext, vars, out_tmp};
     const char *names[4] = {"plotdir", "fmt", "vars", "out"};
     for (int i = 0; i < 4; i++) {
         sb_printf(&e, "%s%s='", i ? "; " : "", names[i]);
@@ -1204,7 +1211,7 @@ static int fig_extrapolation(Plot *pl, int mode, char *err, size_t errlen) {
         mode_title(r, mode, Ls[p], mt, sizeof mt);
         fprintf(f, "pfile[%d] = '%s_L%ld.dat'\npL[%d] = %ld\nptitle[%d] = ", p + 1, name, Ls[p], p + 1, Ls[p], p + 1);
         char t[160];
-        snprintf(t, sizeof t, "trained at L = %ld, %s", Ls[p], mt);
+        snprintf(t, sizeof t, "trained at L = %ld (dashed), %s", Ls[p], mt);
         gp_str(f, t);
         fputc('\n', f);
     }
@@ -1291,7 +1298,7 @@ static int fig_seeds(Plot *pl, int mode, long L, char *err, size_t errlen) {
     char mt[96], t[200];
     mode_title(r, mode, L, mt, sizeof mt);
     fprintf(f, "dfile = '%s.dat'\nncol = %d\nnrow = %d\nLtrain = %ld\nnseeds = %d\n", name, nc, nr, L, maxs);
-    snprintf(t, sizeof t, "trained at L = %ld, %s", L, mt);
+    snprintf(t, sizeof t, "trained at L = %ld (dashed), %s", L, mt);
     fputs("ftitle = ", f);
     gp_str(f, t);
     fprintf(f, "\nxmin = %g\nxmax = %g\nymin = %g\nymax = %g\n", T[0] / 1.25, T[nT - 1] * 1.25, ylo / 1.12, yhi * 1.12);
@@ -1400,7 +1407,7 @@ static int fig_positions(Plot *pl, char *err, size_t errlen) {
         snprintf(t, sizeof t, "pxtics[%d]", p + 1);
         vars_len_tics(f, t, tics, nt, 0);
         fprintf(f, "pxmax[%d] = %g\n", p + 1, Ws[p] * 1.25);
-        snprintf(t, sizeof t, "trained at L = %ld, evaluated at %ld", Ls[p], Ws[p]);
+        snprintf(t, sizeof t, "trained at L = %ld (dashed), window %ld", Ls[p], Ws[p]);
         fprintf(f, "pfile[%d] = 'positions_L%ld.dat'\npL[%d] = %ld\npW[%d] = %ld\nptitle[%d] = ", p + 1, Ls[p], p + 1,
                 Ls[p], p + 1, Ws[p], p + 1);
         gp_str(f, t);
@@ -1443,8 +1450,15 @@ static int fig_training(Plot *pl, char *err, size_t errlen) {
         if (any) ms[n++] = m;
     }
     if (!n || !np) return 0;
-    double ylo = INFINITY, ytop = -INFINITY, xmax = 0;
+    double ylo = INFINITY, ytop = -INFINITY, xmax = 0, tokmax = 0;
     int nseeds_max = 1;
+    for (int j = 0; j < r->ntr; j++) tokmax = fmax(tokmax, r->tr[j].tokens);
+    /* x unit: millions of tokens for real runs, thousands or plain for tiny ones */
+    double xunit = r->train_by_step ? 1 : tokmax >= 2e6 ? 1e6 : tokmax >= 2e3 ? 1e3 : 1;
+    const char *xlab = r->train_by_step ? "training steps"
+                       : xunit == 1e6  ? "training tokens (millions)"
+                       : xunit == 1e3  ? "training tokens (thousands)"
+                                       : "training tokens";
     char fname[160];
     TrainRow *buf = xmalloc(sizeof(TrainRow) * (size_t)(r->ntr + 1));
     for (int p = 0; p < np; p++) {
@@ -1460,8 +1474,8 @@ static int fig_training(Plot *pl, char *err, size_t errlen) {
             int nsteps = 0;
             for (int j = 0; j < k; j++) nsteps += j == 0 || buf[j].step != buf[j - 1].step;
             int per = nsteps > 200 ? (nsteps + 199) / 200 : 1;
-            fprintf(af.fp, "# %s, L = %ld: tokens_millions mean_loss (seeds averaged, %d step(s) per point)\n",
-                    r->meth[m], Ls[p], per);
+            fprintf(af.fp, "# %s, L = %ld: x (%s) mean_loss (seeds averaged, %d step(s) per point)\n",
+                    r->meth[m], Ls[p], xlab, per);
             int rows = 0;
             for (int j = 0; j < k;) {
                 double st = 0, sl = 0;
@@ -1480,7 +1494,7 @@ static int fig_training(Plot *pl, char *err, size_t errlen) {
                     steps++;
                 }
                 if (ns > nseeds_max) nseeds_max = ns;
-                double x = st / c / (r->train_by_step ? 1 : 1e6), y = sl / c;
+                double x = st / c / xunit, y = sl / c;
                 fprintf(af.fp, "%.6g %.6g\n", x, y);
                 ylo = fmin(ylo, y);
                 xmax = fmax(xmax, x);
@@ -1494,7 +1508,7 @@ static int fig_training(Plot *pl, char *err, size_t errlen) {
     /* The y axis starts at the loss reached after 3% of training: the first drop from
      * ln(vocab) would flatten everything that matters; it is clipped at the top. */
     for (int j = 0; j < r->ntr; j++)
-        if (isfinite(r->tr[j].loss) && r->tr[j].tokens / (r->train_by_step ? 1 : 1e6) >= 0.03 * xmax)
+        if (isfinite(r->tr[j].loss) && r->tr[j].tokens / xunit >= 0.03 * xmax)
             ytop = fmax(ytop, r->tr[j].loss);
     if (!isfinite(ytop)) ytop = ylo + 1;
     free(buf);
@@ -1514,8 +1528,7 @@ static int fig_training(Plot *pl, char *err, size_t errlen) {
         fputc('\n', f);
     }
     double pad = (ytop - ylo) * 0.05;
-    fprintf(f, "xmin = 0\nxmax = %g\nymin = %g\nymax = %g\nxlab = '%s'\n", xmax * 1.02, ylo - pad, ytop + pad,
-            r->train_by_step ? "training steps" : "training tokens (millions)");
+    fprintf(f, "xmin = 0\nxmax = %g\nymin = %g\nymax = %g\nxlab = '%s'\n", xmax * 1.02, ylo - pad, ytop + pad, xlab);
     char cap[800];
     snprintf(cap, sizeof cap,
              "Training loss (nats per token%s) against training tokens: every method saw the same data and "
@@ -1535,7 +1548,7 @@ static int fig_speed_train(Plot *pl, char *err, size_t errlen) {
     AtomicFile af;
     if (data_open(pl, &af, "speed_train.dat", err, errlen) != 0) return 1;
     fputs("# x tokens_per_s sd peak_rss_mb colour label   (one bar per method and training length)\n", af.fp);
-    int bars = 0, have_rss = 0;
+    int bars = 0, have_rss = 0, have_sd = 0;
     double tmax = 0, rmax = 0;
     double x = 0;
     for (int l = 0; l < r->nL; l++) {
@@ -1554,6 +1567,7 @@ static int fig_speed_train(Plot *pl, char *err, size_t errlen) {
             fprintf(af.fp, "%g %.6g %.6g %.6g %d \"%s\"\n", x, s.n ? s.mean : NAN, s.n ? s.sd : NAN,
                     isfinite(rss) ? rss : NAN, colour_int(st.colour), label);
             if (s.n) tmax = fmax(tmax, s.mean + s.sd);
+            if (s.n > 1 && s.sd > 0) have_sd = 1;
             if (isfinite(rss)) { have_rss = 1; rmax = fmax(rmax, rss); }
             x += 1;
             bars++;
@@ -1571,8 +1585,8 @@ static int fig_speed_train(Plot *pl, char *err, size_t errlen) {
     fprintf(f, "W = %.3f\nH = %.3f\ndfile = 'speed_train.dat'\nhave_rss = %d\nnbars = %d\n",
             bars > 6 ? 0.58 * bars + 0.8 : 3.4, (have_rss ? 3.3 : 1.9) + (multi ? 0.25 * (1 + have_rss) : 0), have_rss,
             bars);
-    fprintf(f, "xmin = -0.7\nxmax = %g\ntmax = %g\nrmax = %g\nmulti_L = %d\n", x - 0.3, tmax * 1.15,
-            rmax > 0 ? rmax * 1.15 : 1, r->nL > 1);
+    fprintf(f, "xmin = -0.7\nxmax = %g\ntmax = %g\nrmax = %g\nmulti_L = %d\nhave_sd = %d\n", x - 0.3, tmax * 1.15,
+            rmax > 0 ? rmax * 1.15 : 1, r->nL > 1, have_sd);
     return fig_finish(pl, &af, "speed_train.gp", "speed_train",
                       have_rss ? "Training throughput (tokens/s, median over logged steps, mean over seeds with ±1 std "
                                  "bars) and peak resident memory per method: what each position method costs at the "
@@ -1641,7 +1655,7 @@ static int fig_speed_eval(Plot *pl, int mode, char *err, size_t errlen) {
         char t[160];
         long T[MAX_T];
         vars_panel_lengths(f, p, T, run_lengths(r, Ls[p], mode, T));
-        snprintf(t, sizeof t, "trained at L = %ld, %s", Ls[p], mt);
+        snprintf(t, sizeof t, "trained at L = %ld (dashed), %s", Ls[p], r->mode[mode]); /* short: wide y labels */
         fprintf(f, "pfile[%d] = 'speed_eval_L%ld.dat'\npL[%d] = %ld\nptitle[%d] = ", p + 1, Ls[p], p + 1, Ls[p], p + 1);
         gp_str(f, t);
         fputc('\n', f);
@@ -1846,41 +1860,115 @@ static void report_speed(FILE *f, const Run *r) {
             fputc('\n', f);
         }
     }
-    long T[MAX_T];
-    int nT = r->nL && mode >= 0 ? run_lengths(r, r->L[r->nL - 1], mode, T) : 0;
-    fprintf(f, "\nTraining throughput: median over the logged steps, mean over seeds. Evaluation columns: %s "
-               "evaluation%s; peak RSS is the resident memory high-water mark of the evaluating process.\n\n",
-            mode >= 0 ? r->mode[mode] : "no", nT ? "" : " (none)");
+    fprintf(f, "\nTraining: throughput is the median over the logged steps, mean over seeds; peak RSS and wall time "
+               "from meta.json. Evaluation: %s windows at L and at the longest length; peak RSS is the resident "
+               "memory high-water mark of the process that evaluated that length.\n\n",
+            mode >= 0 ? r->mode[mode] : "no");
+}
+
+/* The first of several meta.json paths that is present (writers differ a little). */
+static const char *meta_first(const Run *r, const char *const *paths, int n, char *buf, size_t len) {
+    for (int i = 0; i < n; i++) {
+        const char *v = meta_str(r, paths[i], buf, len);
+        if (strcmp(v, "unknown") != 0) return v;
+    }
+    return "unknown";
+}
+
+/* dataset.splits: {"train": {"documents": 26, "tokens": 1392780, "bytes": ...}, ...}
+ * -> "train 26 documents, 1.39M tokens; valid ..."; other shapes as written. */
+static void render_splits(const Run *r, Sb *b) {
+    const Json *sp = r->have_meta ? json_path(&r->meta, "dataset.splits") : NULL;
+    if (!sp) sp = r->have_meta ? json_path(&r->meta, "dataset.split_sizes") : NULL;
+    if (!sp) {
+        sb_printf(b, "unknown");
+        return;
+    }
+    if (sp->type != JSON_OBJ) {
+        json_render(sp, b);
+        return;
+    }
+    for (int i = 0; i < sp->n; i++) {
+        const Json *v = &sp->items[i];
+        sb_printf(b, "%s%s ", i ? "; " : "", sp->keys[i]);
+        if (v->type != JSON_OBJ) {
+            json_render(v, b);
+            continue;
+        }
+        double docs = json_num(json_get(v, "documents")), tok = json_num(json_get(v, "tokens")),
+               bytes = json_num(json_get(v, "bytes"));
+        char x[32], y[32];
+        if (!isfinite(docs) && !isfinite(tok) && !isfinite(bytes)) { json_render(v, b); continue; }
+        int k = 0;
+        if (isfinite(docs)) { sb_printf(b, "%.0f documents", docs); k++; }
+        if (isfinite(tok)) { fmt_si(x, sizeof x, tok); sb_printf(b, "%s%s tokens", k++ ? ", " : "", x); }
+        if (isfinite(bytes) && bytes != tok) { fmt_si(y, sizeof y, bytes); sb_printf(b, "%s%s bytes", k ? ", " : "", y); }
+    }
 }
 
 static void report_config(FILE *f, const Run *r) {
-    char a[512], b[512], c[512], d[512], e[512];
+    char a[512], b[512], c[512], d[512];
     fprintf(f, "| | |\n|---|---|\n");
     fprintf(f, "| Preset | %s |\n", meta_str(r, "preset", a, sizeof a));
-    fprintf(f, "| Model | %s layers, d_model %s, %s heads, vocabulary %s (pre-LN GPT-2 style, fp32) |\n",
+    static const char *const vocab_keys[] = {"config.vocab", "dataset.vocab"};
+    fprintf(f, "| Model | n_layer %s, d_model %s, n_head %s, vocabulary %s; pre-LN GPT-2 style, fp32 |\n",
             meta_str(r, "config.n_layer", a, sizeof a), meta_str(r, "config.d_model", b, sizeof b),
-            meta_str(r, "config.n_head", c, sizeof c), meta_str(r, "config.vocab", d, sizeof d));
-    const char *sizes = "unknown";
-    static const char *size_keys[] = {"dataset.splits", "dataset.split_sizes", "dataset.sizes", "dataset.split_bytes"};
-    for (size_t i = 0; i < sizeof size_keys / sizeof size_keys[0] && !strcmp(sizes, "unknown"); i++)
-        sizes = meta_str(r, size_keys[i], e, sizeof e);
-    fprintf(f, "| Data | %s; tokenizer %s; hash `%s`; split sizes: %s |\n", meta_str(r, "dataset.name", a, sizeof a),
-            meta_str(r, "dataset.tokenizer", b, sizeof b), meta_str(r, "dataset.hash", c, sizeof c), sizes);
-    Sb Ls = {0};
-    for (int l = 0; l < r->nL; l++) sb_printf(&Ls, "%s%ld", l ? ", " : "", r->L[l]);
-    fprintf(f, "| Training | L = %s; %s steps × batch %s; learning rate %s; seeds: %s |\n", sb_str(&Ls),
-            meta_str(r, "config.steps", a, sizeof a), meta_str(r, "config.batch", b, sizeof b),
-            meta_str(r, "config.lr", c, sizeof c), meta_str(r, "config.seeds", d, sizeof d));
-    free(Ls.s);
-    Sb modes = {0};
-    for (int i = 0; i < r->nmode; i++) {
-        char mt[96];
-        mode_title(r, r->mode_order[i], r->nL ? r->L[0] : 0, mt, sizeof mt);
-        sb_printf(&modes, "%s%s", i ? "; " : "", mt);
+            meta_str(r, "config.n_head", c, sizeof c), meta_first(r, vocab_keys, 2, d, sizeof d));
+    Sb sp = {0};
+    render_splits(r, &sp);
+    static const char *const tok_keys[] = {"dataset.tokenizer", "config.tokenizer"};
+    fprintf(f, "| Data | %s; tokenizer %s; hash `%s`; splits: %s |\n", meta_str(r, "dataset.name", a, sizeof a),
+            meta_first(r, tok_keys, 2, b, sizeof b), meta_str(r, "dataset.hash", c, sizeof c), sb_str(&sp));
+    free(sp.s);
+
+    Sb tr = {0};
+    for (int l = 0; l < r->nL; l++) sb_printf(&tr, "%s%ld", l ? ", " : "", r->L[l]);
+    sb_printf(&tr, "; %s steps × batch %s", meta_str(r, "config.steps", a, sizeof a),
+              meta_str(r, "config.batch", b, sizeof b));
+    sb_printf(&tr, "; AdamW, learning rate %s", meta_str(r, "config.lr", a, sizeof a));
+    static const struct { const char *path, *what; } extras[] = {
+        {"config.warmup", "warm-up %s steps"}, {"config.lr_min", "cosine to %s"},
+        {"config.weight_decay", "weight decay %s"}, {"config.clip", "clip %s"}};
+    for (size_t i = 0; i < sizeof extras / sizeof extras[0]; i++) {
+        const char *v = meta_str(r, extras[i].path, a, sizeof a);
+        if (strcmp(v, "unknown") != 0) {
+            sb_printf(&tr, ", ");
+            sb_printf(&tr, extras[i].what, v);
+        }
     }
-    fprintf(f, "| Evaluation | lengths %s; %s; split %s |\n", meta_str(r, "config.lengths", a, sizeof a),
-            modes.n ? modes.s : "none yet", *r->split ? r->split : "unknown");
-    free(modes.s);
+    sb_printf(&tr, "; seeds: %s", meta_str(r, "config.seeds", a, sizeof a));
+    fprintf(f, "| Training | L = %s |\n", sb_str(&tr));
+    free(tr.s);
+
+    Sb ev = {0};
+    for (int l = 0; l < r->nL; l++) {
+        long T[MAX_T];
+        int nT = run_lengths(r, r->L[l], -1, T);
+        if (!nT) continue;
+        sb_printf(&ev, "%s", ev.n ? "; " : "lengths ");
+        if (r->nL > 1) sb_printf(&ev, "L = %ld: ", r->L[l]);
+        for (int t = 0; t < nT; t++) sb_printf(&ev, "%s%ld", t ? ", " : "", T[t]);
+        int mult = 1;
+        for (int t = 0; t < nT; t++) mult &= T[t] % r->L[l] == 0;
+        if (mult && nT > 1) {
+            sb_printf(&ev, " (");
+            for (int t = 0; t < nT; t++) sb_printf(&ev, "%s%ld", t ? ", " : "", T[t] / r->L[l]);
+            sb_printf(&ev, " × L)");
+        }
+    }
+    if (!ev.n) sb_printf(&ev, "none yet");
+    for (int i = 0; i < r->nmode; i++) {
+        int mode = r->mode_order[i];
+        char mt[96];
+        mode_title(r, mode, r->nL ? r->L[0] : 0, mt, sizeof mt);
+        double tok = NAN;
+        for (int e = 0; e < r->nev && !isfinite(tok); e++)
+            if (r->ev[e].mode == mode) tok = r->ev[e].tokens;
+        sb_printf(&ev, "; %s", mt);
+        if (isfinite(tok)) sb_printf(&ev, " (%.0f tokens scored per length)", tok);
+    }
+    fprintf(f, "| Evaluation | %s; split %s |\n", sb_str(&ev), *r->split ? r->split : "unknown");
+    free(ev.s);
     fprintf(f, "| Machine | %s; BLAS %s (core %s); %s threads |\n", meta_str(r, "cpu", a, sizeof a),
             meta_str(r, "blas", b, sizeof b), meta_str(r, "blas_core", c, sizeof c), meta_str(r, "threads", d, sizeof d));
     double t0, t1;
@@ -1950,7 +2038,9 @@ static int write_report(Plot *pl, char *err, size_t errlen) {
     fputs("## Figures\n\n", f);
     if (!pl->nfig)
         fprintf(f, "No figures were rendered%s.\n\n",
-                pl->opt->formats ? "" : " (report only: run `posbench plot` with --format png,pdf for figures)");
+                pl->no_gnuplot       ? " (gnuplot is not installed: `apt-get install gnuplot-nox`, then `posbench plot` again)"
+                : pl->opt->formats ? ""
+                                   : " (report only: `posbench plot RUN_DIR` draws them)");
     for (int i = 0; i < pl->nfig; i++) {
         const Figure *g = &pl->fig[i];
         const char *ext = pl->opt->formats & PLOT_PNG ? "png" : "pdf";
@@ -1987,7 +2077,8 @@ static int scripts_ok(const char *dir) {
     return path_exists(p);
 }
 
-static int find_scripts(const PlotOptions *opt, char *out, size_t n) {
+/* out must hold PATH_MAX bytes (realpath). */
+static int find_scripts(const PlotOptions *opt, char *out) {
     char cand[PATH_MAX + 16];
     if (opt->scripts_dir) {
         snprintf(cand, sizeof cand, "%s", opt->scripts_dir);
@@ -2012,7 +2103,6 @@ static int find_scripts(const PlotOptions *opt, char *out, size_t n) {
         }
     }
     if (scripts_ok("plots") && realpath("plots", out)) return 0;
-    (void)n;
     return -1;
 }
 
@@ -2032,14 +2122,14 @@ int plot_run_opts(const char *run_dir, const PlotOptions *opt, char *err, size_t
         return 2;
     }
     Plot *pl = xcalloc(1, sizeof(Plot));
-    pl->opt = opt;
-    if (opt->formats) {
-        if (find_in_path("gnuplot", pl->gnuplot, sizeof pl->gnuplot) != 0) {
-            snprintf(err, errlen, "gnuplot not found on PATH; install it: apt-get install gnuplot-nox");
-            free(pl);
-            return 2;
-        }
-        if (find_scripts(opt, pl->scripts, sizeof pl->scripts) != 0) {
+    PlotOptions o = *opt;
+    pl->opt = &o;
+    if (o.formats && find_in_path("gnuplot", pl->gnuplot, sizeof pl->gnuplot) != 0) {
+        pl->no_gnuplot = 1; /* the report needs no gnuplot: write it, then fail with exit 2 */
+        o.formats = 0;
+    }
+    if (o.formats) {
+        if (find_scripts(opt, pl->scripts) != 0) {
             snprintf(err, errlen, "%s: the gnuplot scripts (extrapolation.gp, ...) are not there; set POSBENCH_HOME "
                                   "to the posbench folder or pass --scripts DIR",
                      opt->scripts_dir ? opt->scripts_dir : "plots/");
@@ -2061,7 +2151,7 @@ int plot_run_opts(const char *run_dir, const PlotOptions *opt, char *err, size_t
     if (realpath(pl->datadir, abs)) snprintf(pl->datadir, sizeof pl->datadir, "%s", abs);
     if (realpath(pl->figdir, abs)) snprintf(pl->figdir, sizeof pl->figdir, "%s", abs);
     snprintf(pl->log, sizeof pl->log, "%s/gnuplot.log", pl->datadir);
-    if (opt->formats) {
+    if (o.formats) {
         FILE *lf = fopen(pl->log, "w"); /* fresh log for this plotting */
         if (lf) fclose(lf);
         for (int mi = 0; mi < r->nmode && !rc; mi++) rc = fig_extrapolation(pl, r->mode_order[mi], err, errlen);
@@ -2070,8 +2160,8 @@ int plot_run_opts(const char *run_dir, const PlotOptions *opt, char *err, size_t
         if (!rc) rc = fig_positions(pl, err, errlen);
         if (!rc) rc = fig_training(pl, err, errlen);
         if (!rc) rc = fig_speed_train(pl, err, errlen);
-        for (int mi = 0; mi < r->nmode && !rc; mi++) /* evaluation cost: the first mode (nonoverlapping) */
-            if (mi == 0) rc = fig_speed_eval(pl, r->mode_order[mi], err, errlen);
+        if (!rc && r->nmode) /* evaluation cost: the first mode, nonoverlapping when present */
+            rc = fig_speed_eval(pl, r->mode_order[0], err, errlen);
         if (rc) goto done;
     }
     rc = write_report(pl, err, errlen);
@@ -2090,9 +2180,14 @@ int plot_run_opts(const char *run_dir, const PlotOptions *opt, char *err, size_t
             p += n + (p[n] == '\n');
         }
     }
-    if (!rc && !opt->quiet)
+    if (!rc && pl->no_gnuplot) {
+        snprintf(err, errlen, "gnuplot not found on PATH (install it: apt-get install gnuplot-nox); wrote %s/report.md "
+                              "without figures", r->dir);
+        rc = 2;
+    } else if (!rc && !opt->quiet) {
         printf("posbench plot: %d figure file%s in %s/figures, report %s/report.md\n", pl->nfiles,
                pl->nfiles == 1 ? "" : "s", r->dir, r->dir);
+    }
 done:
     run_free(r);
     free(r);

@@ -8,9 +8,10 @@
  * temporary name first and is renamed into place.
  *
  * Return value = exit status (SPEC §7): 0 done; 2 bad input (RUN_DIR or
- * results.csv missing or unreadable, gnuplot not installed — err then names the
- * package gnuplot-nox, the gnuplot scripts not found); 1 internal failure
- * (gnuplot failed on a script, a write failed). err gets one line.
+ * results.csv missing or unreadable, the gnuplot scripts not found, gnuplot not
+ * installed — then report.md is still written, without figures, and err names
+ * the package gnuplot-nox); 1 internal failure (gnuplot failed on a script, a
+ * write failed). err gets one line.
  * A partial run (a method missing, failed or still running) is not an error: what
  * exists is drawn and the report and the notes on stderr say what is missing.
  */

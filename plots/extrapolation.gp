@@ -34,7 +34,6 @@ do for [p = 1:npanel] {
     set xlabel 'evaluation length (tokens)' offset 0, 0.4
     if (p == 1) { set ylabel 'perplexity' offset 1.2, 0 } else { unset ylabel }
     set arrow 1 from pL[p], graph 0 to pL[p], graph 1 nohead dt 2 lw 1 lc rgb '#555555' back
-    set label 1 'L' at pL[p], graph 1 offset 0.35, -0.55 left tc rgb '#555555' front
     if (p == 1) { eval keyon } else { eval keyoff }
     if (band) {
         plot for [i = 1:nser] pfile[p] index (i - 1) using 1:4:5 with filledcurves lt i notitle, \

@@ -32,7 +32,6 @@ do for [p = 1:npanel] {
     set xlabel 'tokens of context (position in window + 1)' offset 0, 0.4
     if (p == 1) { set ylabel 'loss (nats per token)' offset 1.2, 0 } else { unset ylabel }
     set arrow 1 from pL[p], graph 0 to pL[p], graph 1 nohead dt 2 lw 1 lc rgb '#555555' back
-    set label 1 'L' at pL[p], graph 1 offset 0.35, -0.55 left tc rgb '#555555' front
     if (p == 1) { eval keyon } else { eval keyoff }
     plot for [i = 1:nser] pfile[p] index (i - 1) using 1:2 with linespoints lt i pi 6 ps 0.6 title slabel[i]
 }

@@ -37,14 +37,12 @@ do for [p = 1:npanel] {
     set format y '%g'
     eval 'set xtics '.pxticsnl[p]
     unset xlabel
-    set label 1 'L' at pL[p], graph 1 offset 0.35, -0.55 left tc rgb '#555555' front
     if (p == 1) { set ylabel 'eval speed (k tokens/s)' offset 0.6, 0 } else { unset ylabel }
     if (p == 1) { eval keyon } else { eval keyoff }
     plot for [i = 1:nser] pfile[p] index (i - 1) using 1:($2 / 1000) with linespoints lt i title slabel[i]
 
     # bottom: memory
     unset title
-    unset label 1
     eval keyoff
     set tmargin at screen top - ph - vgap
     set bmargin at screen bottom

@@ -3,7 +3,7 @@
 #
 # Variables (figures/data/speed_train.gp):
 #   dfile: x tokens_per_s sd peak_rss_mb colour(0xRRGGBB) "label"
-#   have_rss, nbars, xmin xmax, tmax (tokens/s), rmax (MB)
+#   have_rss, have_sd (error bars), multi_L, nbars, xmin xmax, tmax (tokens/s), rmax (MB)
 load vars
 load plotdir.'/common.gp'
 
@@ -29,9 +29,14 @@ set tmargin at screen top
 set bmargin at screen top - ph
 set yrange [0:tmax / 1000.0]
 set ylabel 'training speed (k tokens/s)' offset 0.6, 0
-plot dfile using 1:($2 / 1000):(0.7):5:xtic(6) with boxes lc rgb variable, \
-     dfile using 1:(($2 - $3) / 1000):(0):($3 > 0 ? 2 * $3 / 1000 : NaN) with vectors nohead lc rgb '#222222' lw 1, \
-     dfile using 1:(($2 + ($3 > 0 ? $3 : 0)) / 1000):(sprintf('%.1f', $2 / 1000)) with labels offset 0, 0.6 tc rgb '#222222'
+if (have_sd) {
+    plot dfile using 1:($2 / 1000):(0.7):5:xtic(6) with boxes lc rgb variable, \
+         dfile using 1:(($2 - $3) / 1000):(0):(2 * $3 / 1000) with vectors nohead lc rgb '#222222' lw 1, \
+         dfile using 1:(($2 + $3) / 1000):(sprintf('%.1f', $2 / 1000)) with labels offset 0, 0.6 tc rgb '#222222'
+} else {
+    plot dfile using 1:($2 / 1000):(0.7):5:xtic(6) with boxes lc rgb variable, \
+         dfile using 1:($2 / 1000):(sprintf('%.1f', $2 / 1000)) with labels offset 0, 0.6 tc rgb '#222222'
+}
 
 if (have_rss) {
     set tmargin at screen top - ph - vgap

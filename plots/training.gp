@@ -3,7 +3,7 @@
 #
 # Variables (figures/data/training.gp):
 #   nser, slabel[i], linetype i; npanel, pfile[p], ptitle[p]
-#   data blocks (index i-1): tokens_millions (or steps) mean_loss
+#   data blocks (index i-1): tokens in the unit of xlab (or steps) mean_loss
 #   xmin xmax ymin ymax (the first steps are above ymax: clipped on purpose), xlab
 load vars
 load plotdir.'/common.gp'

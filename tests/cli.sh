@@ -78,6 +78,10 @@ check "re-run sweep skips finished units" [ "$before" = "$after" ]
 check "re-run sweep rebuilt the same results" [ "$(wc -l <"$T/run/results.csv")" -eq 31 ]
 bad "re-run with a different config" "different configuration" sweep --preset tiny --set "steps=21" --out "$T/run"
 
+# --- the tiny run's figures and report (every figure a valid PNG/PDF, every method named) ---
+POSBENCH="$PB" bash tests/plot_test.sh "$T/run" >"$T/plot.out" 2>&1
+check "plots of the tiny sweep ($(tail -n 1 "$T/plot.out"))" grep -q ' 0 failed' "$T/plot.out"
+
 # --- eval on a plain text file, read as bytes and scored whole ---
 cat datasets/default/*.txt | head -c 3000 >"$T/plain.txt"
 "$PB" eval --ckpt "$T/run/units/alibi-L16-s1/model.safetensors" --lengths 16,64 --data "$T/plain.txt" >"$T/plain.csv" 2>/dev/null

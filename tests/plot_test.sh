@@ -147,6 +147,8 @@ rc=$?
 if [ $rc -eq 2 ]; then ok "no gnuplot on PATH: exit 2"; else bad "no gnuplot on PATH: exit 2 (got $rc)"; fi
 check "no gnuplot on PATH: message names gnuplot-nox" grep -q 'gnuplot-nox' "$TMP/err4"
 check "no gnuplot on PATH: one line" test "$(wc -l <"$TMP/err4")" -eq 1
+check "no gnuplot on PATH: report.md still written, saying why there are no figures" grep -q 'gnuplot-nox' "$NOGP/report.md"
+rm -f "$NOGP/report.md"
 env PATH="$TMP/empty-path" "$POSBENCH" plot "$NOGP" --format none >/dev/null 2>&1
 rc=$?
 if [ $rc -eq 0 ] && [ -s "$NOGP/report.md" ]; then ok "--format none writes report.md without gnuplot"; else bad "--format none writes report.md without gnuplot (exit $rc)"; fi
