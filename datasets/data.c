@@ -13,6 +13,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <signal.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
@@ -34,7 +35,7 @@ static int g_cache_set;
 
 static int has_default(const char *dir) {
     char p[4200];
-    dstr(p, sizeof p, "%s/default", dir);
+    data_fmt(p, sizeof p, "%s/default", dir);
     struct stat st;
     return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
 }
@@ -44,7 +45,7 @@ const char *data_datasets_dir(void) {
     if (g_datasets[0]) return g_datasets;
     const char *env = getenv("POSBENCH_DATASETS");
     if (env && *env) {
-        dstr(g_datasets, sizeof g_datasets, "%s", env);
+        data_fmt(g_datasets, sizeof g_datasets, "%s", env);
         return g_datasets;
     }
     char exe[4096];
@@ -54,25 +55,25 @@ const char *data_datasets_dir(void) {
         char *slash = strrchr(exe, '/');
         if (slash) *slash = 0;
         char cand[4200];
-        dstr(cand, sizeof cand, "%s/datasets", exe);
-        if (has_default(cand)) { dstr(g_datasets, sizeof g_datasets, "%s", cand); return g_datasets; }
-        dstr(cand, sizeof cand, "%s/../datasets", exe);
-        if (has_default(cand)) { dstr(g_datasets, sizeof g_datasets, "%s", cand); return g_datasets; }
+        data_fmt(cand, sizeof cand, "%s/datasets", exe);
+        if (has_default(cand)) { data_fmt(g_datasets, sizeof g_datasets, "%s", cand); return g_datasets; }
+        data_fmt(cand, sizeof cand, "%s/../datasets", exe);
+        if (has_default(cand)) { data_fmt(g_datasets, sizeof g_datasets, "%s", cand); return g_datasets; }
     }
-    dstr(g_datasets, sizeof g_datasets, "datasets");
+    data_fmt(g_datasets, sizeof g_datasets, "datasets");
     return g_datasets;
 }
 
 void data_set_cache_dir(const char *dir) {
     g_cache_set = dir != NULL;
-    if (dir) dstr(g_cache, sizeof g_cache, "%s", dir);
+    if (dir) data_fmt(g_cache, sizeof g_cache, "%s", dir);
 }
 
 const char *data_cache_dir(void) {
     if (g_cache_set) return g_cache;
     const char *env = getenv("POSBENCH_DATA_CACHE");
-    if (env && *env) dstr(g_cache, sizeof g_cache, "%s", env);
-    else dstr(g_cache, sizeof g_cache, "%s/cache", data_datasets_dir());
+    if (env && *env) data_fmt(g_cache, sizeof g_cache, "%s", env);
+    else data_fmt(g_cache, sizeof g_cache, "%s/cache", data_datasets_dir());
     return g_cache;
 }
 
@@ -127,17 +128,21 @@ static int write_tok(const char *path, const TokFile *t, char *err, size_t errle
     return atomic_commit(&af, err, errlen);
 }
 
-/* Leftovers of an interrupted prepare ("x.tmp.PID") are never read; remove them. */
+/* Leftovers of an interrupted prepare ("x.tmp.PID") are never read; remove those whose writer is
+ * gone (another process preparing the same folder right now keeps its file). */
 static void remove_tmp_files(const char *dir) {
     DIR *d = opendir(dir);
     if (!d) return;
     struct dirent *e;
-    while ((e = readdir(d)) != NULL)
-        if (strstr(e->d_name, ".tmp.")) {
-            char p[8192];
-            dstr(p, sizeof p, "%s/%s", dir, e->d_name);
-            unlink(p);
-        }
+    while ((e = readdir(d)) != NULL) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t) continue;
+        long pid = strtol(t + 5, NULL, 10);
+        if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) continue;
+        char p[8192];
+        data_fmt(p, sizeof p, "%s/%s", dir, e->d_name);
+        unlink(p);
+    }
     closedir(d);
 }
 
@@ -163,7 +168,7 @@ static int prepare(const Source *src, const char *spec, int kind, int vocab, con
         char *text = read_file(bpe_from, &len, err, errlen);
         if (!text) return -1;
         char path[4200];
-        dstr(path, sizeof path, "%s/bpe.txt", outdir);
+        data_fmt(path, sizeof path, "%s/bpe.txt", outdir);
         AtomicFile af;
         if (atomic_open(&af, path, "wb", err, errlen) != 0) { free(text); return -1; }
         fwrite(text, 1, len, af.fp);
@@ -192,7 +197,7 @@ static int prepare(const Source *src, const char *spec, int kind, int vocab, con
             data_note("%s: the train split only supports %d merges; ids %d..%d stay unused", src->name,
                       bpe.n_merges, 256 + bpe.n_merges, vocab - 1);
         char path[4200];
-        dstr(path, sizeof path, "%s/bpe.txt", outdir);
+        data_fmt(path, sizeof path, "%s/bpe.txt", outdir);
         int ok;
         if (bpe_save(&bpe, path, err, errlen) != 0) { bpe_free(&bpe); return -1; }
         tok_hash = file_hash(path, err, errlen, &ok);
@@ -221,7 +226,7 @@ static int prepare(const Source *src, const char *spec, int kind, int vocab, con
         }
         offsets[k] = n_tok;
         char path[4200];
-        dstr(path, sizeof path, "%s/%s.tok", outdir, data_split_names[s]);
+        data_fmt(path, sizeof path, "%s/%s.tok", outdir, data_split_names[s]);
         TokFile tf = {data_split_names[s], kind, vocab, n_docs, offsets, tokens, n_tok, total, src_hash, tok_hash};
         int rc = write_tok(path, &tf, err, errlen);
         free(tokens);
@@ -231,11 +236,11 @@ static int prepare(const Source *src, const char *spec, int kind, int vocab, con
             return -1;
         }
         size_t o = strlen(splits_line);
-        dstr(splits_line + o, sizeof splits_line - o, "%s%s", o ? " " : "", data_split_names[s]);
+        data_fmt(splits_line + o, sizeof splits_line - o, "%s%s", o ? " " : "", data_split_names[s]);
     }
     if (kind == TOK_BPE) bpe_free(&bpe);
     char path[4200];
-    dstr(path, sizeof path, "%s/manifest.txt", outdir);
+    data_fmt(path, sizeof path, "%s/manifest.txt", outdir);
     AtomicFile af;
     if (atomic_open(&af, path, "w", err, errlen) != 0) return -1;
     fprintf(af.fp, "posbench-data 1\nname %s\nspec %s\ntokenizer %s\nvocab %d\nsource_hash %016llx\n"
@@ -259,9 +264,9 @@ typedef struct Manifest {
 
 static int read_manifest(const char *dir, Manifest *m, char *err, size_t errlen) {
     char path[4200];
-    dstr(path, sizeof path, "%s/manifest.txt", dir);
+    data_fmt(path, sizeof path, "%s/manifest.txt", dir);
     if (!path_exists(path)) {
-        dstr(err, errlen, "%s: not prepared (no manifest.txt)", dir);
+        data_fmt(err, errlen, "%s: not prepared (no manifest.txt)", dir);
         return OPEN_MISSING;
     }
     size_t len;
@@ -275,18 +280,18 @@ static int read_manifest(const char *dir, Manifest *m, char *err, size_t errlen)
         *sp = 0;
         const char *v = sp + 1;
         if (!strcmp(line, "posbench-data")) { version = atoi(v); got |= 1; }
-        else if (!strcmp(line, "name")) { dstr(m->name, sizeof m->name, "%s", v); got |= 2; }
-        else if (!strcmp(line, "spec")) { dstr(m->spec, sizeof m->spec, "%s", v); got |= 4; }
-        else if (!strcmp(line, "tokenizer")) { dstr(m->tokenizer, sizeof m->tokenizer, "%s", v); got |= 8; }
+        else if (!strcmp(line, "name")) { data_fmt(m->name, sizeof m->name, "%s", v); got |= 2; }
+        else if (!strcmp(line, "spec")) { data_fmt(m->spec, sizeof m->spec, "%s", v); got |= 4; }
+        else if (!strcmp(line, "tokenizer")) { data_fmt(m->tokenizer, sizeof m->tokenizer, "%s", v); got |= 8; }
         else if (!strcmp(line, "vocab")) { m->vocab = atoi(v); got |= 16; }
         else if (!strcmp(line, "source_hash")) { m->source_hash = strtoull(v, NULL, 16); got |= 32; }
         else if (!strcmp(line, "tokenizer_hash")) { m->tokenizer_hash = strtoull(v, NULL, 16); got |= 64; }
-        else if (!strcmp(line, "splits")) { dstr(m->splits, sizeof m->splits, "%s", v); got |= 128; }
+        else if (!strcmp(line, "splits")) { data_fmt(m->splits, sizeof m->splits, "%s", v); got |= 128; }
     }
     free(text);
     if (got != 255 || version != 1 || (strcmp(m->tokenizer, "byte") && strcmp(m->tokenizer, "bpe")) ||
         m->vocab < 256 || m->vocab > 65536) {
-        dstr(err, errlen, "%s: manifest.txt is incomplete or of another version", dir);
+        data_fmt(err, errlen, "%s: manifest.txt is incomplete or of another version", dir);
         return OPEN_CORRUPT;
     }
     return OPEN_OK;
@@ -300,17 +305,17 @@ static void unmap_split(DataSplit *s) {
 static int map_split(DataSplit *s, const char *dir, const char *split, const Manifest *m, const uint32_t *tok_len,
                      char *err, size_t errlen) {
     char path[4200];
-    dstr(path, sizeof path, "%s/%s.tok", dir, split);
+    data_fmt(path, sizeof path, "%s/%s.tok", dir, split);
     memset(s, 0, sizeof *s);
     int fd = open(path, O_RDONLY);
     if (fd < 0) {
-        dstr(err, errlen, "%s: missing (%s)", path, strerror(errno));
+        data_fmt(err, errlen, "%s: missing (%s)", path, strerror(errno));
         return OPEN_CORRUPT;
     }
     struct stat st;
     if (fstat(fd, &st) != 0 || st.st_size < TOK_HEADER) {
         close(fd);
-        dstr(err, errlen, "%s: truncated (%lld bytes, header alone is %d)", path, (long long)st.st_size,
+        data_fmt(err, errlen, "%s: truncated (%lld bytes, header alone is %d)", path, (long long)st.st_size,
                  TOK_HEADER);
         return OPEN_CORRUPT;
     }
@@ -318,7 +323,7 @@ static int map_split(DataSplit *s, const char *dir, const char *split, const Man
     void *map = mmap(NULL, size, PROT_READ, MAP_PRIVATE, fd, 0);
     close(fd);
     if (map == MAP_FAILED) {
-        dstr(err, errlen, "%s: cannot map (%s)", path, strerror(errno));
+        data_fmt(err, errlen, "%s: cannot map (%s)", path, strerror(errno));
         return OPEN_CORRUPT;
     }
     s->map_ = map;
@@ -339,7 +344,7 @@ static int map_split(DataSplit *s, const char *dir, const char *split, const Man
     else if (get64(h + 48) != m->tokenizer_hash) why = "header tokenizer hash differs from manifest";
     else if (n_docs > (1u << 30) || n_tokens > ((uint64_t)1 << 40) ||
              size != TOK_HEADER + 8 * ((uint64_t)n_docs + 1) + 2 * n_tokens) {
-        dstr(whybuf, sizeof whybuf, "size %zu does not match header (%u documents, %llu tokens)", size, n_docs,
+        data_fmt(whybuf, sizeof whybuf, "size %zu does not match header (%u documents, %llu tokens)", size, n_docs,
                  (unsigned long long)n_tokens);
         why = whybuf;
     }
@@ -364,12 +369,12 @@ static int map_split(DataSplit *s, const char *dir, const char *split, const Man
         if (!why && bytes != s->n_bytes) why = "byte count differs from the tokens' length";
     }
     if (why) {
-        dstr(err, errlen, "%s: %s", path, why);
+        data_fmt(err, errlen, "%s: %s", path, why);
         unmap_split(s);
         return OPEN_CORRUPT;
     }
-    dstr(s->name, sizeof s->name, "%s", split);
-    dstr(s->dataset, sizeof s->dataset, "%s", m->name);
+    data_fmt(s->name, sizeof s->name, "%s", split);
+    data_fmt(s->dataset, sizeof s->dataset, "%s", m->name);
     return OPEN_OK;
 }
 
@@ -382,35 +387,35 @@ static int open_prepared(Dataset *ds, const char *dir, const char *want_tok, int
     if (rc != OPEN_OK) return rc;
     if ((want_tok && strcmp(want_tok, m.tokenizer) != 0) ||
         (want_tok && !strcmp(want_tok, "bpe") && want_vocab > 0 && want_vocab != m.vocab)) {
-        dstr(err, errlen, "%s: prepared with %s (vocab %d), not %s", dir, m.tokenizer, m.vocab, want_tok);
+        data_fmt(err, errlen, "%s: prepared with %s (vocab %d), not %s", dir, m.tokenizer, m.vocab, want_tok);
         return OPEN_OTHER_TOKENIZER;
     }
     if (check_hash && m.source_hash != want_hash) {
-        dstr(err, errlen, "%s: the source changed since it was prepared", dir);
+        data_fmt(err, errlen, "%s: the source changed since it was prepared", dir);
         return OPEN_STALE;
     }
     memset(ds, 0, sizeof *ds);
-    dstr(ds->name, sizeof ds->name, "%s", m.name);
-    dstr(ds->dir, sizeof ds->dir, "%s", dir);
-    dstr(ds->tokenizer, sizeof ds->tokenizer, "%s", m.tokenizer);
+    data_fmt(ds->name, sizeof ds->name, "%s", m.name);
+    data_fmt(ds->dir, sizeof ds->dir, "%s", dir);
+    data_fmt(ds->tokenizer, sizeof ds->tokenizer, "%s", m.tokenizer);
     ds->vocab = m.vocab;
     ds->source_hash = m.source_hash;
     ds->tokenizer_hash = m.tokenizer_hash;
-    dstr(ds->hash_hex, sizeof ds->hash_hex, "%016llx", (unsigned long long)m.source_hash);
+    data_fmt(ds->hash_hex, sizeof ds->hash_hex, "%016llx", (unsigned long long)m.source_hash);
     if (!strcmp(m.tokenizer, "bpe")) {
         char path[4200];
-        dstr(path, sizeof path, "%s/bpe.txt", dir);
+        data_fmt(path, sizeof path, "%s/bpe.txt", dir);
         int ok;
         uint64_t th = file_hash(path, err, errlen, &ok);
         if (!ok) { data_close(ds); return OPEN_CORRUPT; }
         if (th != m.tokenizer_hash) {
-            dstr(err, errlen, "%s: hash differs from manifest (the file was changed or damaged)", path);
+            data_fmt(err, errlen, "%s: hash differs from manifest (the file was changed or damaged)", path);
             data_close(ds);
             return OPEN_CORRUPT;
         }
         ds->bpe = xcalloc(1, sizeof *ds->bpe);
         if (bpe_load(ds->bpe, path, err, errlen) != 0 || ds->bpe->vocab != m.vocab) {
-            if (ds->bpe->vocab != m.vocab && ds->bpe->vocab) dstr(err, errlen, "%s: vocab differs from manifest", path);
+            if (ds->bpe->vocab != m.vocab && ds->bpe->vocab) data_fmt(err, errlen, "%s: vocab differs from manifest", path);
             data_close(ds);
             return OPEN_CORRUPT;
         }
@@ -418,12 +423,12 @@ static int open_prepared(Dataset *ds, const char *dir, const char *want_tok, int
         for (int t = 0; t < ds->vocab; t++) ds->tok_len[t] = bpe_token_len(ds->bpe, t);
     }
     char splits[64];
-    dstr(splits, sizeof splits, "%s", m.splits);
+    data_fmt(splits, sizeof splits, "%s", m.splits);
     for (char *sp = strtok(splits, " "); sp; sp = strtok(NULL, " ")) {
         int known = 0;
         for (int k = 0; k < N_SPLIT_KINDS; k++) known |= !strcmp(sp, data_split_names[k]);
         if (!known || ds->n_splits == DATA_MAX_SPLITS) {
-            dstr(err, errlen, "%s/manifest.txt: unknown split '%s'", dir, sp);
+            data_fmt(err, errlen, "%s/manifest.txt: unknown split '%s'", dir, sp);
             data_close(ds);
             return OPEN_CORRUPT;
         }
@@ -432,7 +437,7 @@ static int open_prepared(Dataset *ds, const char *dir, const char *want_tok, int
         ds->n_splits++;
     }
     if (!data_split(ds, "train") || !data_split(ds, "valid") || !data_split(ds, "test")) {
-        dstr(err, errlen, "%s/manifest.txt: train, valid and test are not all listed", dir);
+        data_fmt(err, errlen, "%s/manifest.txt: train, valid and test are not all listed", dir);
         data_close(ds);
         return OPEN_CORRUPT;
     }
@@ -447,15 +452,15 @@ static int open_impl(Dataset *ds, const char *spec, const char *tokenizer, int b
                      const Dataset *like, char *err, size_t errlen) {
     memset(ds, 0, sizeof *ds);
     if (!host_is_little_endian()) {
-        dstr(err, errlen, "token files are little-endian; this host is not");
+        data_fmt(err, errlen, "token files are little-endian; this host is not");
         return -2;
     }
     if (!spec || !*spec) {
-        dstr(err, errlen, "--data: empty dataset name or path");
+        data_fmt(err, errlen, "--data: empty dataset name or path");
         return -1;
     }
     if (tokenizer && strcmp(tokenizer, "byte") != 0 && strcmp(tokenizer, "bpe") != 0) {
-        dstr(err, errlen, "--tokenizer: '%s' is not byte or bpe", tokenizer);
+        data_fmt(err, errlen, "--tokenizer: '%s' is not byte or bpe", tokenizer);
         return -1;
     }
     int kind = tokenizer && !strcmp(tokenizer, "bpe") ? TOK_BPE : TOK_BYTE;
@@ -465,20 +470,20 @@ static int open_impl(Dataset *ds, const char *spec, const char *tokenizer, int b
         kind = TOK_BPE;
         tokenizer = "bpe";
         vocab = bpe_vocab = like->vocab;
-        dstr(bpe_from, sizeof bpe_from, "%s/bpe.txt", like->dir);
+        data_fmt(bpe_from, sizeof bpe_from, "%s/bpe.txt", like->dir);
     } else if (like) {
         tokenizer = "byte";
     } else if (kind == TOK_BPE) {
         vocab = bpe_vocab > 0 ? bpe_vocab : DATA_BPE_DEFAULT_VOCAB;
         if (vocab < 257 || vocab > 65536) {
-            dstr(err, errlen, "--vocab: %d is out of range for bpe (257..65536)", vocab);
+            data_fmt(err, errlen, "--vocab: %d is out of range for bpe (257..65536)", vocab);
             return -1;
         }
     }
     Source src;
     char prepared[4096];
-    int rc = source_load(&src, spec, prepared, sizeof prepared, err, errlen);
-    if (rc < 0) { source_free(&src); return -1; }
+    int rc = data_source_load(&src, spec, prepared, sizeof prepared, err, errlen);
+    if (rc < 0) { data_source_free(&src); return -1; }
     if (rc == 1) {
         rc = open_prepared(ds, prepared, tokenizer, kind == TOK_BPE ? bpe_vocab : 0, 0, 0, err, errlen);
         if (rc == OPEN_CORRUPT) {
@@ -486,40 +491,40 @@ static int open_impl(Dataset *ds, const char *spec, const char *tokenizer, int b
             char e2[ERRLEN];
             size_t o = strlen(err);
             if (read_manifest(prepared, &m, e2, sizeof e2) == OPEN_OK)
-                dstr(err + o, errlen - o, "; prepare it again: posbench data prepare %s --tokenizer %s%s", m.spec,
+                data_fmt(err + o, errlen - o, "; prepare it again: posbench data prepare %s --tokenizer %s%s", m.spec,
                      m.tokenizer, !strcmp(m.tokenizer, "bpe") ? " --vocab N" : "");
             else
-                dstr(err + o, errlen - o, "; prepare it again from its source");
+                data_fmt(err + o, errlen - o, "; prepare it again from its source");
         }
         if (rc != OPEN_OK) return -1;
         if (like && like->bpe && ds->tokenizer_hash != like->tokenizer_hash) {
-            dstr(err, errlen, "%s: its BPE is not the one of %s (prepare the text with that dataset's tokenizer)",
+            data_fmt(err, errlen, "%s: its BPE is not the one of %s (prepare the text with that dataset's tokenizer)",
                  prepared, like->name);
             data_close(ds);
             return -1;
         }
-        dstr(ds->spec, sizeof ds->spec, "%s", spec);
+        data_fmt(ds->spec, sizeof ds->spec, "%s", spec);
         return 0;
     }
-    uint64_t hash = source_hash(&src);
+    uint64_t hash = data_source_hash(&src);
     char outdir[4200], manifest_spec[4200], why[ERRLEN];
-    if (kind == TOK_BPE) dstr(outdir, sizeof outdir, "%s/bpe%d", src.cache_dir, vocab);
-    else dstr(outdir, sizeof outdir, "%s/byte", src.cache_dir);
+    if (kind == TOK_BPE) data_fmt(outdir, sizeof outdir, "%s/bpe%d", src.cache_dir, vocab);
+    else data_fmt(outdir, sizeof outdir, "%s/byte", src.cache_dir);
     if (bpe_from[0]) {
         /* the source's own BPE folder serves if it holds the same tokenizer (e.g. the training corpus) */
         rc = force ? OPEN_MISSING : open_prepared(ds, outdir, "bpe", vocab, 1, hash, why, sizeof why);
         if (rc == OPEN_OK && ds->tokenizer_hash == like->tokenizer_hash) {
-            source_free(&src);
-            dstr(ds->spec, sizeof ds->spec, "%s", spec);
+            data_source_free(&src);
+            data_fmt(ds->spec, sizeof ds->spec, "%s", spec);
             return 0;
         }
         if (rc == OPEN_OK) data_close(ds);
-        dstr(outdir, sizeof outdir, "%s/bpe%d-%08x", src.cache_dir, vocab,
+        data_fmt(outdir, sizeof outdir, "%s/bpe%d-%08x", src.cache_dir, vocab,
              (unsigned)(like->tokenizer_hash & 0xffffffffu));
     }
-    if (!strcmp(src.name, "wikitext103")) dstr(manifest_spec, sizeof manifest_spec, "wikitext103:%s", src.origin);
-    else if (strchr(spec, '/') || path_exists(spec)) dstr(manifest_spec, sizeof manifest_spec, "%s", src.origin);
-    else dstr(manifest_spec, sizeof manifest_spec, "%s", spec);
+    if (!strcmp(src.name, "wikitext103")) data_fmt(manifest_spec, sizeof manifest_spec, "wikitext103:%s", src.origin);
+    else if (strchr(spec, '/') || path_exists(spec)) data_fmt(manifest_spec, sizeof manifest_spec, "%s", src.origin);
+    else data_fmt(manifest_spec, sizeof manifest_spec, "%s", spec);
     const char *tk = kind == TOK_BPE ? "bpe" : "byte";
     rc = force ? OPEN_MISSING : open_prepared(ds, outdir, tk, vocab, 1, hash, why, sizeof why);
     if (rc == OPEN_OK && bpe_from[0] && ds->tokenizer_hash != like->tokenizer_hash) {
@@ -532,22 +537,22 @@ static int open_impl(Dataset *ds, const char *spec, const char *tokenizer, int b
         else if (rc == OPEN_STALE) data_note("%s: source changed; preparing it again", outdir);
         else data_note("%s: preparing %s (%s) in %s", src.name, manifest_spec, tk, outdir);
         if (prepare(&src, manifest_spec, kind, vocab, bpe_from[0] ? bpe_from : NULL, outdir, hash, err, errlen) != 0) {
-            source_free(&src);
+            data_source_free(&src);
             return -2;
         }
         if (!strcmp(src.name, "wikitext103") && data_write_origin(src.cache_dir, src.origin, err, errlen) != 0) {
-            source_free(&src);
+            data_source_free(&src);
             return -2;
         }
         rc = open_prepared(ds, outdir, tk, vocab, 1, hash, why, sizeof why);
         if (rc != OPEN_OK) {
-            dstr(err, errlen, "freshly prepared data fails its own check: %s", why);
-            source_free(&src);
+            data_fmt(err, errlen, "freshly prepared data fails its own check: %s", why);
+            data_source_free(&src);
             return -2;
         }
     }
-    source_free(&src);
-    dstr(ds->spec, sizeof ds->spec, "%s", spec);
+    data_source_free(&src);
+    data_fmt(ds->spec, sizeof ds->spec, "%s", spec);
     return 0;
 }
 
@@ -601,7 +606,7 @@ size_t data_decode(const Dataset *ds, const uint16_t *tokens, size_t n, uint8_t 
 
 int data_check_window(const DataSplit *s, int T, char *err, size_t errlen) {
     if (T >= 1 && s->n_tokens >= (size_t)T + 1) return 0;
-    dstr(err, errlen, "%s: split '%s' has %zu tokens; one window at length %d needs %d "
+    data_fmt(err, errlen, "%s: split '%s' has %zu tokens; one window at length %d needs %d "
                           "(use a shorter length or a bigger corpus)",
              s->dataset, s->name, s->n_tokens, T, T + 1);
     return -1;

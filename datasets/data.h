@@ -50,8 +50,9 @@ typedef struct Dataset {
     Bpe *bpe;                      /* NULL for byte */
 } Dataset;
 
-/* Open (preparing if needed). tokenizer: "byte" (NULL = byte) or "bpe"; bpe_vocab <= 0 means
- * DATA_BPE_DEFAULT_VOCAB (ignored for byte). Returns 0; -1 for bad input (err: one line naming
+/* Open (preparing if needed). tokenizer: "byte" or "bpe"; NULL means byte, or for a prepared
+ * folder whatever it holds. bpe_vocab <= 0 means DATA_BPE_DEFAULT_VOCAB (for a prepared folder: any);
+ * it is ignored for byte. Progress notes go to stderr unless data_verbose is 0. Returns 0; -1 for bad input (err: one line naming
  * the file, folder or corpus; the CLI exits 2); -2 for an internal failure such as an unwritable
  * cache (exit 1). On failure *ds is left closed. */
 int data_open(Dataset *ds, const char *spec, const char *tokenizer, int bpe_vocab, char *err, size_t errlen);

@@ -31,16 +31,16 @@ typedef struct Source {
 
 /* Resolve spec. Returns 0 with a loaded source; 1 when spec is a prepared folder (its path in
  * prepared, nothing loaded); -1 for bad input (err names the path or corpus). */
-int source_load(Source *src, const char *spec, char *prepared, size_t prepared_cap, char *err, size_t errlen);
-void source_free(Source *src);
-uint64_t source_hash(const Source *src);
+int data_source_load(Source *src, const char *spec, char *prepared, size_t prepared_cap, char *err, size_t errlen);
+void data_source_free(Source *src);
+uint64_t data_source_hash(const Source *src);
 
 /* Fast non-cryptographic hashes (README "hashes"). */
 uint64_t data_hash_bytes(const void *p, size_t n, uint64_t seed);
 uint64_t data_hash_mix(uint64_t h, uint64_t v);
 
 /* snprintf that may truncate quietly (paths are bounded by PATH_MAX-sized buffers). */
-void dstr(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+void data_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 void data_note(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 int data_read_origin(const char *name, char *out, size_t cap);   /* wikitext103's remembered folder */
 int data_write_origin(const char *cache_dir, const char *origin, char *err, size_t errlen);

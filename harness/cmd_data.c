@@ -43,7 +43,8 @@ static const DataCorpusInfo *corpus_info(const char *name) {
     return NULL;
 }
 
-static int open_or_exit(Dataset *ds, const char *spec, const char *tok, int vocab, int force) {
+/* Bad input exits 2 with data_open's one line; an internal failure (say, an unwritable cache) exits 1. */
+static void open_or_exit(Dataset *ds, const char *spec, const char *tok, int vocab, int force) {
     char err[ERRLEN];
     int rc = data_open_force(ds, spec, tok, vocab, force, err, sizeof err);
     if (rc == -1) die_input("%s", err);
@@ -51,7 +52,6 @@ static int open_or_exit(Dataset *ds, const char *spec, const char *tok, int voca
         fprintf(stderr, "posbench: %s\n", err);
         exit(1);
     }
-    return 0;
 }
 
 static void describe(const Dataset *ds) {

@@ -105,7 +105,17 @@ int cmd_eval(int argc, char **argv) {
     if (strcmp(split_name, "valid") && strcmp(split_name, "test"))
         die_input("--split: '%s' must be valid or test", split_name);
     Dataset ds;
-    run_open_data(&ds, spec, id.tokenizer, id.bpe_vocab, "--data");
+    if (!strcmp(id.tokenizer, "bpe") && strcmp(spec, id.data)) {
+        /* another text under the training corpus's BPE, not a BPE trained on it */
+        Dataset train_ds;
+        run_open_data(&train_ds, id.data, id.tokenizer, id.bpe_vocab, "--ckpt (its training data)");
+        int rc = data_open_like(&ds, spec, &train_ds, err, sizeof err);
+        data_close(&train_ds);
+        if (rc == -1) die_input("--data: %s", err);
+        if (rc != 0) die_internal("%s", err);
+    } else {
+        run_open_data(&ds, spec, id.tokenizer, id.bpe_vocab, "--data");
+    }
     if (data_vocab(&ds) != m.cfg.vocab)
         die_input("--data: %s has vocabulary %d but %s was trained with %d", spec, data_vocab(&ds), ckpt, m.cfg.vocab);
     const DataSplit *sp = data_split(&ds, "all");

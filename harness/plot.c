@@ -961,7 +961,7 @@ static void gp_str(FILE *f, const char *s) {
     fputc('\'', f);
 }
 
-static int data_open(Plot *pl, AtomicFile *af, const char *name, char *err, size_t errlen) {
+static int figdata_open(Plot *pl, AtomicFile *af, const char *name, char *err, size_t errlen) {
     char path[PATH_MAX + 256];
     snprintf(path, sizeof path, "%s/%s", pl->datadir, name);
     return atomic_open(af, path, "w", err, errlen);
@@ -1171,7 +1171,7 @@ static int fig_extrapolation(Plot *pl, int mode, char *err, size_t errlen) {
     for (int p = 0; p < np; p++) {
         AtomicFile af;
         snprintf(fname, sizeof fname, "%s_L%ld.dat", name, Ls[p]);
-        if (data_open(pl, &af, fname, err, errlen) != 0) return 1;
+        if (figdata_open(pl, &af, fname, err, errlen) != 0) return 1;
         long T[MAX_T];
         int nT = run_lengths(r, Ls[p], mode, T);
         for (int i = 0; i < n; i++) {
@@ -1195,7 +1195,7 @@ static int fig_extrapolation(Plot *pl, int mode, char *err, size_t errlen) {
     }
     AtomicFile af;
     snprintf(fname, sizeof fname, "%s.gp", name);
-    if (data_open(pl, &af, fname, err, errlen) != 0) return 1;
+    if (figdata_open(pl, &af, fname, err, errlen) != 0) return 1;
     FILE *f = af.fp;
     int krows = (n + 2) / 3;
     vars_head(f, "extrapolation.gp", panels_width(np), 2.45 + 0.13 * krows, r, ms, n);
@@ -1250,7 +1250,7 @@ static int fig_seeds(Plot *pl, int mode, long L, char *err, size_t errlen) {
     snprintf(name, sizeof name, "seeds_%s_L%ld", r->mode[mode], L);
     snprintf(fname, sizeof fname, "%s.dat", name);
     AtomicFile af;
-    if (data_open(pl, &af, fname, err, errlen) != 0) return 1;
+    if (figdata_open(pl, &af, fname, err, errlen) != 0) return 1;
     double ylo = INFINITY, yhi = -INFINITY;
     for (int i = 0; i < n; i++) {
         int m = ms[i], rows = 0;
@@ -1291,7 +1291,7 @@ static int fig_seeds(Plot *pl, int mode, long L, char *err, size_t errlen) {
     if (atomic_commit(&af, err, errlen) != 0) return 1;
 
     snprintf(fname, sizeof fname, "%s.gp", name);
-    if (data_open(pl, &af, fname, err, errlen) != 0) return 1;
+    if (figdata_open(pl, &af, fname, err, errlen) != 0) return 1;
     FILE *f = af.fp;
     int nc = n <= 2 ? n : n <= 4 ? 2 : 3, nr = (n + nc - 1) / nc;
     vars_head(f, "seeds.gp", 3.4, 0.85 + 1.2 * nr, r, ms, n);
@@ -1344,7 +1344,7 @@ static int fig_positions(Plot *pl, char *err, size_t errlen) {
         if (W > Wmax) Wmax = W;
         AtomicFile af;
         snprintf(fname, sizeof fname, "positions_L%ld.dat", Ls[p]);
-        if (data_open(pl, &af, fname, err, errlen) != 0) return 1;
+        if (figdata_open(pl, &af, fname, err, errlen) != 0) return 1;
         double *sum = xmalloc(sizeof(double) * (size_t)W);
         int *cnt = xmalloc(sizeof(int) * (size_t)W);
         for (int i = 0; i < n; i++) {
@@ -1384,7 +1384,7 @@ static int fig_positions(Plot *pl, char *err, size_t errlen) {
         if (atomic_commit(&af, err, errlen) != 0) return 1;
     }
     AtomicFile af;
-    if (data_open(pl, &af, "positions.gp", err, errlen) != 0) return 1;
+    if (figdata_open(pl, &af, "positions.gp", err, errlen) != 0) return 1;
     FILE *f = af.fp;
     int krows = (n + 2) / 3;
     vars_head(f, "positions.gp", panels_width(np), 2.45 + 0.13 * krows, r, ms, n);
@@ -1464,7 +1464,7 @@ static int fig_training(Plot *pl, char *err, size_t errlen) {
     for (int p = 0; p < np; p++) {
         AtomicFile af;
         snprintf(fname, sizeof fname, "training_L%ld.dat", Ls[p]);
-        if (data_open(pl, &af, fname, err, errlen) != 0) { free(buf); return 1; }
+        if (figdata_open(pl, &af, fname, err, errlen) != 0) { free(buf); return 1; }
         for (int i = 0; i < n; i++) {
             int m = ms[i], k = 0;
             for (int j = 0; j < r->ntr; j++)
@@ -1513,7 +1513,7 @@ static int fig_training(Plot *pl, char *err, size_t errlen) {
     if (!isfinite(ytop)) ytop = ylo + 1;
     free(buf);
     AtomicFile af;
-    if (data_open(pl, &af, "training.gp", err, errlen) != 0) return 1;
+    if (figdata_open(pl, &af, "training.gp", err, errlen) != 0) return 1;
     FILE *f = af.fp;
     int krows = (n + 2) / 3;
     vars_head(f, "training.gp", panels_width(np), 2.45 + 0.13 * krows, r, ms, n);
@@ -1546,7 +1546,7 @@ static int colour_int(const char *hex) { return (int)strtol(hex + 1, NULL, 16); 
 static int fig_speed_train(Plot *pl, char *err, size_t errlen) {
     Run *r = pl->r;
     AtomicFile af;
-    if (data_open(pl, &af, "speed_train.dat", err, errlen) != 0) return 1;
+    if (figdata_open(pl, &af, "speed_train.dat", err, errlen) != 0) return 1;
     fputs("# x tokens_per_s sd peak_rss_mb colour label   (one bar per method and training length)\n", af.fp);
     int bars = 0, have_rss = 0, have_sd = 0;
     double tmax = 0, rmax = 0;
@@ -1578,7 +1578,7 @@ static int fig_speed_train(Plot *pl, char *err, size_t errlen) {
         return 0;
     }
     if (atomic_commit(&af, err, errlen) != 0) return 1;
-    if (data_open(pl, &af, "speed_train.gp", err, errlen) != 0) return 1;
+    if (figdata_open(pl, &af, "speed_train.gp", err, errlen) != 0) return 1;
     FILE *f = af.fp;
     fprintf(f, "# variables for plots/speed_train.gp, written by `posbench plot`\n");
     int multi = r->nL > 1; /* two-line tick labels "ALiBi / L=256": wider and taller */
@@ -1616,7 +1616,7 @@ static int fig_speed_eval(Plot *pl, int mode, char *err, size_t errlen) {
     for (int p = 0; p < np; p++) {
         AtomicFile af;
         snprintf(fname, sizeof fname, "speed_eval_L%ld.dat", Ls[p]);
-        if (data_open(pl, &af, fname, err, errlen) != 0) return 1;
+        if (figdata_open(pl, &af, fname, err, errlen) != 0) return 1;
         long T[MAX_T];
         int nT = run_lengths(r, Ls[p], mode, T);
         for (int i = 0; i < n; i++) {
@@ -1640,7 +1640,7 @@ static int fig_speed_eval(Plot *pl, int mode, char *err, size_t errlen) {
     }
     if (!isfinite(tlo)) { tlo = 1; thi = 10; }
     AtomicFile af;
-    if (data_open(pl, &af, "speed_eval.gp", err, errlen) != 0) return 1;
+    if (figdata_open(pl, &af, "speed_eval.gp", err, errlen) != 0) return 1;
     FILE *f = af.fp;
     int krows = (n + 2) / 3;
     vars_head(f, "speed_eval.gp", panels_width(np), 3.9 + 0.13 * krows, r, ms, n);

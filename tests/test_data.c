@@ -734,14 +734,14 @@ static void test_cache_damage(void) {
     /* an interrupted prepare: leftovers of a killed writer plus a missing split */
     tfmt(path, sizeof path, "%s/valid.tok", dir);
     unlink(path);
-    tfmt(path, sizeof path, "%s/train.tok.tmp.99999", dir);
+    tfmt(path, sizeof path, "%s/train.tok.tmp.999999999", dir);
     write_text(path, "half a file");
     rc = data_open(&ds, dir, NULL, 0, err, sizeof err);
     CHECK(rc == -1 && strstr(err, "valid.tok") && strstr(err, "missing"), "missing split detected: %s", err);
     rc = data_open(&ds, src, "byte", 0, err, sizeof err);
     tfmt(path, sizeof path, "%s/valid.tok", dir);
     CHECK(rc == 0 && same_file(path, keep), "re-prepared after an interruption");
-    tfmt(path, sizeof path, "%s/train.tok.tmp.99999", dir);
+    tfmt(path, sizeof path, "%s/train.tok.tmp.999999999", dir);
     CHECK(!path_exists(path), "temporary leftovers removed");
     if (rc == 0) data_close(&ds);
 
