@@ -9,18 +9,20 @@ CC      ?= gcc
 BUILD   ?= build
 CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -O3 -g -Wall -Wextra -Wno-unused-parameter -Wshadow -fno-strict-aliasing
 PROBE   = printf 'int main(void){return 0;}' | $(CC) -x c - -o /dev/null
+HASH   := \#
+COMMA  := ,
 
 MARCH  := $(shell $(PROBE) -march=native 2>/dev/null && echo -march=native)
 OPENMP := $(shell $(PROBE) -fopenmp 2>/dev/null && echo -fopenmp)
 ifndef NO_BLAS
 BLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-openmp /usr/include/aarch64-linux-gnu/openblas-openmp /usr/include/openblas))
 BLAS_LIB := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/openblas-openmp /usr/lib/aarch64-linux-gnu/openblas-openmp))
-HAVE_BLAS := $(shell printf '\#include <cblas.h>\nint main(void){cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,0,0,0,1.f,0,1,0,1,0.f,0,1);return 0;}' | \
-	$(CC) -x c - $(if $(BLAS_INC),-I$(BLAS_INC)) $(if $(BLAS_LIB),-L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB)) -lopenblas -o /dev/null 2>/dev/null && echo yes)
+HAVE_BLAS := $(shell printf '$(HASH)include <cblas.h>\nint main(void){cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,0,0,0,1.f,0,1,0,1,0.f,0,1);return 0;}' | \
+	$(CC) -x c - $(if $(BLAS_INC),-I$(BLAS_INC)) $(if $(BLAS_LIB),-L$(BLAS_LIB) -Wl$(COMMA)-rpath$(COMMA)$(BLAS_LIB)) -lopenblas -o /dev/null 2>/dev/null && echo yes)
 endif
 ifeq ($(HAVE_BLAS),yes)
 BLAS_FLAGS := -DUSE_BLAS $(if $(BLAS_INC),-I$(BLAS_INC))
-BLAS_LDFLAGS := $(if $(BLAS_LIB),-L$(BLAS_LIB) -Wl,-rpath,$(BLAS_LIB)) -lopenblas
+BLAS_LDFLAGS := $(if $(BLAS_LIB),-L$(BLAS_LIB) -Wl$(COMMA)-rpath$(COMMA)$(BLAS_LIB)) -lopenblas
 endif
 
 CFLAGS  = $(CFLAGS_BASE) $(MARCH) $(OPENMP) $(BLAS_FLAGS) $(EXTRA_CFLAGS)

@@ -68,7 +68,7 @@ int model_config_check(const ModelConfig *c, char *err, size_t errlen) {
 
 static void add_tensor(Model *m, const char *name, int ndim, int d0, int d1) {
     Tensor *t = &m->tensors[m->n_tensors++];
-    snprintf(t->name, sizeof t->name, "%s", name);
+    snprintf(t->name, sizeof t->name, "%.*s", (int)sizeof t->name - 1, name);
     t->ndim = ndim;
     t->shape[0] = d0;
     t->shape[1] = ndim == 2 ? d1 : 1;
