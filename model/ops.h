@@ -5,7 +5,49 @@
  */
 #ifndef POSBENCH_OPS_H
 #define POSBENCH_OPS_H
+#include <math.h>
 #include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+/* a * b + c in one rounding where the CPU has FMA. -std=c11 turns off the
+ * compiler's own contraction, so the kernels ask for it explicitly. */
+#ifdef __FMA__
+#define FMAF(a, b, c) __builtin_fmaf((a), (b), (c))
+#else
+#define FMAF(a, b, c) ((a) * (b) + (c))
+#endif
+
+/* e^x without a libm call, so loops over it vectorise (libm's expf does not,
+ * without -ffast-math). Cephes' expf: x = n ln2 + r, |r| <= ln2/2, e^r by a
+ * degree-7 polynomial, 2^n written into the exponent bits. Within 1.4 ulp of
+ * exp over [-87.3, 88.4]; below that 0 (so exp(-INFINITY) = 0 for masking),
+ * above +INFINITY; NaN stays NaN. */
+static inline float expf_fast(float x) {
+    const float hi = 88.3762626647949f, lo = -87.3365447504f;
+    const float shifter = 12582912.0f;   /* 1.5 * 2^23: t - shifter is x log2(e) rounded to an integer */
+    float xc = x > hi ? hi : x;
+    xc = xc < lo ? lo : xc;
+    float t = FMAF(xc, 1.44269504088896341f, shifter);
+    int32_t ti;
+    memcpy(&ti, &t, sizeof ti);
+    float n = t - shifter;
+    float r = FMAF(n, -0.693359375f, xc);   /* ln2 in two parts: r = x - n ln2 */
+    r = FMAF(n, 2.12194440e-4f, r);
+    float p = 1.9875691500e-4f;
+    p = FMAF(p, r, 1.3981999507e-3f);
+    p = FMAF(p, r, 8.3334519073e-3f);
+    p = FMAF(p, r, 4.1665795894e-2f);
+    p = FMAF(p, r, 1.6666665459e-1f);
+    p = FMAF(p, r, 5.0000001201e-1f);
+    p = FMAF(p * r, r, r) + 1.0f;
+    int32_t e = (ti - 0x4B400000 + 127) * (1 << 23);   /* ti - bits(shifter) = n */
+    float scale;
+    memcpy(&scale, &e, sizeof scale);
+    float y = p * scale;
+    y = x < lo ? 0.0f : y;
+    return x > hi ? INFINITY : y;
+}
 
 /* Row-major C = alpha * op(A) op(B) + beta * C, op = transpose when trans* != 0.
  * sgemm goes to cblas_sgemm when built with BLAS; sgemm_naive is the oracle. */
