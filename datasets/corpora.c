@@ -108,9 +108,7 @@ void data_note(const char *fmt, ...) {
     if (!data_verbose) return;
     va_list ap;
     va_start(ap, fmt);
-    fputs("posbench: ", stderr);
-    vfprintf(stderr, fmt, ap);
-    fputc('\n', stderr);
+    vsay(fmt, ap);
     va_end(ap);
 }
 

@@ -215,29 +215,17 @@ static void pos_embed_forward(const Model *m, float *x, int B, int T, const PosC
     for (int b = 0; b < B; b++) m->pos->embed_forward(x + b * TC, T, ctx);
 }
 
-/* q, k (B, NH, T, hs) in place */
-static void pos_qk_forward(const Model *m, float *q, float *k, int B, int T, const PosCtx *ctx) {
-    if (!m->pos->qk_forward) return;
+/* Apply a qk hook (forward, or backward on the gradients) to q and k (B, NH, T, hs) in place. */
+typedef void (*QkHook)(float *x, int T, int head, int is_key, const PosCtx *ctx);
+static void pos_qk_apply(const Model *m, QkHook hook, float *q, float *k, int B, int T, const PosCtx *ctx) {
+    if (!hook) return;
     int NH = m->cfg.n_head, hs = m->pcfg.head_dim;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++) {
             size_t off = ((size_t)b * NH + h) * T * hs;
-            m->pos->qk_forward(q + off, T, h, 0, ctx);
-            m->pos->qk_forward(k + off, T, h, 1, ctx);
-        }
-}
-
-/* dq, dk (B, NH, T, hs) in place: gradient w.r.t. the transformed q, k -> w.r.t. the raw ones */
-static void pos_qk_backward(const Model *m, float *dq, float *dk, int B, int T, const PosCtx *ctx) {
-    if (!m->pos->qk_backward) return;
-    int NH = m->cfg.n_head, hs = m->pcfg.head_dim;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++) {
-            size_t off = ((size_t)b * NH + h) * T * hs;
-            m->pos->qk_backward(dq + off, T, h, 0, ctx);
-            m->pos->qk_backward(dk + off, T, h, 1, ctx);
+            hook(q + off, T, h, 0, ctx);
+            hook(k + off, T, h, 1, ctx);
         }
 }
 
@@ -338,7 +326,7 @@ float model_forward(Model *m, const int *inputs, const int *targets, int B, int 
         layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, x, p->ln1_w, p->ln1_b, BT, C);
         matmul_forward(la->qkv, la->ln1, p->qkv_w, p->qkv_b, BT, C, 3 * C);
         split_heads(la->q, la->k, la->v, la->qkv, B, T, NH, hs);
-        pos_qk_forward(m, la->q, la->k, B, T, &ctx);
+        pos_qk_apply(m, m->pos->qk_forward, la->q, la->k, B, T, &ctx);
         attention_forward(la->atty_h, la->att, la->q, la->k, la->v, B, NH, T, hs, m->pos, &ctx);
         heads_to_tokens(la->atty, la->atty_h, B, T, NH, hs);
         matmul_forward(la->res2, la->atty, p->proj_w, p->proj_b, BT, C, C);
@@ -403,7 +391,7 @@ void model_backward(Model *m) {
         zero(a->dv, nC);
         attention_backward(a->dq, a->dk, a->dv, a->dscores, a->dbias, a->datty_h, la->att, la->q, la->k, la->v, B,
                            NH, T, hs, m->pos, &ctx);
-        pos_qk_backward(m, a->dq, a->dk, B, T, &ctx);
+        pos_qk_apply(m, m->pos->qk_backward, a->dq, a->dk, B, T, &ctx);  /* dx_in = J^T dx_out */
         zero(a->dqkv, nC * 3);
         merge_heads_grad(a->dqkv, a->dq, a->dk, a->dv, B, T, NH, hs);
         zero(a->dtmp, nC);
@@ -472,7 +460,7 @@ double model_eval_window(Model *m, const int *inputs, const int *targets, int T,
         layernorm_forward(e.ln, e.mean, e.rstd, e.x, p->ln1_w, p->ln1_b, T, C);
         matmul_forward(e.qkv, e.ln, p->qkv_w, p->qkv_b, T, C, 3 * C);
         split_heads(e.q, e.k, e.v, e.qkv, 1, T, NH, hs);
-        pos_qk_forward(m, e.q, e.k, 1, T, &ctx);
+        pos_qk_apply(m, m->pos->qk_forward, e.q, e.k, 1, T, &ctx);
         attention_forward_tiled(e.atty_h, e.q, e.k, e.v, 1, NH, T, hs, m->pos, &ctx);
         heads_to_tokens(e.atty, e.atty_h, 1, T, NH, hs);
         matmul_forward(e.tmp, e.atty, p->proj_w, p->proj_b, T, C, C);

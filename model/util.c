@@ -12,12 +12,16 @@
 #include <time.h>
 #include <unistd.h>
 
-void die_input(const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
+void vsay(const char *fmt, va_list ap) {
     fputs("posbench: ", stderr);
     vfprintf(stderr, fmt, ap);
     fputc('\n', stderr);
+}
+
+void die_input(const char *fmt, ...) {
+    va_list ap;
+    va_start(ap, fmt);
+    vsay(fmt, ap);
     va_end(ap);
     exit(2);
 }

@@ -15,6 +15,9 @@
 
 #define ERRLEN 512
 
+#include <stdarg.h>
+/* "posbench: <message>\n" on stderr */
+void vsay(const char *fmt, va_list ap);
 void die_input(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 void die_internal(const char *fmt, ...) __attribute__((noreturn, format(printf, 1, 2)));
 
