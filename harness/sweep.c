@@ -28,14 +28,13 @@ typedef struct Unit {
     int trained, failed;
 } Unit;
 
-/* Run /proc/self/exe with args; returns the exit status (or 128+signal). */
+/* Run this same executable with args; returns the exit status (or 128+signal).
+ * "/proc/self/exe" itself is spawned, not the path it names, so a rebuild of
+ * ./posbench during a long sweep cannot break or change the sweep. */
 static int run_child(char *const args[]) {
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n <= 0) die_internal("cannot find my own executable");
-    exe[n] = 0;
     pid_t pid;
-    if (posix_spawn(&pid, exe, NULL, NULL, args, environ) != 0) die_internal("cannot start %s", exe);
+    if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args, environ) != 0)
+        die_internal("cannot start a child posbench process");
     int status;
     while (waitpid(pid, &status, 0) < 0) {}
     if (WIFEXITED(status)) return WEXITSTATUS(status);

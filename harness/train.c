@@ -158,7 +158,8 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     int B = cfg->batch, T = (int)L;
     int *inputs = xmalloc(sizeof(int) * B * T), *targets = xmalloc(sizeof(int) * B * T);
     model_reserve_train(&m, B, T);
-    const char *kill_at = getenv("POSBENCH_KILL_AT_STEP");   /* fault injection for the resume test */
+    /* fault injection for the tests: a hard kill (resume test), a diverged loss (NaN test) */
+    const char *kill_at = getenv("POSBENCH_KILL_AT_STEP"), *nan_at = getenv("POSBENCH_NAN_AT_STEP");
     char label[128];
     snprintf(label, sizeof label, "train %s L=%ld seed=%d", method, L, seed);
     Progress pr;
@@ -172,6 +173,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
         float lr = lr_schedule(step, cfg->warmup, cfg->steps, (float)cfg->lr, (float)cfg->lr_min);
         data_batch(train, &data_rng, B, T, inputs, targets);
         loss = model_forward(&m, inputs, targets, B, T);
+        if (nan_at && atol(nan_at) == step + 1) loss = NAN;
         model_zero_grad(&m);
         model_backward(&m);
         norm = grad_clip(&m, (float)cfg->clip);

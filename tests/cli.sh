@@ -53,6 +53,14 @@ check "resumed final loss ($resumed) equals uninterrupted ($full)" [ -n "$full" 
 cut -d, -f1-8 "$T/full/train.csv" >"$T/a"; cut -d, -f1-8 "$T/killed/train.csv" >"$T/b"
 check "resumed training curve equals the uninterrupted one" cmp -s "$T/a" "$T/b"
 
+# --- a diverged loss stops training with a clear message and keeps the last good checkpoint ---
+POSBENCH_NAN_AT_STEP=15 "$PB" train --method alibi --preset tiny --set "steps=30;ckpt_every=10" --out "$T/nan" >/dev/null 2>"$T/nan.err"
+rc=$?
+check "diverged training exits 1 (rc $rc)" [ "$rc" -eq 1 ]
+check "divergence message names the step and the kept checkpoint" grep -q "diverged at step 14.*step 10" "$T/nan.err"
+check "the step-10 checkpoint is intact" sh -c "\"$PB\" info \"$T/nan/model.safetensors\" --no-tensors | grep -q \"step 10\""
+check "no train.json after divergence" [ ! -f "$T/nan/train.json" ]
+
 # --- tiny sweep: the run folder of SPEC §6 ---
 "$PB" sweep --preset tiny --out "$T/run" >"$T/sweep.out" 2>"$T/sweep.err"
 rc=$?
