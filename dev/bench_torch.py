@@ -13,12 +13,16 @@ in float32 PyTorch and prints one JSON object per line on stdout:
   {"kind":"skipped","reason":...}                 PyTorch not importable (exit 0)
 
 PyTorch is measured at its fair best: glibc's MALLOC_MMAP_THRESHOLD_ and
-MALLOC_TRIM_THRESHOLD_ are raised to 1 GiB (untuned, every big attention buffer
-is a fresh mmap and the run spends its time in page faults). Those are read by
+MALLOC_TRIM_THRESHOLD_ are raised to 1 GiB, or more when the largest (1, H, T, T)
+score buffer needs it (untuned, every big attention buffer is a fresh mmap and
+the run spends its time in page faults; at T = 8192, H = 4 that buffer is exactly
+1 GiB, so a 1 GiB threshold still mmaps it: 4 GiB measured ~1.45x faster). Those are read by
 glibc at process start, so the script re-executes itself with them set unless
 they are already in the environment (--no-malloc-tune keeps glibc's defaults).
-With --rss each evaluation length runs in a fresh child process whose peak
-resident set (wait4's ru_maxrss) is reported.
+With --rss each evaluation length runs in fresh child processes: tokens/s from
+one with the tuned malloc, peak resident set (the child's VmHWM) from one with
+glibc's default malloc, whose RSS tracks the live tensors (the tuned thresholds
+keep freed T x T buffers resident and overstate memory by 1-2 GB at T = 8192).
 
 The attention is the usual PyTorch one (PyTorch 1.13 has no fused attention):
 (B, H, T, T) scores with a cached additive mask/bias, as fairseq's ALiBi code
@@ -39,20 +43,39 @@ import sys
 import time
 
 MALLOC_VARS = ("MALLOC_MMAP_THRESHOLD_", "MALLOC_TRIM_THRESHOLD_")
-MALLOC_VALUE = str(1 << 30)
 METHODS = ["nope", "sinusoidal", "rotary", "t5", "alibi"]
+DEFAULT_EVAL_LENS = "1024,4096,8192"
 
 
 def emit(obj):
     print(json.dumps(obj), flush=True)
 
 
+def malloc_threshold(argv):
+    """1 GiB, raised to the power of 2 above twice the largest (1, H, T, T) fp32 score
+    buffer: a buffer at or above the threshold is a fresh mmap (page faults) on every
+    allocation, which at T = 8192, H = 4 (exactly 1 GiB) costs about a third of the speed."""
+    pre = argparse.ArgumentParser(add_help=False)
+    pre.add_argument("--eval-lens", default=DEFAULT_EVAL_LENS)
+    pre.add_argument("--heads", default="4")
+    a, _ = pre.parse_known_args(argv)
+    try:
+        t_max = max([int(s) for s in a.eval_lens.split(",") if s.strip()] or [0])
+        need = 2 * 4 * int(a.heads) * t_max * t_max
+    except ValueError:
+        need = 0
+    th = 1 << 30
+    while th < need:
+        th <<= 1
+    return th
+
+
 if __name__ == "__main__" and "--no-malloc-tune" not in sys.argv and not all(v in os.environ for v in MALLOC_VARS):
     env = dict(os.environ)
     for v in MALLOC_VARS:
-        env.setdefault(v, MALLOC_VALUE)
+        env.setdefault(v, str(malloc_threshold(sys.argv[1:])))
     env["POSBENCH_BENCH_REEXEC"] = "1"
-    os.execve(sys.executable, [sys.executable] + sys.argv, env)
+    os.execve(sys.executable, getattr(sys, "orig_argv", [sys.executable] + sys.argv), env)
 
 try:
     import torch
@@ -78,7 +101,7 @@ def alibi_slopes(n_head):
 
 
 def t5_buckets(dist, num_buckets=32, max_distance=128):
-    """dist (T, T) long, i - j >= 0 -> bucket (T, T) long; causal T5 bucketing."""
+    """dist (any shape) long, i - j >= 0 -> bucket, same shape, long; causal T5 bucketing."""
     exact = num_buckets // 2
     large = exact + (torch.log(dist.double().clamp(min=1) / exact) / math.log(max_distance / exact)
                      * (num_buckets - exact)).long()
@@ -86,16 +109,16 @@ def t5_buckets(dist, num_buckets=32, max_distance=128):
 
 
 class PosTables:
-    """Everything position-dependent for one (T, dtype), built once and cached."""
+    """Everything position-dependent for one (T, dtype), built once and cached. Built lean
+    (no T x T float64 or int64 kept), so construction never sets the eval's peak memory."""
 
     def __init__(self, method, T, d, H, dtype):
         hs = d // H
         p = torch.arange(T, dtype=torch.float64)[:, None]
-        i = torch.arange(T)
-        dist = i[:, None] - i[None, :]                                   # i - j
-        future = dist < 0                                                # (T, T) j > i
+        i = torch.arange(T, dtype=torch.float32)
+        dist = i[:, None] - i[None, :]                                   # (T, T) i - j, exact in fp32
+        self.future = dist < 0                                           # (T, T) bool, j > i
         self.pe = self.cos = self.sin = self.bias = self.bucket = None
-        self.future = future
         if method == "sinusoidal":
             w = 10000.0 ** (-2.0 * torch.arange(d // 2, dtype=torch.float64) / d)
             self.pe = torch.cat([torch.sin(p * w), torch.cos(p * w)], 1).to(dtype)          # (T, d)
@@ -104,12 +127,16 @@ class PosTables:
             ang = torch.cat([p * theta, p * theta], 1)                                        # (T, hs)
             self.cos, self.sin = torch.cos(ang).to(dtype), torch.sin(ang).to(dtype)
         elif method == "alibi":
-            m = torch.tensor(alibi_slopes(H), dtype=torch.float64)[:, None, None]
-            b = -m * dist.clamp(min=0).double()
-            self.bias = b.masked_fill(future, float("-inf")).to(dtype)                      # (H, T, T)
+            m = torch.tensor(alibi_slopes(H), dtype=dtype)[:, None, None]
+            self.bias = dist.to(dtype)[None] * -m                                            # (H, T, T)
+            self.bias.masked_fill_(self.future, float("-inf"))
         elif method == "t5":
-            # bucket 32 is an extra "-inf" row appended to the table: one gather gives bias + mask
-            self.bucket = t5_buckets(dist.clamp(min=0)).masked_fill(future, 32)             # (T, T)
+            # bucket of every distance 0..T-1, then the (T, T) map as uint8; 32 = an extra
+            # "-inf" row appended to the table, so one gather gives bias and mask together
+            lut = t5_buckets(torch.arange(T)).to(torch.uint8)
+            self.bucket = lut[dist.clamp(min=0).long()]
+            self.bucket.masked_fill_(self.future, 32)                                        # (T, T)
+        del dist
 
 
 def rotate_half(x):
@@ -208,7 +235,7 @@ class GPT(nn.Module):
         if pos.bucket is not None:   # shared by all layers, learnable: gathered once per forward
             tab = self.pos["t5"].table
             tab = torch.cat([tab, torch.full((1, self.H), float("-inf"), dtype=tab.dtype)], 0)   # (33, H)
-            bias = tab.t()[:, pos.bucket]                                                          # (H, T, T)
+            bias = tab.t()[:, pos.bucket.long()]                                                        # (H, T, T)
         for blk in self.blocks:
             x = blk(x, pos, bias)
         return F.linear(self.ln_f(x), self.tok_emb)
@@ -323,25 +350,45 @@ def bench_eval(a, method, T):
             "peak_rss_mb": None, "rss_note": "in-process run; use --rss for peak RSS"}
 
 
-def bench_eval_child(a, method, T):
-    """Run one evaluation length in a fresh process; its peak RSS from wait4()."""
-    args = [sys.executable, os.path.abspath(__file__), "--_child-eval", "%s:%d" % (method, T)]
-    for k in ("threads", "layers", "dim", "heads", "vocab", "seed", "eval_warmup", "eval_repeats"):
-        args += ["--" + k.replace("_", "-"), str(getattr(a, k))]
-    if a.no_malloc_tune:
+def run_child(a, method, T, warmup, repeats, default_malloc):
+    """One evaluation length in a fresh process -> (its JSON record or None, its peak RSS in
+    MB, exit code). The peak is the child's own VmHWM, read as its last act: wait4's
+    ru_maxrss would also count the pages it shared with this (large) parent between fork
+    and exec, which Linux carries over exec."""
+    args = [sys.executable, os.path.abspath(__file__), "--_child-eval", "%s:%d" % (method, T),
+            "--eval-warmup", str(warmup), "--eval-repeats", str(repeats)]
+    for k in ("threads", "layers", "dim", "heads", "vocab", "seed"):
+        args += ["--" + k, str(getattr(a, k))]
+    env = dict(os.environ)
+    if default_malloc:
         args.append("--no-malloc-tune")
-    p = subprocess.Popen(args, stdout=subprocess.PIPE, env=os.environ)
+        for v in MALLOC_VARS + ("POSBENCH_BENCH_REEXEC",):
+            env.pop(v, None)
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, env=env)
     out = p.stdout.read().decode()
     p.stdout.close()
-    _, status, ru = os.wait4(p.pid, 0)
-    p.returncode = os.waitstatus_to_exitcode(status)
+    p.wait()
     lines = [json.loads(s) for s in out.splitlines() if s.startswith("{")]
-    if p.returncode != 0 or not lines:
-        return {"kind": "eval", "method": method, "T": T, "error": "child exited %d" % p.returncode,
-                "peak_rss_mb": round(ru.ru_maxrss / 1024.0, 1)}
-    r = lines[-1]
-    r["peak_rss_mb"] = round(ru.ru_maxrss / 1024.0, 1)
-    r["rss_note"] = "fresh process, wait4 ru_maxrss (includes torch import and model)"
+    r = lines[-1] if p.returncode == 0 and lines else None
+    return r, (r.pop("vmhwm_mb", None) if r else None), p.returncode
+
+
+def bench_eval_child(a, method, T):
+    """--rss: two fresh processes per length. Speed comes from one with the tuned malloc
+    (warm-up + repeats); peak RSS from one with glibc's default malloc and a single forward:
+    the tuned thresholds keep freed T x T buffers resident (heap fragmentation), which
+    would overstate PyTorch's memory. Each number is PyTorch's best."""
+    r, rss_tuned, rc = run_child(a, method, T, a.eval_warmup, a.eval_repeats, a.no_malloc_tune)
+    if r is None:
+        return {"kind": "eval", "method": method, "T": T, "error": "speed child exited %d" % rc}
+    m, rss_default, rc = run_child(a, method, T, 0, 1, True)
+    r["peak_rss_mb"] = rss_default if m is not None else None
+    r["peak_rss_mb_tuned_malloc"] = rss_tuned
+    r["rss_note"] = ("fresh processes, VmHWM incl. torch import and model: peak_rss_mb with glibc's "
+                     "default malloc and one forward; tokens_per_s and peak_rss_mb_tuned_malloc from the "
+                     "tuned-malloc run")
+    if m is None:
+        r["error"] = "memory child exited %d" % rc
     return r
 
 
@@ -358,7 +405,7 @@ def main():
     ap.add_argument("--train-len", type=int, default=128, help="training sequence length (default 128)")
     ap.add_argument("--steps", type=int, default=20, help="timed training steps, 0 to skip training (default 20)")
     ap.add_argument("--warmup", type=int, default=3, help="untimed training steps first (default 3)")
-    ap.add_argument("--eval-lens", default="1024,4096,8192", help="comma list of eval lengths, '' to skip (default 1024,4096,8192)")
+    ap.add_argument("--eval-lens", default=DEFAULT_EVAL_LENS, help="comma list of eval lengths, '' to skip (default 1024,4096,8192)")
     ap.add_argument("--eval-warmup", type=int, default=1, help="untimed eval forwards per length (default 1)")
     ap.add_argument("--eval-repeats", type=int, default=1, help="timed eval forwards per length; the best is reported (default 1)")
     ap.add_argument("--rss", action="store_true", help="run each eval length in a fresh process and report its peak RSS")
@@ -370,7 +417,9 @@ def main():
     torch.set_num_threads(a.threads)
     if a.child_eval:
         method, T = a.child_eval.split(":")
-        emit(bench_eval(a, method, int(T)))
+        r = bench_eval(a, method, int(T))
+        r["vmhwm_mb"] = round(rss_mb("VmHWM"), 1)
+        emit(r)
         return
 
     methods = METHODS if a.method == "all" else a.method.split(",")
@@ -382,7 +431,8 @@ def main():
     emit({"kind": "config", "torch": torch.__version__, "threads": torch.get_num_threads(),
           "blas": blas_info(),
           "malloc_env": malloc,
-          "malloc_note": ("re-executed with MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ = 1 GiB"
+          "malloc_note": ("re-executed with MALLOC_MMAP_THRESHOLD_ and MALLOC_TRIM_THRESHOLD_ raised to %s bytes "
+                          "(>= 1 GiB, above twice the largest score buffer)" % os.environ.get(MALLOC_VARS[0])
                           if os.environ.get("POSBENCH_BENCH_REEXEC") else
                           "glibc defaults (--no-malloc-tune)" if a.no_malloc_tune else
                           "malloc thresholds taken from the caller's environment"),

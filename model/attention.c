@@ -1,14 +1,202 @@
 /* attention.c — see attention.h. Scores are scaled by 1/sqrt(hs) before the
  * bias is added, so bias(h, i, j) is in logit units, as in the ALiBi paper.
+ *
+ * The fast kernels do not call BLAS: at these sizes (head size 32, blocks of a
+ * few dozen keys) OpenBLAS spends more time in call overhead and packing than
+ * in arithmetic, and a BLAS call cannot skip the masked half of a block. They
+ * are built from two register-blocked micro-kernels in plain C that the
+ * compiler vectorises (-O3 -march=native):
+ *   block_nn: C (MR x NR) = A (MR x K) . B (K x NR)      (q.k with K^T packed, p.v, ds.k)
+ *   block_tn: C (MR x NR) = A^T (MR x K) . B (K x NR)    (p^T.do, ds^T.q)
+ * MR x NR = 8 x 32 floats is 16 AVX-512 registers of accumulators. Blocks
+ * entirely above the diagonal are never computed; the few masked entries of a
+ * diagonal block are computed and then zeroed (probabilities) or set to
+ * -INFINITY (scores).
+ *
+ * Training: the forward computes each block of MR query rows against all the
+ * keys they see, takes the exact softmax, multiplies by V and keeps only the
+ * row's log-sum-exp. The backward recomputes P = exp(S - lse) for one head at
+ * a time into a (T, T) per-thread scratch (causal part only), then dV, dK with
+ * long inner products. This costs one more q.k product than keeping P, and
+ * saves a batch x heads x T x T buffer: at T = 64 the whole attention step is
+ * ~20% slower than the kept-P version (dev/attention_v1.c), at T = 256 it is
+ * as fast, and training memory no longer grows with B NH T^2.
  */
 #include "attention.h"
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
 #include "ops.h"
 #include "util.h"
 
-/* Softmax of row i of a (T, T) score matrix over j <= i; zero for j > i. */
+enum { MR = 8, NR = 32 };   /* register block: MR rows x NR columns */
+
+#define ALWAYS_INLINE inline __attribute__((always_inline))
+
+static int round_up(int x, int m) { return (x + m - 1) / m * m; }
+
+static int max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+
+static int thread_id(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
+
+/* ---- micro-kernels --------------------------------------------------------------- */
+
+/* C (MR x NR) = alpha * A (MR x K, row stride lda) . B (K x NR, row stride ldb) [+ C]. */
+static ALWAYS_INLINE void block_nn(float *restrict C, int ldc, const float *restrict A, int lda,
+                                   const float *restrict B, int ldb, int K, float alpha, int accumulate) {
+    float acc[MR][NR];
+    for (int r = 0; r < MR; r++)
+        for (int c = 0; c < NR; c++) acc[r][c] = 0.0f;
+    for (int k = 0; k < K; k++) {
+        const float *b = B + (size_t)k * ldb;
+        for (int r = 0; r < MR; r++) {
+            float a = A[(size_t)r * lda + k];
+            for (int c = 0; c < NR; c++) acc[r][c] = FMAF(a, b[c], acc[r][c]);
+        }
+    }
+    for (int r = 0; r < MR; r++) {
+        float *cr = C + (size_t)r * ldc;
+        for (int c = 0; c < NR; c++) cr[c] = accumulate ? FMAF(alpha, acc[r][c], cr[c]) : alpha * acc[r][c];
+    }
+}
+
+/* C (MR x NR) = alpha * A^T . B [+ C]; A stored K x MR (row stride lda), B K x NR. */
+static ALWAYS_INLINE void block_tn(float *restrict C, int ldc, const float *restrict A, int lda,
+                                   const float *restrict B, int ldb, int K, float alpha, int accumulate) {
+    float acc[MR][NR];
+    for (int r = 0; r < MR; r++)
+        for (int c = 0; c < NR; c++) acc[r][c] = 0.0f;
+    for (int k = 0; k < K; k++) {
+        const float *a = A + (size_t)k * lda, *b = B + (size_t)k * ldb;
+        for (int r = 0; r < MR; r++)
+            for (int c = 0; c < NR; c++) acc[r][c] = FMAF(a[r], b[c], acc[r][c]);
+    }
+    for (int r = 0; r < MR; r++) {
+        float *cr = C + (size_t)r * ldc;
+        for (int c = 0; c < NR; c++) cr[c] = accumulate ? FMAF(alpha, acc[r][c], cr[c]) : alpha * acc[r][c];
+    }
+}
+
+/* Any M x N: the edges the register blocks do not cover (rows < MR, columns < NR). */
+static void edge_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
+                    float alpha, int accumulate) {
+    for (int r = 0; r < M; r++) {
+        float *cr = C + (size_t)r * ldc;
+        if (!accumulate)
+            for (int c = 0; c < N; c++) cr[c] = 0.0f;
+        for (int k = 0; k < K; k++) {
+            float a = alpha * A[(size_t)r * lda + k];
+            const float *b = B + (size_t)k * ldb;
+            for (int c = 0; c < N; c++) cr[c] = FMAF(a, b[c], cr[c]);
+        }
+    }
+}
+
+static void edge_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
+                    float alpha, int accumulate) {
+    for (int r = 0; r < M; r++) {
+        float *cr = C + (size_t)r * ldc;
+        if (!accumulate)
+            for (int c = 0; c < N; c++) cr[c] = 0.0f;
+        for (int k = 0; k < K; k++) {
+            float a = alpha * A[(size_t)k * lda + r];
+            const float *b = B + (size_t)k * ldb;
+            for (int c = 0; c < N; c++) cr[c] = FMAF(a, b[c], cr[c]);
+        }
+    }
+}
+
+/* C (M x N) = alpha * A (M x K) . B (K x N) [+ C], all row-major. */
+static void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
+                    float alpha, int accumulate) {
+    int r0 = 0;
+    for (; r0 + MR <= M; r0 += MR) {
+        int c0 = 0;
+        for (; c0 + NR <= N; c0 += NR) {
+            float *c = C + (size_t)r0 * ldc + c0;
+            const float *a = A + (size_t)r0 * lda, *b = B + c0;
+            if (accumulate) block_nn(c, ldc, a, lda, b, ldb, K, alpha, 1);
+            else block_nn(c, ldc, a, lda, b, ldb, K, alpha, 0);
+        }
+        if (c0 < N) edge_nn(C + (size_t)r0 * ldc + c0, ldc, A + (size_t)r0 * lda, lda, B + c0, ldb, MR, N - c0, K, alpha, accumulate);
+    }
+    if (r0 < M) edge_nn(C + (size_t)r0 * ldc, ldc, A + (size_t)r0 * lda, lda, B, ldb, M - r0, N, K, alpha, accumulate);
+}
+
+/* C (M x N) = alpha * A^T . B [+ C]; A stored K x M. */
+static void gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
+                    float alpha, int accumulate) {
+    int r0 = 0;
+    for (; r0 + MR <= M; r0 += MR) {
+        int c0 = 0;
+        for (; c0 + NR <= N; c0 += NR) {
+            float *c = C + (size_t)r0 * ldc + c0;
+            const float *a = A + r0, *b = B + c0;
+            if (accumulate) block_tn(c, ldc, a, lda, b, ldb, K, alpha, 1);
+            else block_tn(c, ldc, a, lda, b, ldb, K, alpha, 0);
+        }
+        if (c0 < N) edge_tn(C + (size_t)r0 * ldc + c0, ldc, A + r0, lda, B + c0, ldb, MR, N - c0, K, alpha, accumulate);
+    }
+    if (r0 < M) edge_tn(C + (size_t)r0 * ldc, ldc, A + r0, lda, B, ldb, M - r0, N, K, alpha, accumulate);
+}
+
+/* xt (hs, ld) = x (T, hs)^T, columns T..ld-1 zero: the B operand of q.k^T and do.v^T. */
+static void transpose_pad(float *xt, int ld, const float *x, int T, int hs) {
+    for (int t0 = 0; t0 < T; t0 += 16) {   /* 16 rows of x at a time stay in L1 */
+        int t1 = t0 + 16 < T ? t0 + 16 : T;
+        for (int e = 0; e < hs; e++)
+            for (int t = t0; t < t1; t++) xt[(size_t)e * ld + t] = x[(size_t)t * hs + e];
+    }
+    for (int e = 0; e < hs; e++)
+        for (int t = T; t < ld; t++) xt[(size_t)e * ld + t] = 0.0f;
+}
+
+/* ---- row-wise softmax pieces ---------------------------------------------------------
+ * `omp simd reduction` lets the compiler keep vector partial sums (a plain float
+ * reduction may not be reordered without -ffast-math). */
+
+/* s[c] = exp(s[c] - max) for c < n (n >= 1), max = the largest of floor and s[0..n);
+ * returns the sum. s[n .. round_up(n, 16)) must be writable and is set to 0, so
+ * that the loops run over whole vectors. Stores the max in *max when non-NULL. */
+static float row_exp_max_sum(float *s, int n, float floor, float *max) {
+    int n16 = round_up(n, 16);
+    for (int c = n; c < n16; c++) s[c] = -INFINITY;
+    float m = floor, sum = 0.0f;
+#pragma omp simd reduction(max : m)
+    for (int c = 0; c < n16; c++) m = s[c] > m ? s[c] : m;
+#pragma omp simd reduction(+ : sum)
+    for (int c = 0; c < n16; c++) {
+        float e = expf_fast(s[c] - m);
+        s[c] = e;
+        sum += e;
+    }
+    if (max) *max = m;
+    return sum;
+}
+
+static float row_dot(const float *x, const float *y, int n) {
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int c = 0; c < n; c++) s = FMAF(x[c], y[c], s);
+    return s;
+}
+
+/* Softmax of row i of a (T, T) score matrix over j <= i; zero for j > i (the oracle's). */
 static void causal_softmax_row(float *row, int i, int T) {
     float mx = row[0];
     for (int j = 1; j <= i; j++) mx = row[j] > mx ? row[j] : mx;
@@ -22,69 +210,135 @@ static void causal_softmax_row(float *row, int i, int T) {
     for (int j = i + 1; j < T; j++) row[j] = 0.0f;
 }
 
+/* ---- training: forward saves one log-sum-exp per row, backward recomputes P ---------- */
+
+/* Scores of rows r0..r0+rows of one head against keys 0..npad (the block's causal
+ * width rounded up to NR): S = scale q k^T + bias. kt (hs, ldk) is K^T. */
+static void block_scores(float *S, int lds, const float *Q, const float *kt, int ldk, int r0, int rows, int ncols,
+                         int hs, int h, float scale, const PosMethod *pm, const PosCtx *ctx) {
+    gemm_nn(S, lds, Q + (size_t)r0 * hs, hs, kt, ldk, rows, round_up(ncols, NR), hs, scale, 0);
+    if (pm->bias_add) pm->bias_add(S, lds, h, r0, rows, 0, ncols, ctx);
+}
+
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v, int B, int NH,
                        int T, int hs, const PosMethod *pm, const PosCtx *ctx) {
     float scale = 1.0f / sqrtf((float)hs);
-#pragma omp parallel for collapse(2) schedule(dynamic)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++) {
-            size_t bh = (size_t)b * NH + h;
-            const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + bh * T * hs;
-            float *S = att + bh * T * T, *O = out + bh * T * hs;
-            sgemm(0, 1, T, T, hs, scale, Q, hs, K, hs, 0.0f, S, T);           /* S = scale Q K^T */
-            if (pm->bias_add) pm->bias_add(S, T, h, 0, T, 0, T, ctx);          /* S += bias(h) */
-            for (int i = 0; i < T; i++) causal_softmax_row(S + (size_t)i * T, i, T);
-            sgemm(0, 0, T, hs, T, 1.0f, S, T, V, hs, 0.0f, O, hs);             /* O = P V */
-        }
+    int Tp = round_up(T, NR);
+#pragma omp parallel
+    {
+        float *kt = xmalloc_floats((size_t)hs * Tp);   /* (hs, Tp) K^T of one head */
+        float *S = xmalloc_floats((size_t)MR * Tp);    /* (MR, Tp) scores, then P, of one row block */
+#pragma omp for collapse(2) schedule(dynamic)
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < NH; h++) {
+                size_t bh = (size_t)b * NH + h;
+                const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + bh * T * hs;
+                float *O = out + bh * T * hs, *lse = att + bh * T;
+                transpose_pad(kt, Tp, K, T, hs);
+                for (int r0 = 0; r0 < T; r0 += MR) {
+                    int rows = T - r0 < MR ? T - r0 : MR;
+                    int ncols = r0 + rows;   /* keys the block's last row sees */
+                    block_scores(S, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, ctx);
+                    for (int r = 0; r < rows; r++) {
+                        int i = r0 + r;
+                        float *p = S + (size_t)r * Tp, mx;
+                        float sum = row_exp_max_sum(p, i + 1, -INFINITY, &mx), inv = 1.0f / sum;
+                        for (int c = 0; c <= i; c++) p[c] *= inv;
+                        for (int c = round_up(i + 1, 16); c < ncols; c++) p[c] = 0.0f;
+                        lse[i] = mx + logf(sum);
+                    }
+                    gemm_nn(O + (size_t)r0 * hs, hs, S, Tp, V, hs, rows, hs, ncols, 1.0f, 0);   /* O = P V */
+                }
+            }
+        free(kt);
+        free(S);
+    }
 }
 
 void attention_backward(float *dq, float *dk, float *dv, float *dscores, float *dbias, const float *dout,
                         const float *att, const float *q, const float *k, const float *v, int B, int NH, int T,
                         int hs, const PosMethod *pm, const PosCtx *ctx) {
+    (void)dscores;
+    (void)dbias;
     float scale = 1.0f / sqrtf((float)hs);
-#pragma omp parallel for collapse(2) schedule(dynamic)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++) {
-            size_t bh = (size_t)b * NH + h;
-            const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + bh * T * hs;
-            const float *P = att + bh * T * T, *dO = dout + bh * T * hs;
-            float *dS = dscores + bh * T * T;
-            /* forward: O = P V  ->  dP = dO V^T,  dV += P^T dO */
-            sgemm(0, 1, T, T, hs, 1.0f, dO, hs, V, hs, 0.0f, dS, T);
-            sgemm(1, 0, T, hs, T, 1.0f, P, T, dO, hs, 1.0f, dv + bh * T * hs, hs);
-            /* forward: P = softmax(S)  ->  dS = P * (dP - sum_j P dP) over j <= i */
-            for (int i = 0; i < T; i++) {
-                float *d = dS + (size_t)i * T;
-                const float *p = P + (size_t)i * T;
-                float dot = 0.0f;
-                for (int j = 0; j <= i; j++) dot += p[j] * d[j];
-                for (int j = 0; j <= i; j++) d[j] = p[j] * (d[j] - dot);
-                for (int j = i + 1; j < T; j++) d[j] = 0.0f;
+    int Tp = round_up(T, NR);
+    /* Bias parameters: each thread accumulates into its own copy, added in thread
+     * order afterwards (a static schedule fixes which thread does which head), so
+     * the sum is bitwise reproducible and concurrent heads never share a slot. */
+    int bias_grad = pm->bias_backward && ctx->dparams;
+    size_t np = bias_grad ? pos_param_count(pm, &ctx->cfg) : 0;
+    int nth = max_threads();
+    float *dpar = bias_grad ? xmalloc_floats((size_t)nth * np) : NULL;   /* (nth, np) */
+#pragma omp parallel num_threads(nth)
+    {
+        float *kt = xmalloc_floats((size_t)hs * Tp), *vt = xmalloc_floats((size_t)hs * Tp);   /* (hs, Tp) */
+        /* P and dS of one head, (T, Tp), causal part only: one head at a time per
+         * thread, so memory is threads x T^2, not batch x heads x T^2 */
+        float *P = xmalloc_floats((size_t)round_up(T, MR) * Tp), *dS = xmalloc_floats((size_t)round_up(T, MR) * Tp);
+        PosCtx tctx = *ctx;
+        if (bias_grad) tctx.dparams = dpar + (size_t)thread_id() * np;
+#pragma omp for collapse(2) schedule(static)
+        for (int b = 0; b < B; b++)
+            for (int h = 0; h < NH; h++) {
+                size_t bh = (size_t)b * NH + h;
+                const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + bh * T * hs;
+                const float *dO = dout + bh * T * hs, *lse = att + bh * T;
+                float *dQ = dq + bh * T * hs, *dK = dk + bh * T * hs, *dV = dv + bh * T * hs;
+                transpose_pad(kt, Tp, K, T, hs);
+                transpose_pad(vt, Tp, V, T, hs);
+                for (int r0 = 0; r0 < T; r0 += MR) {
+                    int rows = T - r0 < MR ? T - r0 : MR;
+                    int ncols = r0 + rows;
+                    float *Pb = P + (size_t)r0 * Tp, *dSb = dS + (size_t)r0 * Tp;
+                    /* recompute P = exp(S - lse) from the forward's log-sum-exp */
+                    block_scores(Pb, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, ctx);
+                    /* forward: O = P V  ->  dP = dO V^T */
+                    gemm_nn(dSb, Tp, dO + (size_t)r0 * hs, hs, vt, Tp, rows, round_up(ncols, NR), hs, 1.0f, 0);
+                    for (int r = 0; r < rows; r++) {
+                        int i = r0 + r;
+                        float *p = Pb + (size_t)r * Tp, *d = dSb + (size_t)r * Tp, z = lse[i];
+#pragma omp simd
+                        for (int c = 0; c < ncols; c++) p[c] = c <= i ? expf_fast(p[c] - z) : 0.0f;
+                        /* forward: P = softmax(S)  ->  dS = P * (dP - sum_j P dP) over j <= i */
+                        float dot = row_dot(p, d, i + 1);
+#pragma omp simd
+                        for (int c = 0; c < ncols; c++) d[c] = p[c] * (d[c] - dot);
+                    }
+                    /* forward: S = scale Q K^T + bias  ->  dQ += scale dS K */
+                    gemm_nn(dQ + (size_t)r0 * hs, hs, dSb, Tp, K, hs, rows, hs, ncols, scale, 1);
+                }
+                /* dK += scale dS^T Q and dV += P^T dO: key rows j0.. see query rows i >= j0 */
+                for (int j0 = 0; j0 < T; j0 += MR) {
+                    int rows = T - j0 < MR ? T - j0 : MR;
+                    gemm_tn(dV + (size_t)j0 * hs, hs, P + (size_t)j0 * Tp + j0, Tp, dO + (size_t)j0 * hs, hs, rows, hs,
+                            T - j0, 1.0f, 1);
+                    gemm_tn(dK + (size_t)j0 * hs, hs, dS + (size_t)j0 * Tp + j0, Tp, Q + (size_t)j0 * hs, hs, rows, hs,
+                            T - j0, scale, 1);
+                }
+                /* the method reads only the causal entries j <= i */
+                if (bias_grad) pm->bias_backward(dS, Tp, h, 0, T, 0, T, &tctx);
             }
-            /* forward: S = scale Q K^T + bias  ->  dQ += scale dS K,  dK += scale dS^T Q */
-            sgemm(0, 0, T, hs, T, scale, dS, T, K, hs, 1.0f, dq + bh * T * hs, hs);
-            sgemm(1, 0, T, hs, T, scale, dS, T, Q, hs, 1.0f, dk + bh * T * hs, hs);
-        }
-    if (!pm->bias_backward || !ctx->dparams) return;
-    /* The bias does not depend on b: sum dS over the batch, then hand each head's
-     * (T, T) gradient to the method serially (its parameters may be shared by heads). */
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int h = 0; h < NH; h++)
-        for (int i = 0; i < T; i++) {
-            float *o = dbias + ((size_t)h * T + i) * T;
-            memset(o, 0, (size_t)T * sizeof(float));
-            for (int b = 0; b < B; b++) {
-                const float *d = dscores + (((size_t)b * NH + h) * T + i) * T;
-                for (int j = 0; j <= i; j++) o[j] += d[j];
-            }
-        }
-    for (int h = 0; h < NH; h++) pm->bias_backward(dbias + (size_t)h * T * T, T, h, 0, T, 0, T, ctx);
+        free(kt);
+        free(vt);
+        free(P);
+        free(dS);
+    }
+    if (bias_grad) {
+        for (int t = 0; t < nth; t++)
+            for (size_t i = 0; i < np; i++) ctx->dparams[i] += dpar[(size_t)t * np + i];
+        free(dpar);
+    }
 }
 
-/* One query tile [i0, i0+ni) of one head against every key tile it can see. */
-static void attention_tile_rows(float *O, const float *Q, const float *K, const float *V, int i0, int ni, int hs,
-                                int h, float scale, const PosMethod *pm, const PosCtx *ctx, float *S /* (ATT_TILE_Q, ATT_TILE_K) */,
-                                float *m /* (ni) */, float *l /* (ni) */) {
+/* ---- evaluation: tiled, online softmax, memory linear in T ------------------------- */
+
+/* One query tile [i0, i0+ni) of one head against every key tile it can see.
+ * kt (hs, ldk) is K^T. For each key tile, each block of MR query rows computes
+ * only the keys its last row sees, rescales its running output by the new
+ * maximum (online softmax) and adds P V. */
+static void attention_tile_rows(float *O, const float *Q, const float *kt, int ldk, const float *V, int i0, int ni,
+                                int hs, int h, float scale, const PosMethod *pm, const PosCtx *ctx,
+                                float *S /* (MR, ATT_TILE_K) */, float *m /* (ni) */, float *l /* (ni) */) {
     float *acc = O + (size_t)i0 * hs;   /* (ni, hs) accumulates in place */
     memset(acc, 0, (size_t)ni * hs * sizeof(float));
     for (int r = 0; r < ni; r++) {
@@ -94,28 +348,35 @@ static void attention_tile_rows(float *O, const float *Q, const float *K, const 
     int i_end = i0 + ni;
     for (int j0 = 0; j0 < i_end; j0 += ATT_TILE_K) {
         int nj = i_end - j0 < ATT_TILE_K ? i_end - j0 : ATT_TILE_K;
-        sgemm(0, 1, ni, nj, hs, scale, Q + (size_t)i0 * hs, hs, K + (size_t)j0 * hs, hs, 0.0f, S, ATT_TILE_K);
-        if (pm->bias_add) pm->bias_add(S, ATT_TILE_K, h, i0, ni, j0, nj, ctx);
-        for (int r = 0; r < ni; r++) {
-            float *s = S + (size_t)r * ATT_TILE_K;
-            int jmax = i0 + r - j0;                 /* last visible column in this tile */
-            int nvis = jmax + 1 < nj ? jmax + 1 : nj;
-            float mx = m[r];
-            for (int c = 0; c < nvis; c++) mx = s[c] > mx ? s[c] : mx;
-            float corr = expf(m[r] - mx), sum = 0.0f;
-            for (int c = 0; c < nvis; c++) {
-                s[c] = expf(s[c] - mx);
-                sum += s[c];
+        for (int r0 = 0; r0 < ni; r0 += MR) {
+            int rows = ni - r0 < MR ? ni - r0 : MR;
+            int ncols = i0 + r0 + rows - j0;               /* keys of this tile the block's last row sees */
+            if (ncols <= 0) continue;
+            if (ncols > nj) ncols = nj;
+            gemm_nn(S, ATT_TILE_K, Q + (size_t)(i0 + r0) * hs, hs, kt + j0, ldk, rows, round_up(ncols, NR), hs, scale, 0);
+            if (pm->bias_add) pm->bias_add(S, ATT_TILE_K, h, i0 + r0, rows, j0, ncols, ctx);
+            for (int r = 0; r < rows; r++) {
+                int rr = r0 + r;
+                float *s = S + (size_t)r * ATT_TILE_K;
+                int nvis = i0 + rr - j0 + 1;                 /* j <= i */
+                if (nvis > ncols) nvis = ncols;
+                if (nvis <= 0) {                             /* row sees none of this tile */
+                    for (int c = 0; c < ncols; c++) s[c] = 0.0f;
+                    continue;
+                }
+                float mx;   /* new running maximum: of m[rr] and this tile's scores */
+                float sum = row_exp_max_sum(s, nvis, m[rr], &mx);
+                float corr = expf_fast(m[rr] - mx);
+                for (int c = round_up(nvis, 16); c < ncols; c++) s[c] = 0.0f;
+                l[rr] = l[rr] * corr + sum;
+                m[rr] = mx;
+                if (corr != 1.0f) {
+                    float *a = acc + (size_t)rr * hs;
+                    for (int e = 0; e < hs; e++) a[e] *= corr;
+                }
             }
-            for (int c = nvis; c < nj; c++) s[c] = 0.0f;
-            l[r] = l[r] * corr + sum;
-            m[r] = mx;
-            if (corr != 1.0f) {
-                float *a = acc + (size_t)r * hs;
-                for (int e = 0; e < hs; e++) a[e] *= corr;
-            }
+            gemm_nn(acc + (size_t)r0 * hs, hs, S, ATT_TILE_K, V + (size_t)j0 * hs, hs, rows, hs, ncols, 1.0f, 1);
         }
-        sgemm(0, 0, ni, hs, nj, 1.0f, S, ATT_TILE_K, V + (size_t)j0 * hs, hs, 1.0f, acc, hs);
     }
     for (int r = 0; r < ni; r++) {
         float inv = 1.0f / l[r], *a = acc + (size_t)r * hs;
@@ -128,10 +389,15 @@ void attention_forward_tiled(float *out, const float *q, const float *k, const f
     float scale = 1.0f / sqrtf((float)hs);
     int n_qt = (T + ATT_TILE_Q - 1) / ATT_TILE_Q;
     long n_tasks = (long)B * NH * n_qt;
+    int Tp = round_up(T, NR);
+    /* K^T of every head, (B*NH, hs, Tp): as large as k itself, so memory stays linear in T */
+    float *kt = xmalloc_floats((size_t)B * NH * hs * Tp);
+#pragma omp parallel for schedule(static)
+    for (long bh = 0; bh < (long)B * NH; bh++) transpose_pad(kt + bh * hs * Tp, Tp, k + bh * T * hs, T, hs);
 #pragma omp parallel
     {
-        float *S = xmalloc_floats((size_t)ATT_TILE_Q * ATT_TILE_K + 2 * ATT_TILE_Q);
-        float *m = S + (size_t)ATT_TILE_Q * ATT_TILE_K, *l = m + ATT_TILE_Q;
+        float *S = xmalloc_floats((size_t)MR * ATT_TILE_K + 2 * ATT_TILE_Q);
+        float *m = S + (size_t)MR * ATT_TILE_K, *l = m + ATT_TILE_Q;
         /* later query tiles see more keys: hand them out first */
 #pragma omp for schedule(dynamic, 1)
         for (long task = 0; task < n_tasks; task++) {
@@ -140,10 +406,12 @@ void attention_forward_tiled(float *out, const float *q, const float *k, const f
             int h = (int)(bh % NH);
             size_t off = (size_t)bh * T * hs;
             int i0 = qt * ATT_TILE_Q, ni = T - i0 < ATT_TILE_Q ? T - i0 : ATT_TILE_Q;
-            attention_tile_rows(out + off, q + off, k + off, v + off, i0, ni, hs, h, scale, pm, ctx, S, m, l);
+            attention_tile_rows(out + off, q + off, kt + (size_t)bh * hs * Tp, Tp, v + off, i0, ni, hs, h, scale, pm,
+                                ctx, S, m, l);
         }
         free(S);
     }
+    free(kt);
 }
 
 void attention_forward_naive(float *out, const float *q, const float *k, const float *v, int B, int NH, int T,

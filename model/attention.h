@@ -3,12 +3,17 @@
  * q and k arrive already transformed by the qk hook (model.c applies it).
  * All tensors head-major: q, k, v, out (B, NH, T, hs).
  *
- * Three versions, each checked against the next in tests/test_attention.c:
+ * Three versions, each checked against the naive one in tests/test_attention.c
+ * (and timed against earlier versions by dev/bench_kernels.c):
  *   attention_forward_tiled — evaluation: query tiles x key tiles with an
- *       online softmax; the bias hook is asked per tile; memory O(tile^2) per
- *       thread, never T x T. Keys past the last query of a tile are skipped.
- *   attention_forward       — training: keeps att (B, NH, T, T) for the backward.
- *   attention_forward_naive — plain loops, the oracle.
+ *       online softmax; the bias hook is asked per tile; memory O(tile) per
+ *       thread plus a K^T copy, never T x T. Key blocks past a row block's
+ *       last query are skipped.
+ *   attention_forward / _backward — training: the forward saves one
+ *       log-sum-exp per row, the backward recomputes P block by block (flash
+ *       attention's scheme); scratch is T x T per thread, not per batch x head.
+ *   attention_forward_naive — plain loops over a full (T, T) matrix, the oracle.
+ * None calls BLAS (see attention.c for why).
  */
 #ifndef POSBENCH_ATTENTION_H
 #define POSBENCH_ATTENTION_H
@@ -17,12 +22,13 @@
 #define ATT_TILE_Q 64
 #define ATT_TILE_K 128
 
-/* att (B, NH, T, T): softmax probabilities, zero above the diagonal. */
+/* att (B, NH, T): written, the log-sum-exp of each row's scores, for the backward. */
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v, int B, int NH,
                        int T, int hs, const PosMethod *pm, const PosCtx *ctx);
 /* dq, dk, dv (B, NH, T, hs) += gradients; ctx->dparams += bias gradient when the
- * method has bias parameters and ctx->dparams is set.
- * dscores (B, NH, T, T) and dbias (NH, T, T) are scratch (dbias may be NULL if unused). */
+ * method has bias parameters and ctx->dparams is set (summed per thread, then in
+ * thread order: bitwise reproducible for a given thread count). att is the
+ * forward's. dscores and dbias are unused (earlier versions' scratch; may be NULL). */
 void attention_backward(float *dq, float *dk, float *dv, float *dscores, float *dbias, const float *dout,
                         const float *att, const float *q, const float *k, const float *v, int B, int NH, int T,
                         int hs, const PosMethod *pm, const PosCtx *ctx);

@@ -16,7 +16,7 @@ typedef struct LayerActs {
     float *ln1, *ln1_mean, *ln1_rstd;   /* (BT, C), (BT), (BT) */
     float *qkv;                         /* (BT, 3C) */
     float *q, *k, *v;                   /* (B, NH, T, hs); q, k after the qk hook */
-    float *att;                         /* (B, NH, T, T) probabilities — training only */
+    float *att;                         /* (B, NH, T) softmax log-sum-exp per row, for the backward */
     float *atty_h;                      /* (B, NH, T, hs) attention output, head-major */
     float *atty;                        /* (BT, C) the same, token-major */
     float *res2;                        /* (BT, C) x + proj(atty) */
@@ -36,8 +36,6 @@ struct TrainActs {
     float *dfch, *dfch_gelu;            /* (BT, 4C) */
     float *dqkv;                        /* (BT, 3C) */
     float *dq, *dk, *dv, *datty_h;      /* (B, NH, T, hs) */
-    float *dscores;                     /* (B, NH, T, T) */
-    float *dbias;                       /* (NH, T, T) */
     float *dlogits;                     /* (BT, V) */
 };
 
@@ -251,7 +249,7 @@ static void carve_train(Carver *cv, struct TrainActs *a, int L, size_t B, size_t
         la->q = carve(cv, BT * C);
         la->k = carve(cv, BT * C);
         la->v = carve(cv, BT * C);
-        la->att = carve(cv, B * NH * T * T);
+        la->att = carve(cv, B * NH * T);
         la->atty_h = carve(cv, BT * C);
         la->atty = carve(cv, BT * C);
         la->res2 = carve(cv, BT * C);
@@ -276,8 +274,6 @@ static void carve_train(Carver *cv, struct TrainActs *a, int L, size_t B, size_t
     a->dk = carve(cv, BT * C);
     a->dv = carve(cv, BT * C);
     a->datty_h = carve(cv, BT * C);
-    a->dscores = carve(cv, B * NH * T * T);
-    a->dbias = carve(cv, NH * T * T);
     a->dlogits = carve(cv, BT * V);
 }
 
@@ -329,13 +325,11 @@ float model_forward(Model *m, const int *inputs, const int *targets, int B, int 
         pos_qk_apply(m, m->pos->qk_forward, la->q, la->k, B, T, &ctx);
         attention_forward(la->atty_h, la->att, la->q, la->k, la->v, B, NH, T, hs, m->pos, &ctx);
         heads_to_tokens(la->atty, la->atty_h, B, T, NH, hs);
-        matmul_forward(la->res2, la->atty, p->proj_w, p->proj_b, BT, C, C);
-        residual_forward(la->res2, la->res2, x, (size_t)BT * C);
+        matmul_residual_forward(la->res2, la->atty, p->proj_w, p->proj_b, x, BT, C, C);   /* x + proj(atty) */
         layernorm_forward(la->ln2, la->ln2_mean, la->ln2_rstd, la->res2, p->ln2_w, p->ln2_b, BT, C);
         matmul_forward(la->fch, la->ln2, p->fc_w, p->fc_b, BT, C, 4 * C);
         gelu_forward(la->fch_gelu, la->fch, (size_t)BT * 4 * C);
-        matmul_forward(la->res3, la->fch_gelu, p->fcp_w, p->fcp_b, BT, 4 * C, C);
-        residual_forward(la->res3, la->res3, la->res2, (size_t)BT * C);
+        matmul_residual_forward(la->res3, la->fch_gelu, p->fcp_w, p->fcp_b, la->res2, BT, 4 * C, C);
         x = la->res3;
     }
     layernorm_forward(a->lnf, a->lnf_mean, a->lnf_rstd, x, m->p.lnf_w, m->p.lnf_b, BT, C);
@@ -389,11 +383,10 @@ void model_backward(Model *m) {
         zero(a->dq, nC);
         zero(a->dk, nC);
         zero(a->dv, nC);
-        attention_backward(a->dq, a->dk, a->dv, a->dscores, a->dbias, a->datty_h, la->att, la->q, la->k, la->v, B,
+        attention_backward(a->dq, a->dk, a->dv, NULL, NULL, a->datty_h, la->att, la->q, la->k, la->v, B,
                            NH, T, hs, m->pos, &ctx);
         pos_qk_apply(m, m->pos->qk_backward, a->dq, a->dk, B, T, &ctx);  /* dx_in = J^T dx_out */
-        zero(a->dqkv, nC * 3);
-        merge_heads_grad(a->dqkv, a->dq, a->dk, a->dv, B, T, NH, hs);
+        merge_heads(a->dqkv, a->dq, a->dk, a->dv, B, T, NH, hs);   /* dqkv is written whole: no zeroing */
         zero(a->dtmp, nC);
         matmul_backward(a->dtmp, g->qkv_w, g->qkv_b, a->dqkv, la->ln1, p->qkv_w, BT, C, 3 * C);
         layernorm_backward(a->dres, g->ln1_w, g->ln1_b, a->dtmp, x, p->ln1_w, la->ln1_mean, la->ln1_rstd, BT, C);
@@ -410,7 +403,7 @@ typedef struct EvalBufs {
     float *x, *ln, *mean, *rstd;   /* (T, C), (T, C), (T), (T) */
     float *qkv;                    /* (T, 3C) */
     float *q, *k, *v, *atty_h;     /* (NH, T, hs) */
-    float *atty, *tmp;             /* (T, C) */
+    float *atty;                   /* (T, C) */
     float *fch;                    /* (T, 4C) */
     float *logits, *lse;           /* (EVAL_LOGIT_ROWS, V), (EVAL_LOGIT_ROWS) */
 } EvalBufs;
@@ -426,7 +419,6 @@ static void carve_eval(Carver *cv, EvalBufs *e, size_t T, size_t C, size_t V) {
     e->v = carve(cv, T * C);
     e->atty_h = carve(cv, T * C);
     e->atty = carve(cv, T * C);
-    e->tmp = carve(cv, T * C);
     e->fch = carve(cv, T * 4 * C);
     e->logits = carve(cv, (size_t)EVAL_LOGIT_ROWS * V);
     e->lse = carve(cv, EVAL_LOGIT_ROWS);
@@ -463,13 +455,11 @@ double model_eval_window(Model *m, const int *inputs, const int *targets, int T,
         pos_qk_apply(m, m->pos->qk_forward, e.q, e.k, 1, T, &ctx);
         attention_forward_tiled(e.atty_h, e.q, e.k, e.v, 1, NH, T, hs, m->pos, &ctx);
         heads_to_tokens(e.atty, e.atty_h, 1, T, NH, hs);
-        matmul_forward(e.tmp, e.atty, p->proj_w, p->proj_b, T, C, C);
-        residual_forward(e.x, e.x, e.tmp, nC);
+        matmul_residual_forward(e.x, e.atty, p->proj_w, p->proj_b, e.x, T, C, C);
         layernorm_forward(e.ln, e.mean, e.rstd, e.x, p->ln2_w, p->ln2_b, T, C);
         matmul_forward(e.fch, e.ln, p->fc_w, p->fc_b, T, C, 4 * C);
         gelu_forward(e.fch, e.fch, nC * 4);
-        matmul_forward(e.tmp, e.fch, p->fcp_w, p->fcp_b, T, 4 * C, C);
-        residual_forward(e.x, e.x, e.tmp, nC);
+        matmul_residual_forward(e.x, e.fch, p->fcp_w, p->fcp_b, e.x, T, 4 * C, C);
     }
     layernorm_forward(e.ln, e.mean, e.rstd, e.x, m->p.lnf_w, m->p.lnf_b, T, C);
     double total = 0.0;

@@ -109,20 +109,35 @@ void encoder_backward(float *dwte, const float *dout, const int *tokens, float s
     }
 }
 
+/* Row reductions: without -ffast-math the compiler may not reorder a float
+ * sum, so a plain loop adds one element at a time. `omp simd reduction` allows
+ * the vector partial sums; the order is fixed by the binary, so results stay
+ * bitwise reproducible from run to run. */
+static float sum_row(const float *x, int n) {
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int c = 0; c < n; c++) s += x[c];
+    return s;
+}
+
+/* sum_c (x[c] - m)^2 */
+static float sumsq_dev_row(const float *x, float m, int n) {
+    float s = 0.0f;
+#pragma omp simd reduction(+ : s)
+    for (int c = 0; c < n; c++) s = FMAF(x[c] - m, x[c] - m, s);
+    return s;
+}
+
 void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
                        int BT, int C) {
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < BT; t++) {
         const float *x = inp + (size_t)t * C;
-        float m = 0.0f;
-        for (int c = 0; c < C; c++) m += x[c];
-        m /= C;
-        float v = 0.0f;
-        for (int c = 0; c < C; c++) v += (x[c] - m) * (x[c] - m);
-        v /= C;
+        float m = sum_row(x, C) / C;
+        float v = sumsq_dev_row(x, m, C) / C;
         float s = 1.0f / sqrtf(v + 1e-5f);
         float *o = out + (size_t)t * C;
-        for (int c = 0; c < C; c++) o[c] = (x[c] - m) * s * w[c] + b[c];
+        for (int c = 0; c < C; c++) o[c] = FMAF((x[c] - m) * s, w[c], b[c]);
         mean[t] = m;
         rstd[t] = s;
     }
@@ -143,12 +158,13 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
         for (int t = 0; t < BT; t++) {
             const float *x = inp + (size_t)t * C, *d = dout + (size_t)t * C;
             float m = mean[t], s = rstd[t];
-            float mdx = 0.0f, mdxx = 0.0f;
+            float mdx = 0.0f, mdxx = 0.0f;   /* sums of dxhat and dxhat * xhat */
+#pragma omp simd reduction(+ : mdx, mdxx)
             for (int c = 0; c < C; c++) {
                 float xh = (x[c] - m) * s, dxh = d[c] * w[c];
                 mdx += dxh;
-                mdxx += dxh * xh;
-                pdw[c] += d[c] * xh;
+                mdxx = FMAF(dxh, xh, mdxx);
+                pdw[c] = FMAF(d[c], xh, pdw[c]);
                 pdb[c] += d[c];
             }
             mdx /= C;
@@ -156,7 +172,7 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
             float *di = dinp + (size_t)t * C;
             for (int c = 0; c < C; c++) {
                 float xh = (x[c] - m) * s;
-                di[c] += s * (d[c] * w[c] - mdx - xh * mdxx);
+                di[c] = FMAF(s, d[c] * w[c] - mdx - xh * mdxx, di[c]);
             }
         }
     }
@@ -168,12 +184,37 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
     free(part);
 }
 
+/* dst[0..n) = src[0..n). Whole 16-float chunks are constant-size memcpys the
+ * compiler inlines (a head's 32 floats are two vector moves; a memcpy call per
+ * row cost more than the copy). */
+static inline void copy_row(float *restrict dst, const float *restrict src, int n) {
+    int c = 0;
+    for (; c + 16 <= n; c += 16) memcpy(dst + c, src + c, 16 * sizeof(float));
+    for (; c < n; c++) dst[c] = src[c];
+}
+
 void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC) {
+    /* out = bias, then sgemm accumulates (beta 1): OpenBLAS would otherwise make
+     * its own pass to zero out (beta 0), so the bias costs nothing extra */
     if (bias) {
 #pragma omp parallel for schedule(static)
-        for (int t = 0; t < BT; t++) memcpy(out + (size_t)t * OC, bias, (size_t)OC * sizeof(float));
+        for (int t = 0; t < BT; t++) copy_row(out + (size_t)t * OC, bias, OC);
     }
     sgemm(0, 1, BT, OC, C, 1.0f, inp, C, w, C, bias ? 1.0f : 0.0f, out, OC);
+}
+
+void matmul_residual_forward(float *out, const float *inp, const float *w, const float *bias, const float *resid,
+                             int BT, int C, int OC) {
+#pragma omp parallel for schedule(static)
+    for (int t = 0; t < BT; t++) {
+        float *o = out + (size_t)t * OC;
+        const float *r = resid + (size_t)t * OC;
+        if (bias)
+            for (int c = 0; c < OC; c++) o[c] = r[c] + bias[c];
+        else if (o != r)
+            copy_row(o, r, OC);
+    }
+    sgemm(0, 1, BT, OC, C, 1.0f, inp, C, w, C, 1.0f, out, OC);
 }
 
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
@@ -234,11 +275,12 @@ void crossentropy_forward(float *losses, float *lse, const float *logits, const 
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < BT; t++) {
         const float *l = logits + (size_t)t * V;
-        float mx = l[0];
-        for (int i = 1; i < V; i++) mx = l[i] > mx ? l[i] : mx;
-        double s = 0.0;
-        for (int i = 0; i < V; i++) s += expf(l[i] - mx);
-        float z = mx + (float)log(s);
+        float mx = -INFINITY, s = 0.0f;
+#pragma omp simd reduction(max : mx)
+        for (int i = 0; i < V; i++) mx = l[i] > mx ? l[i] : mx;
+#pragma omp simd reduction(+ : s)
+        for (int i = 0; i < V; i++) s += expf_fast(l[i] - mx);
+        float z = mx + logf(s);
         lse[t] = z;
         losses[t] = z - l[targets[t]];
     }
@@ -249,8 +291,8 @@ void crossentropy_backward(float *dlogits, const float *logits, const float *lse
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < BT; t++) {
         const float *l = logits + (size_t)t * V;
-        float *d = dlogits + (size_t)t * V;
-        for (int i = 0; i < V; i++) d[i] += dloss * expf(l[i] - lse[t]);
+        float *d = dlogits + (size_t)t * V, z = lse[t];
+        for (int i = 0; i < V; i++) d[i] = FMAF(dloss, expf_fast(l[i] - z), d[i]);
         d[targets[t]] -= dloss;
     }
 }
@@ -263,9 +305,23 @@ void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, i
             for (int t = 0; t < T; t++) {
                 const float *row = qkv + ((size_t)b * T + t) * 3 * C + h * hs;
                 size_t o = (((size_t)b * NH + h) * T + t) * hs;
-                memcpy(q + o, row, hs * sizeof(float));
-                memcpy(k + o, row + C, hs * sizeof(float));
-                memcpy(v + o, row + 2 * C, hs * sizeof(float));
+                copy_row(q + o, row, hs);
+                copy_row(k + o, row + C, hs);
+                copy_row(v + o, row + 2 * C, hs);
+            }
+}
+
+void merge_heads(float *qkv, const float *q, const float *k, const float *v, int B, int T, int NH, int hs) {
+    int C = NH * hs;
+#pragma omp parallel for collapse(2) schedule(static)
+    for (int b = 0; b < B; b++)
+        for (int t = 0; t < T; t++)
+            for (int h = 0; h < NH; h++) {
+                float *row = qkv + ((size_t)b * T + t) * 3 * C + h * hs;
+                size_t o = (((size_t)b * NH + h) * T + t) * hs;
+                copy_row(row, q + o, hs);
+                copy_row(row + C, k + o, hs);
+                copy_row(row + 2 * C, v + o, hs);
             }
 }
 
@@ -291,8 +347,7 @@ void heads_to_tokens(float *out, const float *inp, int B, int T, int NH, int hs)
     for (int b = 0; b < B; b++)
         for (int t = 0; t < T; t++)
             for (int h = 0; h < NH; h++)
-                memcpy(out + ((size_t)b * T + t) * C + h * hs, inp + (((size_t)b * NH + h) * T + t) * hs,
-                       hs * sizeof(float));
+                copy_row(out + ((size_t)b * T + t) * C + h * hs, inp + (((size_t)b * NH + h) * T + t) * hs, hs);
 }
 
 void tokens_to_heads(float *out, const float *inp, int B, int T, int NH, int hs) {
@@ -301,6 +356,5 @@ void tokens_to_heads(float *out, const float *inp, int B, int T, int NH, int hs)
     for (int b = 0; b < B; b++)
         for (int h = 0; h < NH; h++)
             for (int t = 0; t < T; t++)
-                memcpy(out + (((size_t)b * NH + h) * T + t) * hs, inp + ((size_t)b * T + t) * C + h * hs,
-                       hs * sizeof(float));
+                copy_row(out + (((size_t)b * NH + h) * T + t) * hs, inp + ((size_t)b * T + t) * C + h * hs, hs);
 }

@@ -71,6 +71,10 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
 
 /* out (BT, OC) = inp (BT, C) @ w^T (w: OC x C, nn.Linear layout) + bias (OC, may be NULL) */
 void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC);
+/* out (BT, OC) = resid (BT, OC) + inp @ w^T + bias: a linear layer and the residual
+ * add in one pass over out (out may be resid). */
+void matmul_residual_forward(float *out, const float *inp, const float *w, const float *bias, const float *resid,
+                             int BT, int C, int OC);
 /* dinp (BT,C) += dout @ w;  dw (OC,C) += dout^T @ inp;  dbias (OC) += colsum(dout) (dbias may be NULL) */
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
                      int BT, int C, int OC);
@@ -90,6 +94,8 @@ void crossentropy_backward(float *dlogits, const float *logits, const float *lse
 
 /* Layout changes between token-major (B, T, C) and head-major (B, NH, T, hs). */
 void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, int NH, int hs); /* qkv (B,T,3C) */
+/* qkv (B,T,3C) = q, k, v (B,NH,T,hs): the inverse of split_heads (writes, does not accumulate) */
+void merge_heads(float *qkv, const float *q, const float *k, const float *v, int B, int T, int NH, int hs);
 void merge_heads_grad(float *dqkv, const float *dq, const float *dk, const float *dv, int B, int T, int NH, int hs);
 void heads_to_tokens(float *out, const float *inp, int B, int T, int NH, int hs);   /* (B,NH,T,hs)->(B,T,C) */
 void tokens_to_heads(float *out, const float *inp, int B, int T, int NH, int hs);   /* (B,T,C)->(B,NH,T,hs) */
