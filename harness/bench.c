@@ -664,10 +664,13 @@ static void sgemm_section(Table *t, const Opts *o, double *peak_sel) {
     const char *env_core = getenv("OPENBLAS_CORETYPE");
     const char *sel = runtime_blas_core();
     Row *r = table_add(t, "blas", "", "");
-    snprintf(r->item, sizeof r->item, "kernel set: %s (%s)", sel, env_core ? "OPENBLAS_CORETYPE" : "auto-detected");
+    const char *how = !env_core ? "auto-detected" : runtime_coretype_chosen() ? "chosen from the CPU flags" : "OPENBLAS_CORETYPE";
+    snprintf(r->item, sizeof r->item, "kernel set: %s (%s)", sel, how);
 #ifdef USE_BLAS
     table_note(t, "OpenBLAS: %s; kernel set %s, %s.", openblas_get_config(), sel,
-               env_core ? "as OPENBLAS_CORETYPE in the environment asks" : "chosen by OpenBLAS's CPU detection (OPENBLAS_CORETYPE unset)");
+               !env_core ? "chosen by OpenBLAS's CPU detection (OPENBLAS_CORETYPE unset)"
+               : runtime_coretype_chosen() ? "chosen by posbench from the CPU's flags (OPENBLAS_CORETYPE was unset)"
+                                           : "as OPENBLAS_CORETYPE in the environment asks");
 #else
     table_note(t, "built without BLAS (NO_BLAS=1): sgemm is the naive loop");
 #endif
@@ -755,20 +758,8 @@ int cmd_bench(int argc, char **argv) {
     ssize_t n_exe = readlink("/proc/self/exe", self_exe, sizeof self_exe - 1);
     if (n_exe <= 0) die_internal("bench: cannot find this executable (/proc/self/exe)");
     self_exe[n_exe] = 0;
-    /* OpenMP threads that spin while waiting (libgomp's default) are ruinous on
-     * a shared machine: measured 9x slower training steps with one other busy
-     * process on 2 cores. libgomp reads OMP_WAIT_POLICY when it is loaded, so
-     * set it and start again; children and PyTorch inherit it. */
-    if (!getenv("OMP_WAIT_POLICY")) {
-        setenv("OMP_WAIT_POLICY", "passive", 1);
-        char **args = xcalloc((size_t)argc + 2, sizeof(char *));
-        args[0] = self_exe;
-        for (int i = 0; i < argc; i++) args[i + 1] = argv[i];
-        fflush(stdout);
-        fflush(stderr);
-        execv(self_exe, args);
-        die_internal("bench: cannot re-run %s: %s", self_exe, strerror(errno));
-    }
+    /* OMP_WAIT_POLICY and OPENBLAS_CORETYPE are settled before any command runs
+     * (main.c, runtime_prepare_env); children and PyTorch inherit them. */
     Opts o;
     memset(&o, 0, sizeof o);
     o.quick = flag_on(fl, nf, "--quick");

@@ -2,6 +2,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "cli.h"
+#include "runtime.h"
 #include "../model/util.h"
 
 static void usage(FILE *out) {
@@ -12,6 +13,7 @@ static void usage(FILE *out) {
 }
 
 int main(int argc, char **argv) {
+    runtime_prepare_env(argv);
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         if (argc > 2) {

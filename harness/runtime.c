@@ -13,6 +13,62 @@
 #include "../model/util.h"
 #include "config.h"
 
+static int cpu_has(const char *flags, const char *flag) {
+    size_t n = strlen(flag);
+    for (const char *p = flags; (p = strstr(p, flag)); p += n)
+        if ((p == flags || p[-1] == ' ' || p[-1] == '\t') && (p[n] == ' ' || p[n] == '\n' || p[n] == 0)) return 1;
+    return 0;
+}
+
+const char *runtime_best_coretype(void) {
+#if defined(__x86_64__)
+    FILE *f = fopen("/proc/cpuinfo", "r");
+    if (!f) return NULL;
+    static char line[8192];
+    const char *best = NULL;
+    while (fgets(line, sizeof line, f)) {
+        if (strncmp(line, "flags", 5) != 0) continue;
+        if (cpu_has(line, "avx512f") && cpu_has(line, "avx512bw") && cpu_has(line, "avx512dq") &&
+            cpu_has(line, "avx512vl"))
+            best = "SkylakeX";
+        else if (cpu_has(line, "avx2") && cpu_has(line, "fma"))
+            best = "Haswell";
+        break;
+    }
+    fclose(f);
+    return best;
+#else
+    return NULL;
+#endif
+}
+
+int runtime_coretype_chosen(void) {
+    const char *v = getenv("POSBENCH_CORETYPE_CHOSEN");
+    return v && !strcmp(v, "1");
+}
+
+void runtime_prepare_env(char **argv) {
+    if (getenv("POSBENCH_ENV_READY")) return;
+    setenv("POSBENCH_ENV_READY", "1", 1);
+    int changed = 0;
+    if (!getenv("OMP_WAIT_POLICY")) {
+        setenv("OMP_WAIT_POLICY", "passive", 1);
+        changed = 1;
+    }
+#ifdef USE_BLAS
+    const char *core = runtime_best_coretype();
+    if (!getenv("OPENBLAS_CORETYPE") && core) {
+        setenv("OPENBLAS_CORETYPE", core, 1);
+        setenv("POSBENCH_CORETYPE_CHOSEN", "1", 1);
+        changed = 1;
+    }
+#endif
+    if (!changed) return;
+    fflush(stdout);
+    fflush(stderr);
+    execv("/proc/self/exe", argv);   /* on failure, carry on with the defaults */
+}
+
 int runtime_set_threads(int n) {
     if (n <= 0) {
         long cores = sysconf(_SC_NPROCESSORS_ONLN);

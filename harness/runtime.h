@@ -7,6 +7,20 @@
 #define POSBENCH_RUNTIME_H
 #include <stdio.h>
 
+/* Settle, before OpenMP and OpenBLAS initialise, two settings they read only
+ * at load time, by re-executing this program once with them in the environment:
+ *   OMP_WAIT_POLICY=passive unless set — spinning waits are ruinous when another
+ *     process shares the cores (measured: a training step 10x slower);
+ *   OPENBLAS_CORETYPE from the CPU's flags unless set (SkylakeX with AVX-512,
+ *     Haswell with AVX2+FMA) — OpenBLAS 0.3.21 does not recognise newer CPUs and
+ *     falls back to its SSE3 kernels, 3-5x slower.
+ * A user's own values are kept. Returns only when nothing needs changing. */
+void runtime_prepare_env(char **argv);
+/* The kernel set the CPU flags call for ("SkylakeX", "Haswell") or NULL. */
+const char *runtime_best_coretype(void);
+/* 1 if OPENBLAS_CORETYPE was chosen by runtime_prepare_env, not by the user. */
+int runtime_coretype_chosen(void);
+
 /* n <= 0: all cores. Sets OpenMP's and OpenBLAS's thread counts alike; returns the count used. */
 int runtime_set_threads(int n);
 int runtime_threads(void);

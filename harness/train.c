@@ -167,7 +167,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     double t_train = 0.0, t_start = now_seconds(), t_log = 0.0, loss_acc = 0.0;
     long tokens_log = 0, steps_log = 0;
     float loss = NAN, norm = 0;
-    long start_step = ts.step;
+    long start_step = ts.step, saved_step = ts.step;   /* the step the file on disk holds */
     for (long step = ts.step; step < cfg->steps; step++) {
         double t0 = now_seconds();
         float lr = lr_schedule(step, cfg->warmup, cfg->steps, (float)cfg->lr, (float)cfg->lr_min);
@@ -181,7 +181,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
             fprintf(stderr, "\n");
             die_internal("training diverged at step %ld (loss %g, gradient norm %g); the last good checkpoint "
                          "%s/model.safetensors (step %ld) is kept; try a lower lr",
-                         step, loss, norm, dir, ts.step);
+                         step + 1, loss, norm, dir, saved_step);
         }
         adamw_update(&opt, &m, lr);
         double dt = now_seconds() - t0;
@@ -201,8 +201,10 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
         }
         ts.step = done;
         ts.data_rng = data_rng.s;
-        if (done % cfg->ckpt_every == 0 || done == cfg->steps)
+        if (done % cfg->ckpt_every == 0 || done == cfg->steps) {
             save_checkpoint(dir, &m, &opt, &ts, &lg, method, L, seed);
+            saved_step = done;
+        }
         char status[96];
         snprintf(status, sizeof status, "loss %.3f  %.1fk tok/s", loss, (double)B * T / dt / 1000.0);
         progress_update(&pr, done, status);
