@@ -74,6 +74,34 @@ static void test_matmul(OpCtx *c, Rng *rng) {
     GRADCHECK("matmul dbias", mm_fn, c, c->b, db, OC, 1e-3, 1e-3);
 }
 
+/* the fused linear + residual equals matmul_forward then residual_forward */
+static void test_matmul_residual(OpCtx *c, Rng *rng) {
+    fill_normal(c->inp, BT * C, 1.0f, rng);
+    fill_normal(c->w, OC * C, 0.5f, rng);
+    fill_normal(c->b, OC, 0.5f, rng);
+    float resid[BT * OC], want[BT * OC], got[BT * OC];
+    fill_normal(resid, BT * OC, 1.0f, rng);
+    matmul_forward(want, c->inp, c->w, c->b, BT, C, OC);
+    residual_forward(want, want, resid, BT * OC);
+    matmul_residual_forward(got, c->inp, c->w, c->b, resid, BT, C, OC);
+    CHECK_CLOSE("matmul_residual_forward vs matmul + residual", got, want, BT * OC, 1e-5, 1e-6);
+    memcpy(got, resid, sizeof got);   /* in place: out is resid, as the model calls it */
+    matmul_residual_forward(got, c->inp, c->w, c->b, got, BT, C, OC);
+    CHECK_CLOSE("matmul_residual_forward in place", got, want, BT * OC, 1e-5, 1e-6);
+}
+
+/* e^x without libm: within a few ulp of expf, 0 at -inf, inf above the range */
+static void test_expf_fast(void) {
+    double worst = 0;
+    for (float x = -87.0f; x < 88.0f; x += 0.0137f) {
+        double e = fabs((double)expf_fast(x) - exp((double)x)) / exp((double)x);
+        if (e > worst) worst = e;
+    }
+    CHECK(worst < 3e-7, "expf_fast relative error %.3g over [-87, 88]", worst);
+    CHECK(expf_fast(-INFINITY) == 0.0f && isinf(expf_fast(100.0f)) && isnan(expf_fast(NAN)),
+          "expf_fast: exp(-inf) = 0, overflow to inf, NaN stays NaN");
+}
+
 static void test_gelu(OpCtx *c, Rng *rng) {
     fill_normal(c->inp, BT * C, 2.0f, rng);
     fill_normal(c->up, BT * C, 1.0f, rng);
@@ -144,6 +172,9 @@ static void test_layouts(Rng *rng) {
     CHECK(q[hrow] == qkv[trow] && k[hrow] == qkv[trow + Cm] && v[hrow] == qkv[trow + 2 * Cm], "split_heads layout");
     merge_heads_grad(dqkv, q, k, v, B, T, NH, hs);
     CHECK(memcmp(dqkv, qkv, sizeof qkv) == 0, "merge_heads_grad inverts split_heads");
+    float merged[360];
+    merge_heads(merged, q, k, v, B, T, NH, hs);
+    CHECK(memcmp(merged, qkv, sizeof qkv) == 0, "merge_heads (writing) inverts split_heads");
     heads_to_tokens(tok, q, B, T, NH, hs);
     tokens_to_heads(back, tok, B, T, NH, hs);
     CHECK(memcmp(back, q, sizeof q) == 0, "tokens_to_heads inverts heads_to_tokens");
@@ -155,6 +186,8 @@ void test_ops(void) {
     OpCtx *c = xcalloc(1, sizeof *c);
     test_layernorm(c, &rng);
     test_matmul(c, &rng);
+    test_matmul_residual(c, &rng);
+    test_expf_fast();
     test_gelu(c, &rng);
     test_crossentropy(c, &rng);
     test_encoder(c, &rng);
