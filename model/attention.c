@@ -38,22 +38,6 @@ enum { MR = 8, NR = 32 };   /* register block: MR rows x NR columns */
 
 static int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
-static int max_threads(void) {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
-static int thread_id(void) {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
 /* ---- micro-kernels --------------------------------------------------------------- */
 
 /* C (MR x NR) = alpha * A (MR x K, row stride lda) . B (K x NR, row stride ldb) [+ C]. */
@@ -92,29 +76,16 @@ static ALWAYS_INLINE void block_tn(float *restrict C, int ldc, const float *rest
     }
 }
 
-/* Any M x N: the edges the register blocks do not cover (rows < MR, columns < NR). */
-static void edge_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
-                    float alpha, int accumulate) {
+/* Any M x N: the edges the register blocks do not cover (rows < MR, columns < NR).
+ * A is (M x K) row-major, or stored transposed (K x M) when transA. */
+static void edge_mm(float *C, int ldc, const float *A, int lda, int transA, const float *B, int ldb, int M, int N,
+                    int K, float alpha, int accumulate) {
     for (int r = 0; r < M; r++) {
         float *cr = C + (size_t)r * ldc;
         if (!accumulate)
             for (int c = 0; c < N; c++) cr[c] = 0.0f;
         for (int k = 0; k < K; k++) {
-            float a = alpha * A[(size_t)r * lda + k];
-            const float *b = B + (size_t)k * ldb;
-            for (int c = 0; c < N; c++) cr[c] = FMAF(a, b[c], cr[c]);
-        }
-    }
-}
-
-static void edge_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
-                    float alpha, int accumulate) {
-    for (int r = 0; r < M; r++) {
-        float *cr = C + (size_t)r * ldc;
-        if (!accumulate)
-            for (int c = 0; c < N; c++) cr[c] = 0.0f;
-        for (int k = 0; k < K; k++) {
-            float a = alpha * A[(size_t)k * lda + r];
+            float a = alpha * (transA ? A[(size_t)k * lda + r] : A[(size_t)r * lda + k]);
             const float *b = B + (size_t)k * ldb;
             for (int c = 0; c < N; c++) cr[c] = FMAF(a, b[c], cr[c]);
         }
@@ -133,9 +104,9 @@ static void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, 
             if (accumulate) block_nn(c, ldc, a, lda, b, ldb, K, alpha, 1);
             else block_nn(c, ldc, a, lda, b, ldb, K, alpha, 0);
         }
-        if (c0 < N) edge_nn(C + (size_t)r0 * ldc + c0, ldc, A + (size_t)r0 * lda, lda, B + c0, ldb, MR, N - c0, K, alpha, accumulate);
+        if (c0 < N) edge_mm(C + (size_t)r0 * ldc + c0, ldc, A + (size_t)r0 * lda, lda, 0, B + c0, ldb, MR, N - c0, K, alpha, accumulate);
     }
-    if (r0 < M) edge_nn(C + (size_t)r0 * ldc, ldc, A + (size_t)r0 * lda, lda, B, ldb, M - r0, N, K, alpha, accumulate);
+    if (r0 < M) edge_mm(C + (size_t)r0 * ldc, ldc, A + (size_t)r0 * lda, lda, 0, B, ldb, M - r0, N, K, alpha, accumulate);
 }
 
 /* C (M x N) = alpha * A^T . B [+ C]; A stored K x M. */
@@ -150,9 +121,9 @@ static void gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, 
             if (accumulate) block_tn(c, ldc, a, lda, b, ldb, K, alpha, 1);
             else block_tn(c, ldc, a, lda, b, ldb, K, alpha, 0);
         }
-        if (c0 < N) edge_tn(C + (size_t)r0 * ldc + c0, ldc, A + r0, lda, B + c0, ldb, MR, N - c0, K, alpha, accumulate);
+        if (c0 < N) edge_mm(C + (size_t)r0 * ldc + c0, ldc, A + r0, lda, 1, B + c0, ldb, MR, N - c0, K, alpha, accumulate);
     }
-    if (r0 < M) edge_tn(C + (size_t)r0 * ldc, ldc, A + r0, lda, B, ldb, M - r0, N, K, alpha, accumulate);
+    if (r0 < M) edge_mm(C + (size_t)r0 * ldc, ldc, A + r0, lda, 1, B, ldb, M - r0, N, K, alpha, accumulate);
 }
 
 /* xt (hs, ld) = x (T, hs)^T, columns T..ld-1 zero: the B operand of q.k^T and do.v^T. */
@@ -267,7 +238,7 @@ void attention_backward(float *dq, float *dk, float *dv, float *dscores, float *
      * the sum is bitwise reproducible and concurrent heads never share a slot. */
     int bias_grad = pm->bias_backward && ctx->dparams;
     size_t np = bias_grad ? pos_param_count(pm, &ctx->cfg) : 0;
-    int nth = max_threads();
+    int nth = omp_max_threads();
     float *dpar = bias_grad ? xmalloc_floats((size_t)nth * np) : NULL;   /* (nth, np) */
 #pragma omp parallel num_threads(nth)
     {
@@ -276,7 +247,7 @@ void attention_backward(float *dq, float *dk, float *dv, float *dscores, float *
          * thread, so memory is threads x T^2, not batch x heads x T^2 */
         float *P = xmalloc_floats((size_t)round_up(T, MR) * Tp), *dS = xmalloc_floats((size_t)round_up(T, MR) * Tp);
         PosCtx tctx = *ctx;
-        if (bias_grad) tctx.dparams = dpar + (size_t)thread_id() * np;
+        if (bias_grad) tctx.dparams = dpar + (size_t)omp_thread_id() * np;
 #pragma omp for collapse(2) schedule(static)
         for (int b = 0; b < B; b++)
             for (int h = 0; h < NH; h++) {

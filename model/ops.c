@@ -16,22 +16,6 @@
 #endif
 #include "util.h"
 
-static int max_threads(void) {
-#ifdef _OPENMP
-    return omp_get_max_threads();
-#else
-    return 1;
-#endif
-}
-
-static int thread_id(void) {
-#ifdef _OPENMP
-    return omp_get_thread_num();
-#else
-    return 0;
-#endif
-}
-
 static int in_parallel(void) {
 #ifdef _OPENMP
     return omp_in_parallel();
@@ -149,11 +133,11 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
      * dxhat = dout * w;  dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
      * dw, db: per-thread partial sums added in thread order, so results do not
      * depend on scheduling (exact resume needs bitwise-reproducible steps). */
-    int nth = max_threads();
+    int nth = omp_max_threads();
     float *part = xcalloc((size_t)nth * 2 * C, sizeof(float));   /* (nth, 2, C) */
 #pragma omp parallel num_threads(nth)
     {
-        float *pdw = part + (size_t)thread_id() * 2 * C, *pdb = pdw + C;
+        float *pdw = part + (size_t)omp_thread_id() * 2 * C, *pdb = pdw + C;
 #pragma omp for schedule(static)
         for (int t = 0; t < BT; t++) {
             const float *x = inp + (size_t)t * C, *d = dout + (size_t)t * C;

@@ -9,6 +9,25 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#ifdef _OPENMP
+#include <omp.h>
+#endif
+
+/* OpenMP queries that also build without OpenMP (one thread). */
+static inline int omp_max_threads(void) {
+#ifdef _OPENMP
+    return omp_get_max_threads();
+#else
+    return 1;
+#endif
+}
+static inline int omp_thread_id(void) {
+#ifdef _OPENMP
+    return omp_get_thread_num();
+#else
+    return 0;
+#endif
+}
 
 /* a * b + c in one rounding where the CPU has FMA. -std=c11 turns off the
  * compiler's own contraction, so the kernels ask for it explicitly. */
