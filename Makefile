@@ -70,6 +70,7 @@ run: check-deps posbench
 	./posbench sweep --preset quick --out runs/quick
 
 paper: check-deps posbench
+	./posbench data get sotu
 	./posbench sweep --preset paper --out runs/paper
 
 plots: posbench

@@ -569,8 +569,8 @@ static void join_list(char *buf, size_t n, char list[][32], int count) {
 
 /* ---- OpenBLAS kernel sets --------------------------------------------------------------------- */
 
-/* The kernel sets this CPU can run, slowest first (x86-64 only; elsewhere just the selected one). */
-static int candidate_cores(const char *out[], int max) {
+/* The kernel sets this CPU can run, slowest first (x86-64 only; elsewhere just the selected one). */ Unused in a NO_BLAS build.
+__attribute__((unused)) static int candidate_cores(const char *out[], int max) {
     int n = 0;
 #if defined(__x86_64__)
     char flags[8300] = "";
@@ -606,7 +606,7 @@ typedef struct CorePeak {
     double gflops;
 } CorePeak;
 
-static void sgemm_line(const JsonValue *o, void *arg) {
+__attribute__((unused)) static void sgemm_line(const JsonValue *o, void *arg) {
     CorePeak *p = arg;
     const char *kind = jstr(o, "kind");
     if (kind && !strcmp(kind, "sgemm")) {
