@@ -569,7 +569,8 @@ static void join_list(char *buf, size_t n, char list[][32], int count) {
 
 /* ---- OpenBLAS kernel sets --------------------------------------------------------------------- */
 
-/* The kernel sets this CPU can run, slowest first (x86-64 only; elsewhere just the selected one). */ Unused in a NO_BLAS build.
+/* The kernel sets this CPU can run, slowest first (x86-64 only; elsewhere just the selected one).
+ * Unused in a NO_BLAS build. */
 __attribute__((unused)) static int candidate_cores(const char *out[], int max) {
     int n = 0;
 #if defined(__x86_64__)
