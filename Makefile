@@ -84,7 +84,7 @@ test-c: $(BUILD)/test_posbench
 	./$(BUILD)/test_posbench
 
 test-asan:
-	$(MAKE) BUILD=build-asan CC=clang EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-omit-frame-pointer" \
+	$(MAKE) BUILD=build-asan CC=clang EXTRA_CFLAGS="-O1 -fsanitize=address,undefined -fno-sanitize-recover=all -fno-omit-frame-pointer" \
 		EXTRA_LDFLAGS="-fsanitize=address,undefined" build-asan/test_posbench build-asan/posbench-asan
 	ASAN_OPTIONS=detect_leaks=0 ./build-asan/test_posbench --quick
 	ASAN_OPTIONS=detect_leaks=0 POSBENCH=./build-asan/posbench-asan bash tests/bad_checkpoints.sh

@@ -60,7 +60,8 @@ static inline float expf_fast(float x) {
     p = FMAF(p, r, 1.6666665459e-1f);
     p = FMAF(p, r, 5.0000001201e-1f);
     p = FMAF(p * r, r, r) + 1.0f;
-    int32_t e = (ti - 0x4B400000 + 127) * (1 << 23);   /* ti - bits(shifter) = n */
+    /* ti - bits(shifter) = n; unsigned, so a NaN input (garbage n) is not signed overflow */
+    uint32_t e = ((uint32_t)ti - 0x4B400000u + 127u) << 23;
     float scale;
     memcpy(&scale, &e, sizeof scale);
     float y = p * scale;
