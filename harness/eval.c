@@ -2,7 +2,9 @@
  *
  * Rows follow results.csv (SPEC §6). tokens_per_s counts tokens fed through the
  * model per second of model time (in sliding mode that includes the re-read
- * context). peak_rss_mb is this process's peak resident memory after the
+ * context). arena_mb is the analytic size of what evaluation allocates
+ * (parameters, the one-layer scratch, the position cache).
+ * peak_rss_mb is this process's peak resident memory after the
  * length was evaluated; `posbench sweep` runs one process per length so each
  * figure belongs to that length alone.
  */
@@ -143,7 +145,7 @@ int cmd_eval(int argc, char **argv) {
     const char *pos_path = flag_str(fl, nf, "--per-position");
     if (pos_path && atomic_open(&pf, pos_path, "w", err, sizeof err) != 0) die_input("--per-position: %s", err);
     if (!flag_on(fl, nf, "--no-header")) {
-        fprintf(out, "method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb\n");
+        fprintf(out, "method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb,arena_mb\n");
         if (pos_path) fprintf(pf.fp, "method,train_len,seed,eval_len,pos,nll\n");
     }
     for (int i = 0; i < n_len; i++) {
@@ -151,7 +153,7 @@ int cmd_eval(int argc, char **argv) {
         if (S > W) S = W;
         if (model_check_len(&m, (int)W, err, sizeof err) != 0) {   /* e.g. a learned table shorter than W */
             fprintf(stderr, "eval: %s at %ld: %s\n", m.cfg.method, W, err);
-            fprintf(out, "%s,%ld,%d,%ld,%s,%ld,%s,0,nan,nan,nan,,\n", m.cfg.method, L, id.seed, W, mode, S, split_name);
+            fprintf(out, "%s,%ld,%d,%ld,%s,%ld,%s,0,nan,nan,nan,,,\n", m.cfg.method, L, id.seed, W, mode, S, split_name);
             continue;
         }
         double *pos_sum = NULL;
@@ -170,8 +172,11 @@ int cmd_eval(int argc, char **argv) {
         char st[96];
         snprintf(st, sizeof st, "ppl %.3f  %.1fk tok/s", exp(mean), tps / 1e3);
         progress_end(&pr, st);
-        fprintf(out, "%s,%ld,%d,%ld,%s,%ld,%s,%ld,%.6f,%.4f,%.5f,%.1f,%.1f\n", m.cfg.method, L, id.seed, W, mode, S,
-                split_name, r.scored, mean, exp(mean), r.nll / log(2.0) / (double)bytes, tps, peak_rss_kb() / 1024.0);
+        size_t cache_bytes = m.pos->cache_size ? m.pos->cache_size(&m.pcfg, m.pos_cache_len) * sizeof(float) : 0;
+        double arena_mb = (model_bytes_params(&m) + model_bytes_eval(&m) + cache_bytes) / 1048576.0;
+        fprintf(out, "%s,%ld,%d,%ld,%s,%ld,%s,%ld,%.6f,%.4f,%.5f,%.1f,%.1f,%.2f\n", m.cfg.method, L, id.seed, W, mode, S,
+                split_name, r.scored, mean, exp(mean), r.nll / log(2.0) / (double)bytes, tps, peak_rss_kb() / 1024.0,
+                arena_mb);
         fflush(out);
         if (pos_sum) {
             for (long p = 0; p < W; p++)

@@ -142,7 +142,7 @@ static void merge_outputs(const char *dir, Unit *units, int n_units, const long 
                 }
         }
         if (!header) {
-            if (k == 0) fprintf(af.fp, "method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb\n");
+            if (k == 0) fprintf(af.fp, "method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb,arena_mb\n");
             if (k == 1) fprintf(af.fp, "method,train_len,seed,step,tokens,loss,lr,grad_norm,tokens_per_s\n");
             if (k == 2) fprintf(af.fp, "method,train_len,seed,eval_len,pos,nll\n");
         }

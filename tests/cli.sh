@@ -68,7 +68,7 @@ check "tiny sweep exits 0 (rc $rc; $(tail -n 2 "$T/sweep.err" | tr '\n' ' '))" [
 for f in results.csv train.csv positions.csv meta.json config.conf; do
     check "run folder has $f" [ -s "$T/run/$f" ]
 done
-check "results.csv header" grep -qx 'method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb' "$T/run/results.csv"
+check "results.csv header" grep -qx 'method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb,arena_mb' "$T/run/results.csv"
 rows=$(($(wc -l <"$T/run/results.csv") - 1))
 check "results.csv has 5 methods x 3 lengths x 2 modes = 30 rows ($rows)" [ "$rows" -eq 30 ]
 for m in nope sinusoidal rotary t5 alibi; do
