@@ -40,8 +40,7 @@ if [ "$(id -u)" != 0 ]; then bad "output folder not writable" "--out" sweep --pr
 
 # --- resume after SIGKILL reaches the same final loss ---
 "$PB" train --method t5 --preset tiny --set "steps=30;ckpt_every=10" --out "$T/full" 2>/dev/null
-POSBENCH_KILL_AT_STEP=17 "$PB" train --method t5 --preset tiny --set "steps=30;ckpt_every=10" --out "$T/killed" 2>/dev/null
-rc=$?
+{ POSBENCH_KILL_AT_STEP=17 "$PB" train --method t5 --preset tiny --set "steps=30;ckpt_every=10" --out "$T/killed"; rc=$?; } 2>/dev/null
 check "killed run dies with SIGKILL (rc $rc)" [ "$rc" -eq 137 ]
 check "killed run left a checkpoint, no train.json" [ -f "$T/killed/model.safetensors" -a ! -f "$T/killed/train.json" ]
 check "no temporary files left behind" [ -z "$(ls "$T/killed" | grep tmp)" ]
