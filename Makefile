@@ -2,12 +2,13 @@
 #
 # Probes (trial compiles) pick what this machine supports: OpenMP, OpenBLAS
 # (the OpenMP flavour, so BLAS and our own loops share one thread pool) and
-# -march=native. No -ffast-math: it breaks -INFINITY masking and NaN checks.
+# -march=native. No -ffast-math: it breaks -INFINITY masking and NaN checks;
+# -fno-math-errno only lets sqrtf vectorise (nothing here reads errno after maths).
 # `make NO_BLAS=1` builds with the naive matmul everywhere (the oracle).
 
 CC      ?= gcc
 BUILD   ?= build
-CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -O3 -g -Wall -Wextra -Wno-unused-parameter -Wshadow -fno-strict-aliasing
+CFLAGS_BASE = -std=c11 -D_GNU_SOURCE -O3 -g -Wall -Wextra -Wno-unused-parameter -Wshadow -fno-strict-aliasing -fno-math-errno
 PROBE   = printf 'int main(void){return 0;}' | $(CC) -x c - -o /dev/null
 HASH   := \#
 COMMA  := ,

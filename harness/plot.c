@@ -20,7 +20,6 @@
 #define _GNU_SOURCE
 #endif
 #include "plot.h"
-#include <ctype.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
@@ -33,6 +32,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
+#include "../model/json.h"
 #include "../model/util.h"
 
 /* ------------------------------------------------------------------------ */
@@ -115,199 +115,10 @@ static void sb_printf(Sb *b, const char *fmt, ...) {
 static const char *sb_str(const Sb *b) { return b->s ? b->s : ""; }
 
 /* ------------------------------------------------------------------------ */
-/* A small JSON reader for meta.json and status.json.                        */
-
-typedef enum JsonType { JSON_NULL, JSON_BOOL, JSON_NUM, JSON_STR, JSON_ARR, JSON_OBJ } JsonType;
-
-typedef struct Json {
-    JsonType type;
-    char *text;         /* STR: the unescaped string; NUM and BOOL: the literal as written */
-    int n;              /* ARR, OBJ: number of items */
-    char **keys;        /* OBJ: n keys */
-    struct Json *items; /* ARR, OBJ: n values */
-} Json;
-
-typedef struct JsonParser {
-    const char *p, *end;
-    int depth;
-    const char *why; /* first error */
-} JsonParser;
-
-static void json_free(Json *j) {
-    if (!j) return;
-    free(j->text);
-    for (int i = 0; i < j->n; i++) {
-        if (j->keys) free(j->keys[i]);
-        json_free(&j->items[i]);
-    }
-    free(j->keys);
-    free(j->items);
-    memset(j, 0, sizeof *j);
-}
-
-static void jp_ws(JsonParser *jp) {
-    while (jp->p < jp->end && isspace((unsigned char)*jp->p)) jp->p++;
-}
-
-static int jp_fail(JsonParser *jp, const char *why) {
-    if (!jp->why) jp->why = why;
-    return -1;
-}
-
-static void utf8_put(Sb *b, unsigned cp) {
-    if (cp < 0x80) sb_printf(b, "%c", (char)cp);
-    else if (cp < 0x800) sb_printf(b, "%c%c", (char)(0xC0 | (cp >> 6)), (char)(0x80 | (cp & 0x3F)));
-    else if (cp < 0x10000)
-        sb_printf(b, "%c%c%c", (char)(0xE0 | (cp >> 12)), (char)(0x80 | ((cp >> 6) & 0x3F)), (char)(0x80 | (cp & 0x3F)));
-    else
-        sb_printf(b, "%c%c%c%c", (char)(0xF0 | (cp >> 18)), (char)(0x80 | ((cp >> 12) & 0x3F)),
-                  (char)(0x80 | ((cp >> 6) & 0x3F)), (char)(0x80 | (cp & 0x3F)));
-}
-
-static int jp_hex4(JsonParser *jp, unsigned *out) {
-    if (jp->end - jp->p < 4) return jp_fail(jp, "short \\u escape");
-    unsigned v = 0;
-    for (int i = 0; i < 4; i++) {
-        char c = *jp->p++;
-        v <<= 4;
-        if (c >= '0' && c <= '9') v |= (unsigned)(c - '0');
-        else if (c >= 'a' && c <= 'f') v |= (unsigned)(c - 'a' + 10);
-        else if (c >= 'A' && c <= 'F') v |= (unsigned)(c - 'A' + 10);
-        else return jp_fail(jp, "bad \\u escape");
-    }
-    *out = v;
-    return 0;
-}
-
-/* At the opening quote; returns a malloc'd unescaped string or NULL. */
-static char *jp_string(JsonParser *jp) {
-    Sb b = {0};
-    jp->p++;
-    while (jp->p < jp->end && *jp->p != '"') {
-        char c = *jp->p++;
-        if (c != '\\') {
-            sb_printf(&b, "%c", c);
-            continue;
-        }
-        if (jp->p >= jp->end) break;
-        char e = *jp->p++;
-        unsigned cp;
-        switch (e) {
-        case 'n': sb_printf(&b, "\n"); break;
-        case 't': sb_printf(&b, "\t"); break;
-        case 'r': sb_printf(&b, "\r"); break;
-        case 'b': sb_printf(&b, "\b"); break;
-        case 'f': sb_printf(&b, "\f"); break;
-        case 'u':
-            if (jp_hex4(jp, &cp) != 0) goto bad;
-            if (cp >= 0xD800 && cp < 0xDC00 && jp->end - jp->p >= 6 && jp->p[0] == '\\' && jp->p[1] == 'u') {
-                unsigned lo;
-                jp->p += 2;
-                if (jp_hex4(jp, &lo) != 0) goto bad;
-                cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
-            }
-            utf8_put(&b, cp);
-            break;
-        default: sb_printf(&b, "%c", e); break; /* \" \\ \/ */
-        }
-    }
-    if (jp->p >= jp->end) {
-        jp_fail(jp, "unterminated string");
-        goto bad;
-    }
-    jp->p++;
-    return b.s ? b.s : xstrdup("");
-bad:
-    free(b.s);
-    return NULL;
-}
-
-static int jp_value(JsonParser *jp, Json *out) {
-    memset(out, 0, sizeof *out);
-    jp_ws(jp);
-    if (jp->p >= jp->end) return jp_fail(jp, "unexpected end");
-    if (++jp->depth > 64) return jp_fail(jp, "nested too deeply");
-    char c = *jp->p;
-    int rc = 0;
-    if (c == '{' || c == '[') {
-        char close = c == '{' ? '}' : ']';
-        out->type = c == '{' ? JSON_OBJ : JSON_ARR;
-        jp->p++;
-        jp_ws(jp);
-        if (jp->p < jp->end && *jp->p == close) {
-            jp->p++;
-        } else {
-            for (;;) {
-                char *key = NULL;
-                if (out->type == JSON_OBJ) {
-                    jp_ws(jp);
-                    if (jp->p >= jp->end || *jp->p != '"') { rc = jp_fail(jp, "expected a key"); break; }
-                    if (!(key = jp_string(jp))) { rc = -1; break; }
-                    jp_ws(jp);
-                    if (jp->p >= jp->end || *jp->p != ':') { free(key); rc = jp_fail(jp, "expected ':'"); break; }
-                    jp->p++;
-                }
-                out->items = xrealloc(out->items, sizeof(Json) * (size_t)(out->n + 1));
-                if (out->type == JSON_OBJ) {
-                    out->keys = xrealloc(out->keys, sizeof(char *) * (size_t)(out->n + 1));
-                    out->keys[out->n] = key;
-                }
-                rc = jp_value(jp, &out->items[out->n]);
-                out->n++;
-                if (rc != 0) break;
-                jp_ws(jp);
-                if (jp->p < jp->end && *jp->p == ',') { jp->p++; continue; }
-                if (jp->p < jp->end && *jp->p == close) { jp->p++; break; }
-                rc = jp_fail(jp, "expected ',' or a closing bracket");
-                break;
-            }
-        }
-    } else if (c == '"') {
-        out->type = JSON_STR;
-        out->text = jp_string(jp);
-        if (!out->text) rc = -1;
-    } else {
-        const char *s = jp->p;
-        while (jp->p < jp->end && (isalnum((unsigned char)*jp->p) || strchr("+-.", *jp->p))) jp->p++;
-        if (jp->p == s) {
-            rc = jp_fail(jp, "unexpected character");
-        } else {
-            size_t n = (size_t)(jp->p - s);
-            out->text = xmalloc(n + 1);
-            memcpy(out->text, s, n);
-            out->text[n] = 0;
-            if (!strcmp(out->text, "null")) out->type = JSON_NULL;
-            else if (!strcmp(out->text, "true") || !strcmp(out->text, "false")) out->type = JSON_BOOL;
-            else out->type = JSON_NUM; /* NaN/Infinity as some writers emit them pass as numbers */
-        }
-    }
-    jp->depth--;
-    return rc;
-}
-
-static int json_parse(const char *text, size_t len, Json *out, const char **why) {
-    JsonParser jp = {text, text + len, 0, NULL};
-    int rc = jp_value(&jp, out);
-    if (rc == 0) {
-        jp_ws(&jp);
-        if (jp.p != jp.end) rc = jp_fail(&jp, "text after the value");
-    }
-    if (rc != 0) {
-        json_free(out);
-        *why = jp.why ? jp.why : "malformed";
-    }
-    return rc;
-}
-
-static const Json *json_get(const Json *j, const char *key) {
-    if (!j || j->type != JSON_OBJ) return NULL;
-    for (int i = 0; i < j->n; i++)
-        if (strcmp(j->keys[i], key) == 0) return &j->items[i];
-    return NULL;
-}
+/* meta.json and status.json, read with the shared parser (model/json.h).    */
 
 /* "config.n_layer" -> the value, or NULL. */
-static const Json *json_path(const Json *j, const char *path) {
+static const JsonValue *jv_path(const JsonValue *j, const char *path) {
     char key[128];
     while (j && *path) {
         size_t n = strcspn(path, ".");
@@ -321,33 +132,47 @@ static const Json *json_path(const Json *j, const char *path) {
     return j;
 }
 
-/* Scalars as written, arrays as "a, b, c", objects as "key value, key value". */
-static void json_render(const Json *j, Sb *b) {
+/* Scalars as text (a fraction in the shortest form that reads back the same:
+ * 0.003, not 0.0030000000000000001), arrays as "a, b, c", objects as
+ * "key value, key value". */
+static void jv_render(const JsonValue *j, Sb *b) {
+    char num[32];
     switch (j->type) {
-    case JSON_NULL: sb_printf(b, "null"); break;
-    case JSON_BOOL:
-    case JSON_NUM:
-    case JSON_STR: sb_printf(b, "%s", j->text); break;
-    case JSON_ARR:
-        for (int i = 0; i < j->n; i++) {
+    case JSON_NUMBER:
+        if (j->is_int) {
+            sb_printf(b, "%lld", (long long)j->u.i);
+            break;
+        }
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(num, sizeof num, "%.*g", prec, j->u.num);
+            if (strtod(num, NULL) == j->u.num) break;
+        }
+        sb_printf(b, "%s", num);
+        break;
+    case JSON_STRING: sb_printf(b, "%s", j->u.str); break;
+    case JSON_ARRAY:
+        for (unsigned i = 0; i < j->n; i++) {
             if (i) sb_printf(b, ", ");
-            json_render(&j->items[i], b);
+            jv_render(json_at(j, i), b);
         }
         break;
-    case JSON_OBJ:
-        for (int i = 0; i < j->n; i++) {
-            sb_printf(b, "%s%s ", i ? ", " : "", j->keys[i]);
-            json_render(&j->items[i], b);
+    case JSON_OBJECT:
+        for (unsigned i = 0; i < j->n; i++) {
+            sb_printf(b, "%s%s ", i ? ", " : "", json_key(j, i));
+            jv_render(json_value(j, i), b);
         }
         break;
+    default: sb_printf(b, "%s", json_type_name(j->type)); break; /* null, false, true */
     }
 }
 
-static double json_num(const Json *j) {
-    if (!j || (j->type != JSON_NUM && j->type != JSON_STR) || !j->text) return NAN;
+/* A number, or a string holding one ("1392780"); NAN otherwise. */
+static double jv_num(const JsonValue *j) {
+    if (j && j->type == JSON_NUMBER) return json_number(j);
+    if (!j || j->type != JSON_STRING) return NAN;
     char *end;
-    double v = strtod(j->text, &end);
-    return end == j->text ? NAN : v;
+    double v = strtod(j->u.str, &end);
+    return end == j->u.str ? NAN : v;
 }
 
 /* ------------------------------------------------------------------------ */
@@ -508,7 +333,7 @@ typedef struct Run {
     int train_by_step;  /* train.csv has no tokens column: curves against steps */
     char split[64];
     int max_seeds;
-    Json meta, status;
+    JsonDoc meta, status; /* root.type JSON_NULL unless have_meta / have_status */
     Sb notes;          /* what is missing or failed, one "- ..." line each */
 } Run;
 
@@ -563,12 +388,12 @@ static void run_free(Run *r) {
     free(r->ev);
     free(r->tr);
     free(r->po);
-    json_free(&r->meta);
-    json_free(&r->status);
+    json_doc_free(&r->meta);
+    json_doc_free(&r->status);
     free(r->notes.s);
 }
 
-static int load_json(const char *path, Json *j, char *why, size_t whylen) {
+static int load_json(const char *path, JsonDoc *doc, char *why, size_t whylen) {
     char err[ERRLEN];
     size_t len;
     char *text = read_file(path, &len, err, sizeof err);
@@ -576,18 +401,18 @@ static int load_json(const char *path, Json *j, char *why, size_t whylen) {
         snprintf(why, whylen, "%s", err);
         return -1;
     }
-    const char *w = NULL;
-    int rc = json_parse(text, len, j, &w);
-    if (rc != 0) snprintf(why, whylen, "%s: not valid JSON (%s)", path, w);
+    int rc = json_parse(doc, text, len, err, sizeof err);
+    if (rc != 0 && snprintf(why, whylen, "%s: %s", path, err) >= (int)whylen)
+        snprintf(why, whylen, "%s", err); /* a path too long to leave room: the reason alone */
     free(text);
     return rc;
 }
 
 static const char *meta_str(const Run *r, const char *path, char *buf, size_t n) {
-    const Json *j = r->have_meta ? json_path(&r->meta, path) : NULL;
+    const JsonValue *j = r->have_meta ? jv_path(&r->meta.root, path) : NULL;
     if (!j || j->type == JSON_NULL) return "unknown";
     Sb b = {0};
-    json_render(j, &b);
+    jv_render(j, &b);
     snprintf(buf, n, "%s", b.s && *b.s ? b.s : "unknown");
     free(b.s);
     return buf;
@@ -595,11 +420,11 @@ static const char *meta_str(const Run *r, const char *path, char *buf, size_t n)
 
 /* meta.json "train": {"alibi": {...}} or, per training length, {"alibi": {"128": {...}}}. */
 static double meta_train(const Run *r, int m, long L, const char *key) {
-    const Json *t = r->have_meta ? json_get(json_get(&r->meta, "train"), r->meth[m]) : NULL;
+    const JsonValue *t = r->have_meta ? json_get(json_get(&r->meta.root, "train"), r->meth[m]) : NULL;
     char Ls[32];
     snprintf(Ls, sizeof Ls, "%ld", L);
-    const Json *perL = json_get(t, Ls);
-    return json_num(json_get(perL ? perL : t, key));
+    const JsonValue *perL = json_get(t, Ls);
+    return jv_num(json_get(perL ? perL : t, key));
 }
 
 static int mode_rank(const char *mode) {
@@ -616,26 +441,29 @@ static int run_load(Run *r, const char *dir, char *err, size_t errlen) {
     snprintf(path, sizeof path, "%s/meta.json", dir);
     if (!path_exists(path)) {
         run_note(r, "meta.json is missing: configuration shown as unknown");
-    } else if (load_json(path, &r->meta, why, sizeof why) == 0 && r->meta.type == JSON_OBJ) {
-        r->have_meta = 1;
-    } else {
-        json_free(&r->meta);
+    } else if (load_json(path, &r->meta, why, sizeof why) != 0) {
         run_note(r, "meta.json unreadable (%s): configuration shown as unknown", why);
+    } else if (r->meta.root.type != JSON_OBJECT) {
+        json_doc_free(&r->meta);
+        run_note(r, "meta.json unreadable (%s: not a JSON object): configuration shown as unknown", path);
+    } else {
+        r->have_meta = 1;
     }
     snprintf(path, sizeof path, "%s/status.json", dir);
-    if (path_exists(path) && load_json(path, &r->status, why, sizeof why) == 0) r->have_status = 1;
+    if (path_exists(path)) {
+        if (load_json(path, &r->status, why, sizeof why) == 0) r->have_status = 1;
+        else run_note(r, "status.json unreadable (%s): run state not shown", why);
+    }
 
-    const Json *cm = r->have_meta ? json_path(&r->meta, "config.methods") : NULL;
-    if (cm && cm->type == JSON_ARR)
-        for (int i = 0; i < cm->n; i++)
-            if (cm->items[i].type == JSON_STR) {
-                int m = run_method(r, cm->items[i].text); /* may grow in_config: index after the call */
-                r->in_config[m] = 1;
-            }
-    const Json *tl = r->have_meta ? json_path(&r->meta, "config.train_lens") : NULL;
-    if (tl && tl->type == JSON_ARR)
-        for (int i = 0; i < tl->n; i++)
-            if (json_num(&tl->items[i]) > 0) run_add_L(r, (long)json_num(&tl->items[i]));
+    const JsonValue *cm = r->have_meta ? jv_path(&r->meta.root, "config.methods") : NULL;
+    for (unsigned i = 0; cm && cm->type == JSON_ARRAY && i < cm->n; i++)
+        if (json_at(cm, i)->type == JSON_STRING) {
+            int m = run_method(r, json_at(cm, i)->u.str); /* may grow in_config: index after the call */
+            r->in_config[m] = 1;
+        }
+    const JsonValue *tl = r->have_meta ? jv_path(&r->meta.root, "config.train_lens") : NULL;
+    for (unsigned i = 0; tl && tl->type == JSON_ARRAY && i < tl->n; i++)
+        if (jv_num(json_at(tl, i)) > 0) run_add_L(r, (long)jv_num(json_at(tl, i)));
 
     /* results.csv: required */
     Csv c;
@@ -1684,13 +1512,13 @@ static void find_missing(Run *r) {
             if (ns > max_seeds) max_seeds = ns;
         }
     r->max_seeds = max_seeds;
-    const Json *st = r->have_status ? json_get(&r->status, "state") : NULL;
-    if (!st && r->have_status) st = json_get(&r->status, "status");
-    if (st && st->type == JSON_STR) {
-        const Json *cur = json_get(&r->status, "method");
-        if (!cur) cur = json_get(&r->status, "current");
-        if (cur && cur->type == JSON_STR) run_note(r, "status.json says the run is %s (%s)", st->text, cur->text);
-        else run_note(r, "status.json says the run is %s", st->text);
+    const JsonValue *st = json_get(&r->status.root, "state"); /* NULL unless have_status */
+    if (!st) st = json_get(&r->status.root, "status");
+    if (st && st->type == JSON_STRING) {
+        const JsonValue *cur = json_get(&r->status.root, "method");
+        if (!cur) cur = json_get(&r->status.root, "current");
+        if (cur && cur->type == JSON_STRING) run_note(r, "status.json says the run is %s (%s)", st->u.str, cur->u.str);
+        else run_note(r, "status.json says the run is %s", st->u.str);
     }
     for (int k = 0; k < r->nmeth; k++) {
         int m = r->order[k];
@@ -1878,27 +1706,27 @@ static const char *meta_first(const Run *r, const char *const *paths, int n, cha
 /* dataset.splits: {"train": {"documents": 26, "tokens": 1392780, "bytes": ...}, ...}
  * -> "train 26 documents, 1.39M tokens; valid ..."; other shapes as written. */
 static void render_splits(const Run *r, Sb *b) {
-    const Json *sp = r->have_meta ? json_path(&r->meta, "dataset.splits") : NULL;
-    if (!sp) sp = r->have_meta ? json_path(&r->meta, "dataset.split_sizes") : NULL;
+    const JsonValue *sp = r->have_meta ? jv_path(&r->meta.root, "dataset.splits") : NULL;
+    if (!sp) sp = r->have_meta ? jv_path(&r->meta.root, "dataset.split_sizes") : NULL;
     if (!sp) {
         sb_printf(b, "unknown");
         return;
     }
-    if (sp->type != JSON_OBJ) {
-        json_render(sp, b);
+    if (sp->type != JSON_OBJECT) {
+        jv_render(sp, b);
         return;
     }
-    for (int i = 0; i < sp->n; i++) {
-        const Json *v = &sp->items[i];
-        sb_printf(b, "%s%s ", i ? "; " : "", sp->keys[i]);
-        if (v->type != JSON_OBJ) {
-            json_render(v, b);
+    for (unsigned i = 0; i < sp->n; i++) {
+        const JsonValue *v = json_value(sp, i);
+        sb_printf(b, "%s%s ", i ? "; " : "", json_key(sp, i));
+        if (v->type != JSON_OBJECT) {
+            jv_render(v, b);
             continue;
         }
-        double docs = json_num(json_get(v, "documents")), tok = json_num(json_get(v, "tokens")),
-               bytes = json_num(json_get(v, "bytes"));
+        double docs = jv_num(json_get(v, "documents")), tok = jv_num(json_get(v, "tokens")),
+               bytes = jv_num(json_get(v, "bytes"));
         char x[32], y[32];
-        if (!isfinite(docs) && !isfinite(tok) && !isfinite(bytes)) { json_render(v, b); continue; }
+        if (!isfinite(docs) && !isfinite(tok) && !isfinite(bytes)) { jv_render(v, b); continue; }
         int k = 0;
         if (isfinite(docs)) { sb_printf(b, "%.0f documents", docs); k++; }
         if (isfinite(tok)) { fmt_si(x, sizeof x, tok); sb_printf(b, "%s%s tokens", k++ ? ", " : "", x); }
