@@ -150,27 +150,27 @@ static void merge_outputs(const char *dir, Unit *units, int n_units, const long 
     }
 }
 
-/* The nonoverlapping perplexity table on stdout: methods x lengths (first seed). */
+/* The nonoverlapping perplexity table on stdout: one line per (method, L, seed). */
 static void print_table(const char *dir) {
     char path[4200], err[ERRLEN];
     snprintf(path, sizeof path, "%s/results.csv", dir);
     char *text = read_file(path, NULL, err, sizeof err);
     if (!text) return;
     printf("\nnonoverlapping perplexity (%s/results.csv):\n", dir);
-    char last[64] = "";
-    char *save = NULL;
+    char last[128] = "", *save = NULL;
     for (char *line = strtok_r(strchr(text, '\n') ? strchr(text, '\n') + 1 : text, "\n", &save); line;
          line = strtok_r(NULL, "\n", &save)) {
-        char method[64], mode[32];
+        char method[64], mode[32], key[128];
         long L, W;
         int seed;
         double ppl;
         if (sscanf(line, "%63[^,],%ld,%d,%ld,%31[^,],%*[^,],%*[^,],%*[^,],%*[^,],%lf", method, &L, &seed, &W, mode,
                    &ppl) != 6 || strcmp(mode, "nonoverlapping"))
             continue;
-        if (strcmp(last, method)) {
-            printf("%s  %-12s L=%-5ld", last[0] ? "\n" : "", method, L);
-            snprintf(last, sizeof last, "%s", method);
+        snprintf(key, sizeof key, "%s %ld %d", method, L, seed);
+        if (strcmp(last, key)) {
+            printf("%s  %-12s L=%-5ld seed %-3d", last[0] ? "\n" : "", method, L, seed);
+            snprintf(last, sizeof last, "%s", key);
         }
         printf("  %ld: %.2f", W, ppl);
     }
