@@ -14,6 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../model/json.h"
 #include "plot.h"
 #include "run_common.h"
 #include "runtime.h"
@@ -52,6 +53,23 @@ static void append_csv(FILE *f, const char *path, int *header_done) {
         *header_done = 1;
     }
     if (body) fputs(body + 1, f);
+    free(text);
+}
+
+/* A re-run of a sweep keeps the first start time and adds its own wall time to
+ * the earlier invocations' (read from the previous meta.json, if any). */
+static void previous_timing(const char *dir, char *start, size_t n, double *wall) {
+    char path[4200], err[ERRLEN];
+    size_t len;
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    char *text = read_file(path, &len, err, sizeof err);
+    JsonDoc doc;
+    if (text && json_parse(&doc, text, len, err, sizeof err) == 0) {
+        const JsonValue *st = json_get(&doc.root, "start"), *w = json_get(&doc.root, "wall_s");
+        if (st && st->type == JSON_STRING) snprintf(start, n, "%s", st->u.str);
+        if (w && w->type == JSON_NUMBER) *wall += json_number(w);
+        json_doc_free(&doc);
+    }
     free(text);
 }
 
@@ -336,7 +354,9 @@ int cmd_sweep(int argc, char **argv) {
     }
     int sliding = cfg.sliding_div > 0;
     merge_outputs(dir, units, n_units, lens_of, n_lens, sliding);
-    write_meta(dir, &cfg, &ds, units, n_units, start, now_seconds() - t0);
+    double wall = now_seconds() - t0;
+    previous_timing(dir, start, sizeof start, &wall);
+    write_meta(dir, &cfg, &ds, units, n_units, start, wall);
     print_table(dir);
     if (!flag_on(fl, nf, "--no-plot")) {
         int rc = plot_run(dir, err, sizeof err);
