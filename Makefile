@@ -46,7 +46,7 @@ help:
 	@echo "  make test       unit, gradient, fixture, end-to-end and bad-input tests (ends 'N passed, N failed')"
 	@echo "  make test-asan  the C tests and bad-checkpoint cases under AddressSanitizer"
 	@echo "  make bench      speed and memory: sgemm peak, training and evaluation tokens/s, vs PyTorch"
-	@echo "  make paper      the 'paper' preset sweep into runs/paper (about an hour on 2 cores)"
+	@echo "  make paper      the 'paper' preset sweep into runs/paper (27 minutes measured on 2 cores)"
 	@echo "  make plots RUN=DIR   re-render figures and report of a run folder"
 	@echo "  make deps       apt-get the build/run dependencies (needs root)"
 	@echo "  make NO_BLAS=1  build with the naive matmul (the oracle)"
