@@ -79,12 +79,8 @@ void encoder_backward(float *dwte, const float *dout, const int *tokens, float s
     /* rows repeat across tokens, so threads split the channels, not the rows */
 #pragma omp parallel
     {
-#ifdef _OPENMP
-        int nth = omp_get_num_threads(), id = omp_get_thread_num();
-#else
-        int nth = 1, id = 0;
-#endif
-        int c0 = (int)((long)C * id / nth), c1 = (int)((long)C * (id + 1) / nth);
+        int c0, c1;
+        omp_slice(C, &c0, &c1);
         for (int t = 0; t < BT; t++) {
             float *dw = dwte + (size_t)tokens[t] * C;
             const float *d = dout + (size_t)t * C;
@@ -209,12 +205,8 @@ void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, co
     if (dbias) {
 #pragma omp parallel
         {
-#ifdef _OPENMP
-            int nth = omp_get_num_threads(), id = omp_get_thread_num();
-#else
-            int nth = 1, id = 0;
-#endif
-            int o0 = (int)((long)OC * id / nth), o1 = (int)((long)OC * (id + 1) / nth);
+            int o0, o1;
+            omp_slice(OC, &o0, &o1);
             for (int t = 0; t < BT; t++) {
                 const float *d = dout + (size_t)t * OC;
                 for (int o = o0; o < o1; o++) dbias[o] += d[o];

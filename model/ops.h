@@ -28,6 +28,16 @@ static inline int omp_thread_id(void) {
     return 0;
 #endif
 }
+/* Inside a parallel region: this thread's share [*lo, *hi) of n items, split evenly. */
+static inline void omp_slice(int n, int *lo, int *hi) {
+#ifdef _OPENMP
+    int nth = omp_get_num_threads(), id = omp_get_thread_num();
+#else
+    int nth = 1, id = 0;
+#endif
+    *lo = (int)((long)n * id / nth);
+    *hi = (int)((long)n * (id + 1) / nth);
+}
 
 /* a * b + c in one rounding where the CPU has FMA. -std=c11 turns off the
  * compiler's own contraction, so the kernels ask for it explicitly. */
