@@ -433,6 +433,22 @@ static int mode_rank(const char *mode) {
     return 2;
 }
 
+/* Load an optional CSV of the run into c. When it is absent or unreadable, say
+ * so in the report (with what is lost) and return 0. */
+static int load_optional_csv(Run *r, const char *dir, const char *name, const char *lost, Csv *c) {
+    char path[PATH_MAX + 32], why[ERRLEN];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!path_exists(path)) {
+        run_note(r, "%s is missing: %s", name, lost);
+        return 0;
+    }
+    if (csv_load(c, path, why, sizeof why) != 0) {
+        run_note(r, "%s", why);
+        return 0;
+    }
+    return 1;
+}
+
 static int run_load(Run *r, const char *dir, char *err, size_t errlen) {
     memset(r, 0, sizeof *r);
     snprintf(r->dir, sizeof r->dir, "%s", dir);
@@ -508,12 +524,7 @@ static int run_load(Run *r, const char *dir, char *err, size_t errlen) {
     csv_free(&c);
 
     /* train.csv and positions.csv: optional */
-    snprintf(path, sizeof path, "%s/train.csv", dir);
-    if (!path_exists(path)) {
-        run_note(r, "train.csv is missing: no training curves");
-    } else if (csv_load(&c, path, why, sizeof why) != 0) {
-        run_note(r, "%s", why);
-    } else {
+    if (load_optional_csv(r, dir, "train.csv", "no training curves", &c)) {
         int tm = csv_col(&c, "method"), tL = csv_col(&c, "train_len"), tS = csv_col(&c, "seed"),
             tst = csv_col(&c, "step"), ttk = csv_col(&c, "tokens"), tlo = csv_col(&c, "loss"),
             tts = csv_col(&c, "tokens_per_s");
@@ -540,12 +551,7 @@ static int run_load(Run *r, const char *dir, char *err, size_t errlen) {
         }
         csv_free(&c);
     }
-    snprintf(path, sizeof path, "%s/positions.csv", dir);
-    if (!path_exists(path)) {
-        run_note(r, "positions.csv is missing: no per-position loss figure");
-    } else if (csv_load(&c, path, why, sizeof why) != 0) {
-        run_note(r, "%s", why);
-    } else {
+    if (load_optional_csv(r, dir, "positions.csv", "no per-position loss figure", &c)) {
         int pm = csv_col(&c, "method"), pL = csv_col(&c, "train_len"), pS = csv_col(&c, "seed"),
             pT = csv_col(&c, "eval_len"), pp = csv_col(&c, "pos"), pn = csv_col(&c, "nll");
         if (pm < 0 || pL < 0 || pT < 0 || pp < 0 || pn < 0) {
