@@ -4,7 +4,15 @@
 # (the OpenMP flavour, so BLAS and our own loops share one thread pool) and
 # -march=native. No -ffast-math: it breaks -INFINITY masking and NaN checks;
 # -fno-math-errno only lets sqrtf vectorise (nothing here reads errno after maths).
-# `make NO_BLAS=1` builds with the naive matmul everywhere (the oracle).
+# `make NO_BLAS=1` builds with the naive matmul everywhere (the oracle);
+# `make BLAS_HIDE=1` makes the OpenBLAS probe fail as on a machine without it
+# (tests/build_test.sh uses it to check that a later build picks BLAS up).
+#
+# The probes run when make reads this file, so targets that first install
+# dependencies (run, test, bench, paper) build through a second $(MAKE) that
+# probes again; and every object depends on $(BUILD)/flags.txt, rewritten
+# whenever the probed flags change, so a binary built before OpenBLAS arrived
+# is rebuilt with it rather than kept.
 
 CC      ?= gcc
 BUILD   ?= build
@@ -18,7 +26,7 @@ OPENMP := $(shell $(PROBE) -fopenmp 2>/dev/null && echo -fopenmp)
 ifndef NO_BLAS
 BLAS_INC := $(firstword $(wildcard /usr/include/x86_64-linux-gnu/openblas-openmp /usr/include/aarch64-linux-gnu/openblas-openmp /usr/include/openblas))
 BLAS_LIB := $(firstword $(wildcard /usr/lib/x86_64-linux-gnu/openblas-openmp /usr/lib/aarch64-linux-gnu/openblas-openmp))
-HAVE_BLAS := $(shell printf '$(HASH)include <cblas.h>\nint main(void){cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,0,0,0,1.f,0,1,0,1,0.f,0,1);return 0;}' | \
+HAVE_BLAS := $(shell printf '$(HASH)include <cblas.h>\n$(if $(BLAS_HIDE),$(HASH)error BLAS_HIDE)\nint main(void){cblas_sgemm(CblasRowMajor,CblasNoTrans,CblasNoTrans,0,0,0,1.f,0,1,0,1,0.f,0,1);return 0;}' | \
 	$(CC) -x c - $(if $(BLAS_INC),-I$(BLAS_INC)) $(if $(BLAS_LIB),-L$(BLAS_LIB) -Wl$(COMMA)-rpath$(COMMA)$(BLAS_LIB)) -lopenblas -o /dev/null 2>/dev/null && echo yes)
 endif
 ifeq ($(HAVE_BLAS),yes)
@@ -28,6 +36,14 @@ endif
 
 CFLAGS  = $(CFLAGS_BASE) $(MARCH) $(OPENMP) $(BLAS_FLAGS) $(EXTRA_CFLAGS)
 LDLIBS  = $(OPENMP) $(BLAS_LDFLAGS) -lm $(EXTRA_LDFLAGS)
+
+# Rewrite the flags stamp only when the flags differ (its date then triggers a rebuild).
+BUILD_FLAGS := $(CC) $(CFLAGS) :: $(LDLIBS)
+GIT_COMMIT  := $(shell git describe --always --dirty 2>/dev/null || echo unknown)
+$(shell mkdir -p $(BUILD) && \
+	{ [ "$$(cat $(BUILD)/flags.txt 2>/dev/null)" = '$(BUILD_FLAGS)' ] || printf '%s\n' '$(BUILD_FLAGS)' > $(BUILD)/flags.txt; } && \
+	{ [ "$$(cat $(BUILD)/commit.txt 2>/dev/null)" = '$(GIT_COMMIT)' ] || printf '%s\n' '$(GIT_COMMIT)' > $(BUILD)/commit.txt; })
+BUILD_DESC := $(if $(HAVE_BLAS),OpenBLAS,naive matmul), $(if $(OPENMP),OpenMP,no OpenMP), $(or $(MARCH),no -march), $(CC) $(shell $(CC) -dumpversion 2>/dev/null), commit $(GIT_COMMIT)
 
 LIB_SRC  := $(wildcard model/*.c methods/*.c datasets/*.c) $(filter-out harness/main.c,$(wildcard harness/*.c))
 TEST_SRC := $(wildcard tests/*.c)
@@ -41,7 +57,8 @@ all: posbench $(BUILD)/test_posbench
 
 help:
 	@echo "posbench — position-method extrapolation harness"
-	@echo "  make            build ./posbench and the test binary (BLAS: $(if $(HAVE_BLAS),OpenBLAS,naive))"
+	@echo "  make            build ./posbench and the test binary"
+	@echo "                  (this machine: $(BUILD_DESC))"
 	@echo "  make run        install what is missing, build, run the 'quick' sweep into runs/quick"
 	@echo "  make test       unit, gradient, fixture, end-to-end and bad-input tests (ends 'N passed, N failed')"
 	@echo "  make test-asan  the C tests and bad-checkpoint cases under AddressSanitizer"
@@ -57,9 +74,13 @@ posbench: $(BUILD)/harness/main.o $(LIB_OBJ)
 $(BUILD)/test_posbench: $(TEST_OBJ) $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-$(BUILD)/%.o: %.c $(HEADERS) Makefile
+$(BUILD)/%.o: %.c $(HEADERS) Makefile $(BUILD)/flags.txt
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -c -o $@ $<
+
+# How the binary was built, for `posbench --version` and meta.json.
+$(BUILD)/harness/version.o: $(BUILD)/commit.txt
+$(BUILD)/harness/version.o: CFLAGS += -DPB_COMMIT='"$(GIT_COMMIT)"' -DPB_MARCH='"$(MARCH)"'
 
 deps:
 	bash .ci/install-deps
@@ -67,10 +88,12 @@ deps:
 check-deps:
 	@bash .ci/install-deps --check
 
-run: check-deps posbench
+run: check-deps
+	@$(MAKE) --no-print-directory posbench
 	./posbench sweep --preset quick --out runs/quick
 
-paper: check-deps posbench
+paper: check-deps
+	@$(MAKE) --no-print-directory posbench
 	./posbench data get sotu
 	./posbench sweep --preset paper --out runs/paper
 
@@ -78,7 +101,8 @@ plots: posbench
 	@test -n "$(RUN)" || { echo "usage: make plots RUN=runs/quick"; exit 2; }
 	./posbench plot $(RUN)
 
-test: check-deps posbench $(BUILD)/test_posbench
+test: check-deps
+	@$(MAKE) --no-print-directory posbench $(BUILD)/test_posbench
 	bash tests/run_all.sh
 
 test-c: $(BUILD)/test_posbench
@@ -93,7 +117,8 @@ test-asan:
 $(BUILD)/posbench-asan: $(BUILD)/harness/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
-bench: check-deps posbench
+bench: check-deps
+	@$(MAKE) --no-print-directory posbench
 	./posbench bench
 
 clean:

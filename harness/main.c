@@ -1,12 +1,14 @@
 /* main.c — `posbench`: dispatch to the subcommands of cli.h. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include "cli.h"
 #include "runtime.h"
 #include "../model/util.h"
 
 static void usage(FILE *out) {
-    fprintf(out, "usage: posbench COMMAND [flags]   (posbench COMMAND --help for its flags)\n\ncommands:\n");
+    fprintf(out, "usage: posbench COMMAND [flags]   (posbench COMMAND --help for its flags;"
+                 " posbench --version: how it was built)\n\ncommands:\n");
     for (int i = 0; i < posbench_command_count; i++)
         fprintf(out, "  %-8s %-40s %s\n", posbench_commands[i].name, posbench_commands[i].args,
                 posbench_commands[i].summary);
@@ -15,6 +17,10 @@ static void usage(FILE *out) {
 int main(int argc, char **argv) {
     runtime_prepare_env(argv);
     if (argc < 2) { usage(stderr); return 2; }
+    if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
+        printf("posbench (%s)\nBLAS at run time: %s\n", runtime_build_info(), runtime_blas_name());
+        return 0;
+    }
     if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {
         if (argc > 2) {
             for (int i = 0; i < posbench_command_count; i++)
@@ -26,6 +32,13 @@ int main(int argc, char **argv) {
         usage(stdout);
         return 0;
     }
+    /* Commands that compute say once (not again in their children) when the matmul is naive. */
+    static const char *computing[] = {"train", "eval", "sweep", "bench"};
+    for (size_t i = 0; i < sizeof computing / sizeof computing[0]; i++)
+        if (!strcmp(argv[1], computing[i])) {
+            runtime_warn_naive();
+            setenv("POSBENCH_NAIVE_OK", "1", 1);
+        }
     for (int i = 0; i < posbench_command_count; i++)
         if (!strcmp(argv[1], posbench_commands[i].name)) return posbench_commands[i].run(argc - 1, argv + 1);
     die_input("unknown command '%s' (see posbench help)", argv[1]);

@@ -149,6 +149,18 @@ const char *runtime_commit(void) {
     return commit;
 }
 
+void runtime_warn_naive(void) {
+    if (runtime_uses_blas()) return;
+    const char *ok = getenv("POSBENCH_NAIVE_OK");
+    if (ok && !strcmp(ok, "1")) return;
+    int installed = access("/usr/include/x86_64-linux-gnu/cblas.h", F_OK) == 0 ||
+                    access("/usr/include/aarch64-linux-gnu/cblas.h", F_OK) == 0 ||
+                    access("/usr/include/cblas.h", F_OK) == 0;
+    fprintf(stderr, "posbench: warning: this binary was built without OpenBLAS (naive matmul, 10-40x slower)%s\n",
+            installed ? "; OpenBLAS is installed now: run `make clean && make`"
+                      : "; install libopenblas-openmp-dev (`make deps`) and rebuild");
+}
+
 void runtime_iso_time(char *buf, size_t n) {
     time_t t = time(NULL);
     struct tm tm;

@@ -27,7 +27,13 @@ int runtime_threads(void);
 const char *runtime_cpu_name(void);       /* "Intel(R) Xeon(R) ..." */
 const char *runtime_blas_name(void);      /* "OpenBLAS 0.3.21 ..." or "naive (NO_BLAS build)" */
 const char *runtime_blas_core(void);      /* OpenBLAS's kernel set ("SkylakeX", "Haswell") or "-" */
-const char *runtime_commit(void);         /* git commit of the source tree, or "unknown" */
+const char *runtime_commit(void);
+/* How the binary was built: "OpenBLAS, OpenMP, -march=native, gcc 12.2.0, commit abc1234" (version.c). */
+const char *runtime_build_info(void);
+int runtime_uses_blas(void);              /* 1 unless built with the naive matmul */
+/* One warning line on stderr when this binary runs the naive matmul (10-40x slower
+ * than OpenBLAS); silent when POSBENCH_NAIVE_OK=1 (tests that build naive on purpose). */
+void runtime_warn_naive(void);         /* git commit of the source tree, or "unknown" */
 void runtime_iso_time(char *buf, size_t n);  /* "2026-11-21T18:48:50Z" */
 
 typedef struct Progress {

@@ -90,9 +90,9 @@ static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds,
         fprintf(f, "%s\"%s\": {\"documents\": %d, \"tokens\": %zu, \"bytes\": %llu}", i ? ", " : "",
                 ds->splits[i].name, ds->splits[i].n_docs, ds->splits[i].n_tokens,
                 (unsigned long long)ds->splits[i].n_bytes);
-    fprintf(f, "}},\n  \"commit\": \"%s\",\n  \"cpu\": \"%s\",\n  \"blas\": \"%s\",\n  \"blas_core\": \"%s\",\n"
+    fprintf(f, "}},\n  \"commit\": \"%s\",\n  \"cpu\": \"%s\",\n  \"build\": \"%s\",\n  \"blas\": \"%s\",\n  \"blas_core\": \"%s\",\n"
                "  \"threads\": %d,\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n  \"wall_s\": %.1f,\n",
-            runtime_commit(), runtime_cpu_name(), runtime_blas_name(), runtime_blas_core(), runtime_threads(), start,
+            runtime_commit(), runtime_cpu_name(), runtime_build_info(), runtime_blas_name(), runtime_blas_core(), runtime_threads(), start,
             end, wall);
     /* per method: training speed and memory averaged over its units; every unit's summary too */
     fprintf(f, "  \"train\": {");

@@ -221,10 +221,10 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     fprintf(af.fp,
             "{\"method\": \"%s\", \"train_len\": %ld, \"seed\": %d, \"steps\": %d, \"tokens\": %ld, "
             "\"final_loss\": %.9g, \"tokens_per_s\": %.1f, \"wall_s\": %.2f, \"peak_rss_mb\": %.1f, \"params\": %zu, "
-            "\"bytes_params\": %zu, \"bytes_train_acts\": %zu, \"threads\": %d, \"resumed\": %s}\n",
+            "\"bytes_params\": %zu, \"bytes_train_acts\": %zu, \"threads\": %d, \"resumed\": %s, \"build\": \"%s\"}\n",
             method, L, seed, cfg->steps, (long)cfg->steps * B * T, isfinite(loss) ? loss : (float)(lg.n ? lg.rows[lg.n - 1].loss : 0),
             tps, now_seconds() - t_start, peak_rss_kb() / 1024.0, m.n_params, model_bytes_params(&m),
-            model_bytes_train_acts(&m), runtime_threads(), have_ckpt ? "true" : "false");
+            model_bytes_train_acts(&m), runtime_threads(), have_ckpt ? "true" : "false", runtime_build_info());
     if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
     free(inputs);
     free(targets);
