@@ -41,6 +41,8 @@ static const Key keys[] = {
     {"clip", K_DOUBLE, F(clip), 0, 0, 0.0, 1e6, "global gradient-norm clip (0 = off)"},
     {"ckpt_every", K_INT, F(ckpt_every), 0, 0, 1, 10000000, "checkpoint every N steps"},
     {"log_every", K_INT, F(log_every), 0, 0, 1, 10000000, "train.csv row every N steps"},
+    {"val_every", K_INT, F(val_every), 0, 0, 0, 10000000, "validation loss at L every N steps (0 = off)"},
+    {"val_tokens", K_LONGLIST, F(val_tokens), 0, 0, 1, 1L << 30, "tokens in the validation slice (prefix of valid)"},
     {"split", K_STR, F(split), 0, 8, 0, 0, "evaluation split: valid | test"},
     {"eval_tokens", K_LONGLIST, F(eval_tokens), 0, 0, 1, 1L << 40, "tokens scored per length (prefix of the split)"},
     {"sliding_div", K_INT, F(sliding_div), 0, 0, 0, 1 << 20, "sliding stride = L / sliding_div (0 = off)"},
@@ -181,6 +183,8 @@ void config_init(RunConfig *c, const char *preset) {
     c->clip = 1.0;
     c->ckpt_every = 100;
     c->log_every = 10;
+    c->val_every = 0;
+    c->val_tokens = 8192;
     snprintf(c->split, sizeof c->split, "valid");
     c->eval_tokens = 32768;
     c->sliding_div = 2;

@@ -31,6 +31,8 @@ typedef struct RunConfig {
     int batch, steps, warmup;
     double lr, lr_min, weight_decay, clip;
     int ckpt_every, log_every;
+    int val_every;            /* validation loss at L every N steps (0 = off), logged in train.csv */
+    long val_tokens;          /* tokens in the fixed validation slice (a prefix of the valid split) */
     /* evaluation */
     char split[8];            /* valid | test */
     long eval_tokens;         /* score at most this many tokens per length (a prefix of the split) */

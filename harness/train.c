@@ -18,6 +18,7 @@
 typedef struct TrainRow {
     long step, tokens;
     float loss, lr, grad_norm, tokens_per_s;
+    float val_loss;   /* mean loss on the validation slice at this step; NAN when not measured */
 } TrainRow;
 
 typedef struct TrainLog {
@@ -41,10 +42,14 @@ static void log_read(TrainLog *lg, const char *path, long step) {
         char method[64];
         long L;
         int seed;
-        if (sscanf(line, "%63[^,],%ld,%d,%ld,%ld,%f,%f,%f,%f", method, &L, &seed, &r.step, &r.tokens, &r.loss, &r.lr,
-                   &r.grad_norm, &r.tokens_per_s) == 9 &&
-            r.step <= step)
+        int used = 0;
+        if (sscanf(line, "%63[^,],%ld,%d,%ld,%ld,%f,%f,%f,%f%n", method, &L, &seed, &r.step, &r.tokens, &r.loss, &r.lr,
+                   &r.grad_norm, &r.tokens_per_s, &used) == 9 &&
+            r.step <= step) {
+            r.val_loss = NAN;
+            if (line[used] == ',' && line[used + 1]) r.val_loss = strtof(line + used + 1, NULL);
             log_push(lg, r);
+        }
     }
     free(text);
 }
@@ -53,11 +58,13 @@ static void log_write(const TrainLog *lg, const char *path, const char *method, 
     AtomicFile af;
     char err[ERRLEN];
     if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_internal("%s", err);
-    fprintf(af.fp, "method,train_len,seed,step,tokens,loss,lr,grad_norm,tokens_per_s\n");
+    fprintf(af.fp, "method,train_len,seed,step,tokens,loss,lr,grad_norm,tokens_per_s,val_loss\n");
     for (int i = 0; i < lg->n; i++) {
         const TrainRow *r = &lg->rows[i];
-        fprintf(af.fp, "%s,%ld,%d,%ld,%ld,%.6f,%.6g,%.6f,%.1f\n", method, L, seed, r->step, r->tokens, r->loss, r->lr,
+        fprintf(af.fp, "%s,%ld,%d,%ld,%ld,%.6f,%.6g,%.6f,%.1f,", method, L, seed, r->step, r->tokens, r->loss, r->lr,
                 r->grad_norm, r->tokens_per_s);
+        if (isfinite(r->val_loss)) fprintf(af.fp, "%.6f", r->val_loss);
+        fputc('\n', af.fp);
     }
     if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
 }
@@ -69,6 +76,45 @@ static void save_checkpoint(const char *dir, const Model *m, const AdamW *opt, c
     log_write(lg, path, method, L, seed);
     snprintf(path, sizeof path, "%s/model.safetensors", dir);
     if (checkpoint_save(path, m, opt, ts, err, sizeof err) != 0) die_internal("%s", err);
+}
+
+/* The validation slice: the first n_win windows of length T of the valid split, scored
+ * as nonoverlapping windows (input tokens [wT, wT+T), targets shifted by one), in batches
+ * of at most B windows through the training forward pass. Fixed for the whole run, so
+ * every point of the curve scores the same text. */
+typedef struct ValSlice {
+    const DataSplit *split;   /* NULL: no validation */
+    long n_win;
+} ValSlice;
+
+static ValSlice val_slice(const Dataset *ds, const RunConfig *cfg, int T) {
+    ValSlice v = {NULL, 0};
+    if (cfg->val_every <= 0) return v;
+    const DataSplit *sp = data_split(ds, "valid");
+    if (!sp || sp->n_tokens < (size_t)T + 1) {
+        fprintf(stderr, "train: no valid split of at least %d tokens in %s: no validation curve\n", T + 1, cfg->data);
+        return v;
+    }
+    long avail = (long)((sp->n_tokens - 1) / (size_t)T), want = cfg->val_tokens / T;
+    v.split = sp;
+    v.n_win = want < 1 ? 1 : want < avail ? want : avail;
+    return v;
+}
+
+/* Mean next-token loss (nats) over the slice; inputs, targets: scratch (B, T). */
+static float val_loss(Model *m, const ValSlice *v, int B, int T, int *inputs, int *targets) {
+    double sum = 0.0;
+    for (long w0 = 0; w0 < v->n_win; w0 += B) {
+        int nb = (int)(v->n_win - w0 < B ? v->n_win - w0 : B);
+        for (int b = 0; b < nb; b++)
+            for (int t = 0; t < T; t++) {
+                size_t at = (size_t)(w0 + b) * T + t;
+                inputs[b * T + t] = v->split->tokens[at];
+                targets[b * T + t] = v->split->tokens[at + 1];
+            }
+        sum += (double)model_forward(m, inputs, targets, nb, T) * nb;
+    }
+    return (float)(sum / (double)v->n_win);
 }
 
 static const Command train_cmd = {"train", "", "train one model with one position method", NULL};
@@ -158,6 +204,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     int B = cfg->batch, T = (int)L;
     int *inputs = xmalloc(sizeof(int) * B * T), *targets = xmalloc(sizeof(int) * B * T);
     model_reserve_train(&m, B, T);
+    ValSlice val = val_slice(&ds, cfg, T);
     /* fault injection for the tests: a hard kill (resume test), a diverged loss (NaN test) */
     const char *kill_at = getenv("POSBENCH_KILL_AT_STEP"), *nan_at = getenv("POSBENCH_NAN_AT_STEP");
     char label[128];
@@ -191,9 +238,11 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
         steps_log++;
         tokens_log += (long)B * T;
         long done = step + 1;
-        if (done % cfg->log_every == 0 || done == cfg->steps) {
+        int val_now = val.split && (done % cfg->val_every == 0 || done == cfg->steps);
+        if (done % cfg->log_every == 0 || done == cfg->steps || val_now) {
+            float vl = val_now ? val_loss(&m, &val, B, T, inputs, targets) : NAN;
             log_push(&lg, (TrainRow){done, done * B * T, (float)(loss_acc / steps_log), lr, norm,
-                                     (float)(tokens_log / t_log)});
+                                     (float)(tokens_log / t_log), vl});
             loss_acc = 0;
             steps_log = 0;
             tokens_log = 0;

@@ -60,6 +60,17 @@ check "divergence message names the step and the kept checkpoint" grep -q "diver
 check "the step-10 checkpoint is intact" sh -c "\"$PB\" info \"$T/nan/model.safetensors\" --no-tensors | grep -q \"step 10\""
 check "no train.json after divergence" [ ! -f "$T/nan/train.json" ]
 
+# --- the validation curve: a fixed slice of the valid split, scored at L every val_every steps ---
+"$PB" train --method rotary --preset tiny --set "steps=20;val_every=10;val_tokens=4096;log_every=3" --out "$T/val" 2>/dev/null
+check "train.csv has a val_loss column" grep -q ',tokens_per_s,val_loss$' "$T/val/train.csv"
+vsteps=$(awk -F, 'NR > 1 && $10 != "" { printf "%s ", $4 }' "$T/val/train.csv")
+check "val_loss measured at steps 10 and 20 only ($vsteps)" [ "$vsteps" = "10 20 " ]
+check "a log row is added at each validation step" grep -q '^rotary,16,1,10,' "$T/val/train.csv"
+vfinal=$(awk -F, 'NR > 1 && $4 == 20 { print $10 }' "$T/val/train.csv")
+efinal=$("$PB" eval --ckpt "$T/val/model.safetensors" --lengths 16 --max-tokens 4096 --split valid 2>/dev/null | awk -F, 'NR == 2 { print $9 }')
+check "final val_loss ($vfinal) equals eval's nll on the same 4096 tokens at L ($efinal)" \
+    awk -v a="$vfinal" -v b="$efinal" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d < 2e-5) }'
+
 # --- tiny sweep: the run folder of SPEC §6 ---
 "$PB" sweep --preset tiny --out "$T/run" >"$T/sweep.out" 2>"$T/sweep.err"
 rc=$?
