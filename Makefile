@@ -45,11 +45,11 @@ $(shell mkdir -p $(BUILD) && \
 	{ [ "$$(cat $(BUILD)/commit.txt 2>/dev/null)" = '$(GIT_COMMIT)' ] || printf '%s\n' '$(GIT_COMMIT)' > $(BUILD)/commit.txt; })
 BUILD_DESC := $(if $(HAVE_BLAS),OpenBLAS,naive matmul), $(if $(OPENMP),OpenMP,no OpenMP), $(or $(MARCH),no -march), $(CC) $(shell $(CC) -dumpversion 2>/dev/null), commit $(GIT_COMMIT)
 
-LIB_SRC  := $(wildcard model/*.c methods/*.c datasets/*.c) $(filter-out harness/main.c,$(wildcard harness/*.c))
+LIB_SRC  := $(wildcard common/*.c methods/*.c model/*.c datasets/*.c plots/*.c) $(filter-out harness/main.c,$(wildcard harness/*.c))
 TEST_SRC := $(wildcard tests/*.c)
 LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
-HEADERS  := $(wildcard model/*.h methods/*.h datasets/*.h harness/*.h tests/*.h)
+HEADERS  := $(wildcard common/*.h methods/*.h model/*.h datasets/*.h plots/*.h harness/*.h tests/*.h)
 
 .PHONY: all help run test test-c test-asan bench paper plots deps clean check-deps reference
 

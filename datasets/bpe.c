@@ -18,7 +18,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "data.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 /* ---------------------------------------------------------------- chunking */
 

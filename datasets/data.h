@@ -16,7 +16,7 @@
 #define POSBENCH_DATA_H
 #include <stddef.h>
 #include <stdint.h>
-#include "../model/util.h"
+#include "../common/util.h"
 
 #define DATA_MAX_SPLITS 4          /* train, valid, test, all */
 #define DATA_BPE_DEFAULT_VOCAB 4096

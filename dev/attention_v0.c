@@ -9,7 +9,7 @@
 #include <string.h>
 #include "kernels_v0.h"
 #include "../model/ops.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 #define V0_TILE_Q 64
 #define V0_TILE_K 128

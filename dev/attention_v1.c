@@ -12,7 +12,7 @@
 #include <string.h>
 #include "kernels_v0.h"
 #include "../model/ops.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 static int round_up(int x, int m) { return (x + m - 1) / m * m; }

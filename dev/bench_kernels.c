@@ -24,7 +24,7 @@
 #endif
 #include "../model/attention.h"
 #include "../model/ops.h"
-#include "../model/util.h"
+#include "../common/util.h"
 #include "kernels_v0.h"
 
 static int n_fail;

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "kernels_v0.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 #define GELU_S 0.7978845608028654f /* sqrt(2/pi) */
 

@@ -45,7 +45,7 @@
 #include <cblas.h>
 #endif
 #include "../model/attention.h"
-#include "../model/json.h"
+#include "../common/json.h"
 #include "../model/model.h"
 #include "../model/ops.h"
 #include "cli.h"

@@ -3,7 +3,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include "../model/util.h"
+#include "../common/util.h"
 
 void flags_usage(const Flag *flags, int n_flags, const Command *cmd) {
     printf("usage: posbench %s%s%s [flags]\n  %s\n\nflags:\n", cmd->name, cmd->args[0] ? " " : "", cmd->args,

@@ -5,7 +5,7 @@
 #include <string.h>
 #include "cli.h"
 #include "../datasets/data.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 static const Command data_command = {
     "data", "list | get NAME | prepare NAME|PATH | describe NAME|PATH",

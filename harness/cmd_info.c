@@ -9,7 +9,7 @@
 #include <string.h>
 #include "cli.h"
 #include "../model/checkpoint.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 static void print_bytes(double b) {
     if (b < 1024) printf("%.0f B", b);

@@ -16,7 +16,7 @@
 #include "cli.h"
 #include "../methods/method.h"
 #include "../model/checkpoint.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 static const Command methods_cmd = {"methods", "", "list position methods: name, hooks, parameter count, description",
                                     cmd_methods};

@@ -7,7 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
-#include "../model/util.h"
+#include "../common/util.h"
 
 typedef enum { K_INT, K_LONGLIST, K_DOUBLE, K_STR } KeyType;
 

@@ -4,7 +4,7 @@
 #include <string.h>
 #include "cli.h"
 #include "runtime.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 static void usage(FILE *out) {
     fprintf(out, "usage: posbench COMMAND [flags]   (posbench COMMAND --help for its flags;"

@@ -32,8 +32,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "cli.h"
-#include "../model/json.h"
-#include "../model/util.h"
+#include "../common/json.h"
+#include "../common/util.h"
 
 /* ------------------------------------------------------------------------ */
 /* Method styles: one colour and point type per method in every figure.      */

@@ -2,7 +2,7 @@
 #include "run_common.h"
 #include <stdlib.h>
 #include <string.h>
-#include "../model/json.h"
+#include "../common/json.h"
 
 void run_config_resolve(RunConfig *c, const char *preset, const char *config_file, const char *sets) {
     config_init(c, preset);

@@ -10,7 +10,7 @@
 #ifdef USE_BLAS
 #include <cblas.h>
 #endif
-#include "../model/util.h"
+#include "../common/util.h"
 #include "config.h"
 
 static int cpu_has(const char *flags, const char *flag) {

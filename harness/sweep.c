@@ -14,7 +14,7 @@
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
-#include "../model/json.h"
+#include "../common/json.h"
 #include "plot.h"
 #include "run_common.h"
 #include "runtime.h"

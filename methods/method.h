@@ -26,7 +26,7 @@
 #ifndef POSBENCH_METHOD_H
 #define POSBENCH_METHOD_H
 #include <stddef.h>
-#include "../model/util.h"
+#include "../common/util.h"
 
 #define POS_MAX_TENSORS 4
 #define POS_NAME_LEN 64

@@ -30,7 +30,7 @@
 #include <omp.h>
 #endif
 #include "ops.h"
-#include "util.h"
+#include "../common/util.h"
 
 enum { MR = 8, NR = 32 };   /* register block: MR rows x NR columns */
 

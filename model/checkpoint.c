@@ -21,7 +21,7 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
-#include "json.h"
+#include "../common/json.h"
 
 #define CKPT_FORMAT "posbench-1"
 

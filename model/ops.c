@@ -14,7 +14,7 @@
 #ifdef _OPENMP
 #include <omp.h>
 #endif
-#include "util.h"
+#include "../common/util.h"
 
 static int in_parallel(void) {
 #ifdef _OPENMP

@@ -18,8 +18,8 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include "json.h"
-#include "util.h"
+#include "../common/json.h"
+#include "../common/util.h"
 
 #if defined(__BYTE_ORDER__) && __BYTE_ORDER__ != __ORDER_LITTLE_ENDIAN__
 #error "posbench reads and writes little-endian F32 data in place; a big-endian host needs byte swapping here"

@@ -5,7 +5,7 @@
 #ifndef POSBENCH_GRADCHECK_H
 #define POSBENCH_GRADCHECK_H
 #include <stddef.h>
-#include "../model/util.h"
+#include "../common/util.h"
 
 typedef double (*ScalarFn)(void *ctx);
 

@@ -15,8 +15,8 @@
 #include <unistd.h>
 #include "check.h"
 #include "../model/checkpoint.h"
-#include "../model/json.h"
-#include "../model/util.h"
+#include "../common/json.h"
+#include "../common/util.h"
 
 #define FIXTURE "tests/fixtures/ckpt/tiny_t5.safetensors"
 

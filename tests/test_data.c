@@ -16,7 +16,7 @@
 #include "check.h"
 #include "../datasets/bpe.h"
 #include "../datasets/data.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 #define FIX "tests/fixtures/data"
 

@@ -5,7 +5,7 @@
 #include <stdio.h>
 #include <string.h>
 #include "check.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 int check_passed, check_failed, check_quick;
 

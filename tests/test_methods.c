@@ -16,7 +16,7 @@
 #include <string.h>
 #include "check.h"
 #include "../methods/method.h"
-#include "../model/util.h"
+#include "../common/util.h"
 
 #define METHOD(n) extern const PosMethod pos_##n;
 #include "methods_table.h"
