@@ -42,7 +42,7 @@ int cmd_data(int argc, char **argv);      /* harness/cmd_data.c */
 int cmd_train(int argc, char **argv);     /* harness/cmd_train.c */
 int cmd_eval(int argc, char **argv);      /* harness/cmd_eval.c */
 int cmd_sweep(int argc, char **argv);     /* harness/cmd_sweep.c */
-int cmd_plot(int argc, char **argv);      /* harness/plot.c */
+int cmd_plot(int argc, char **argv);      /* harness/cmd_plot.c */
 int cmd_bench(int argc, char **argv);     /* harness/cmd_bench.c */
 
 extern const Command posbench_commands[];

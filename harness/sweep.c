@@ -15,7 +15,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 #include "../common/json.h"
-#include "plot.h"
+#include "../plots/plot.h"
 #include "run_common.h"
 #include "runtime.h"
 

@@ -2,7 +2,7 @@
 # length (log2), every method, the training length L dashed, one panel per L.
 #
 # Variables (from `posbench plot`, figures/data/extrapolation_MODE.gp):
-#   nser, slabel[i], linetype i          series = methods, styled by plot.c's table
+#   nser, slabel[i], linetype i          series = methods, styled by plots/style.c's table
 #   npanel, pfile[p], pL[p], ptitle[p]   one panel per training length
 #   data blocks (index i-1): eval_len mean_ppl sd lo hi seeds
 #   band                                 1: shade mean ± 1 std (several seeds)

@@ -1,0 +1,398 @@
+/* run.c — loading a run folder for the figures and report (run.h): the CSVs
+ * through common/csv.h, meta.json and status.json through common/json.h, and
+ * the notes on what is missing.
+ */
+#include "run.h"
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include "../common/csv.h"
+#include "../common/util.h"
+#include "style.h"
+
+/* ------------------------------------------------------------------------ */
+/* meta.json and status.json, read with the shared parser (model/json.h).    */
+
+const JsonValue *jv_path(const JsonValue *j, const char *path) {
+    char key[128];
+    while (j && *path) {
+        size_t n = strcspn(path, ".");
+        if (n >= sizeof key) return NULL;
+        memcpy(key, path, n);
+        key[n] = 0;
+        j = json_get(j, key);
+        path += n;
+        if (*path == '.') path++;
+    }
+    return j;
+}
+
+/* Scalars as text (a fraction in the shortest form that reads back the same:
+ * 0.003, not 0.0030000000000000001), arrays as "a, b, c", objects as
+ * "key value, key value". */
+void jv_render(const JsonValue *j, Sb *b) {
+    char num[32];
+    switch (j->type) {
+    case JSON_NUMBER:
+        if (j->is_int) {
+            sb_printf(b, "%lld", (long long)j->u.i);
+            break;
+        }
+        for (int prec = 1; prec <= 17; prec++) {
+            snprintf(num, sizeof num, "%.*g", prec, j->u.num);
+            if (strtod(num, NULL) == j->u.num) break;
+        }
+        sb_printf(b, "%s", num);
+        break;
+    case JSON_STRING: sb_printf(b, "%s", j->u.str); break;
+    case JSON_ARRAY:
+        for (unsigned i = 0; i < j->n; i++) {
+            if (i) sb_printf(b, ", ");
+            jv_render(json_at(j, i), b);
+        }
+        break;
+    case JSON_OBJECT:
+        for (unsigned i = 0; i < j->n; i++) {
+            sb_printf(b, "%s%s ", i ? ", " : "", json_key(j, i));
+            jv_render(json_value(j, i), b);
+        }
+        break;
+    default: sb_printf(b, "%s", json_type_name(j->type)); break; /* null, false, true */
+    }
+}
+
+/* A number, or a string holding one ("1392780"); NAN otherwise. */
+double jv_num(const JsonValue *j) {
+    if (j && j->type == JSON_NUMBER) return json_number(j);
+    if (!j || j->type != JSON_STRING) return NAN;
+    char *end;
+    double v = strtod(j->u.str, &end);
+    return end == j->u.str ? NAN : v;
+}
+
+static int intern(char ***names, int *n, const char *s) {
+    for (int i = 0; i < *n; i++)
+        if (strcmp((*names)[i], s) == 0) return i;
+    *names = xrealloc(*names, sizeof(char *) * (size_t)(*n + 1));
+    (*names)[*n] = xstrdup(s);
+    return (*n)++;
+}
+
+static int run_method(Run *r, const char *name) {
+    int before = r->nmeth;
+    int m = intern(&r->meth, &r->nmeth, name);
+    if (r->nmeth != before) {
+        r->in_config = xrealloc(r->in_config, sizeof(int) * (size_t)r->nmeth);
+        r->n_results = xrealloc(r->n_results, sizeof(int) * (size_t)r->nmeth);
+        r->in_config[m] = 0;
+        r->n_results[m] = 0;
+    }
+    return m;
+}
+
+static void run_add_L(Run *r, long L) {
+    for (int i = 0; i < r->nL; i++)
+        if (r->L[i] == L) return;
+    if (r->nL >= MAX_L) return;
+    int i = r->nL++;
+    while (i > 0 && r->L[i - 1] > L) { r->L[i] = r->L[i - 1]; i--; }
+    r->L[i] = L;
+}
+
+void run_note(Run *r, const char *fmt, ...) {
+    char line[1024];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(line, sizeof line, fmt, ap);
+    va_end(ap);
+    sb_printf(&r->notes, "- %s\n", line);
+}
+
+void run_free(Run *r) {
+    for (int i = 0; i < r->nmeth; i++) free(r->meth[i]);
+    for (int i = 0; i < r->nmode; i++) free(r->mode[i]);
+    free(r->meth);
+    free(r->order);
+    free(r->in_config);
+    free(r->n_results);
+    free(r->mode);
+    free(r->mode_order);
+    free(r->ev);
+    free(r->tr);
+    free(r->po);
+    json_doc_free(&r->meta);
+    json_doc_free(&r->status);
+    free(r->notes.s);
+}
+
+static int load_json(const char *path, JsonDoc *doc, char *why, size_t whylen) {
+    char err[ERRLEN];
+    size_t len;
+    char *text = read_file(path, &len, err, sizeof err);
+    if (!text) {
+        snprintf(why, whylen, "%s", err);
+        return -1;
+    }
+    int rc = json_parse(doc, text, len, err, sizeof err);
+    if (rc != 0 && snprintf(why, whylen, "%s: %s", path, err) >= (int)whylen)
+        snprintf(why, whylen, "%s", err); /* a path too long to leave room: the reason alone */
+    free(text);
+    return rc;
+}
+
+const char *meta_str(const Run *r, const char *path, char *buf, size_t n) {
+    const JsonValue *j = r->have_meta ? jv_path(&r->meta.root, path) : NULL;
+    if (!j || j->type == JSON_NULL) return "unknown";
+    Sb b = {0};
+    jv_render(j, &b);
+    snprintf(buf, n, "%s", b.s && *b.s ? b.s : "unknown");
+    free(b.s);
+    return buf;
+}
+
+/* meta.json "train": {"alibi": {...}} or, per training length, {"alibi": {"128": {...}}}. */
+double meta_train(const Run *r, int m, long L, const char *key) {
+    const JsonValue *t = r->have_meta ? json_get(json_get(&r->meta.root, "train"), r->meth[m]) : NULL;
+    char Ls[32];
+    snprintf(Ls, sizeof Ls, "%ld", L);
+    const JsonValue *perL = json_get(t, Ls);
+    return jv_num(json_get(perL ? perL : t, key));
+}
+
+static int mode_rank(const char *mode) {
+    if (!strcmp(mode, "nonoverlapping")) return 0;
+    if (!strcmp(mode, "sliding")) return 1;
+    return 2;
+}
+
+/* Load an optional CSV of the run into c. When it is absent or unreadable, say
+ * so in the report (with what is lost) and return 0. */
+static int load_optional_csv(Run *r, const char *dir, const char *name, const char *lost, Csv *c) {
+    char path[PATH_MAX + 32], why[ERRLEN];
+    snprintf(path, sizeof path, "%s/%s", dir, name);
+    if (!path_exists(path)) {
+        run_note(r, "%s is missing: %s", name, lost);
+        return 0;
+    }
+    if (csv_load(c, path, why, sizeof why) != 0) {
+        run_note(r, "%s", why);
+        return 0;
+    }
+    return 1;
+}
+
+int run_load(Run *r, const char *dir, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    char path[PATH_MAX + 32], why[ERRLEN];
+
+    snprintf(path, sizeof path, "%s/meta.json", dir);
+    if (!path_exists(path)) {
+        run_note(r, "meta.json is missing: configuration shown as unknown");
+    } else if (load_json(path, &r->meta, why, sizeof why) != 0) {
+        run_note(r, "meta.json unreadable (%s): configuration shown as unknown", why);
+    } else if (r->meta.root.type != JSON_OBJECT) {
+        json_doc_free(&r->meta);
+        run_note(r, "meta.json unreadable (%s: not a JSON object): configuration shown as unknown", path);
+    } else {
+        r->have_meta = 1;
+    }
+    snprintf(path, sizeof path, "%s/status.json", dir);
+    if (path_exists(path)) {
+        if (load_json(path, &r->status, why, sizeof why) == 0) r->have_status = 1;
+        else run_note(r, "status.json unreadable (%s): run state not shown", why);
+    }
+
+    const JsonValue *cm = r->have_meta ? jv_path(&r->meta.root, "config.methods") : NULL;
+    for (unsigned i = 0; cm && cm->type == JSON_ARRAY && i < cm->n; i++)
+        if (json_at(cm, i)->type == JSON_STRING) {
+            int m = run_method(r, json_at(cm, i)->u.str); /* may grow in_config: index after the call */
+            r->in_config[m] = 1;
+        }
+    const JsonValue *tl = r->have_meta ? jv_path(&r->meta.root, "config.train_lens") : NULL;
+    for (unsigned i = 0; tl && tl->type == JSON_ARRAY && i < tl->n; i++)
+        if (jv_num(json_at(tl, i)) > 0) run_add_L(r, (long)jv_num(json_at(tl, i)));
+
+    /* results.csv: required */
+    Csv c;
+    snprintf(path, sizeof path, "%s/results.csv", dir);
+    if (csv_load(&c, path, err, errlen) != 0) return -1;
+    const char *need[] = {"method", "train_len", "eval_len", "mode", "ppl"};
+    for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
+        if (csv_col(&c, need[i]) < 0) {
+            snprintf(err, errlen, "%s: no column '%s' in the header", path, need[i]);
+            csv_free(&c);
+            return -1;
+        }
+    int cm_ = csv_col(&c, "method"), cL = csv_col(&c, "train_len"), cS = csv_col(&c, "seed"),
+        cT = csv_col(&c, "eval_len"), cmo = csv_col(&c, "mode"), cst = csv_col(&c, "stride"),
+        csp = csv_col(&c, "split"), ctk = csv_col(&c, "tokens"), cnl = csv_col(&c, "nll"),
+        cpp = csv_col(&c, "ppl"), cbp = csv_col(&c, "bpb"), cts = csv_col(&c, "tokens_per_s"),
+        crs = csv_col(&c, "peak_rss_mb");
+    r->ev = xcalloc((size_t)c.nrow + 1, sizeof(EvalRow));
+    for (int i = 0; i < c.nrow; i++) {
+        const char *name = csv_get(&c, i, cm_), *mode = csv_get(&c, i, cmo);
+        long L = csv_long(csv_get(&c, i, cL), -1), T = csv_long(csv_get(&c, i, cT), -1);
+        if (!*name || !*mode || L <= 0 || T <= 0) continue; /* not a data row */
+        EvalRow *e = &r->ev[r->nev++];
+        e->m = run_method(r, name);
+        r->n_results[e->m]++;
+        e->mode = intern(&r->mode, &r->nmode, mode);
+        e->L = L;
+        e->T = T;
+        e->seed = csv_long(csv_get(&c, i, cS), 0);
+        e->stride = csv_long(csv_get(&c, i, cst), T);
+        e->tokens = csv_num(csv_get(&c, i, ctk));
+        e->nll = csv_num(csv_get(&c, i, cnl));
+        e->ppl = csv_num(csv_get(&c, i, cpp));
+        e->bpb = csv_num(csv_get(&c, i, cbp));
+        e->tps = csv_num(csv_get(&c, i, cts));
+        e->rss = csv_num(csv_get(&c, i, crs));
+        run_add_L(r, L);
+        const char *sp = csv_get(&c, i, csp);
+        if (*sp && !strstr(r->split, sp) && strlen(r->split) + strlen(sp) + 3 < sizeof r->split)
+            snprintf(r->split + strlen(r->split), sizeof r->split - strlen(r->split), "%s%s", *r->split ? ", " : "", sp);
+    }
+    csv_free(&c);
+
+    /* train.csv and positions.csv: optional */
+    if (load_optional_csv(r, dir, "train.csv", "no training curves", &c)) {
+        int tm = csv_col(&c, "method"), tL = csv_col(&c, "train_len"), tS = csv_col(&c, "seed"),
+            tst = csv_col(&c, "step"), ttk = csv_col(&c, "tokens"), tlo = csv_col(&c, "loss"),
+            tts = csv_col(&c, "tokens_per_s");
+        if (tm < 0 || tL < 0 || tlo < 0 || (ttk < 0 && tst < 0)) {
+            run_note(r, "train.csv lacks method, train_len, loss or tokens columns: no training curves");
+        } else {
+            r->tr = xcalloc((size_t)c.nrow + 1, sizeof(TrainRow));
+            r->train_by_step = ttk < 0;
+            for (int i = 0; i < c.nrow; i++) {
+                long L = csv_long(csv_get(&c, i, tL), -1);
+                if (!*csv_get(&c, i, tm) || L <= 0) continue;
+                TrainRow *t = &r->tr[r->ntr++];
+                t->m = run_method(r, csv_get(&c, i, tm));
+                t->L = L;
+                t->seed = csv_long(csv_get(&c, i, tS), 0);
+                t->step = csv_long(csv_get(&c, i, tst), i);
+                t->tokens = ttk >= 0 ? csv_num(csv_get(&c, i, ttk)) : (double)t->step;
+                t->loss = csv_num(csv_get(&c, i, tlo));
+                t->tps = csv_num(csv_get(&c, i, tts));
+                run_add_L(r, L);
+            }
+            r->have_train = r->ntr > 0;
+            if (!r->have_train) run_note(r, "train.csv has no rows yet: no training curves");
+        }
+        csv_free(&c);
+    }
+    if (load_optional_csv(r, dir, "positions.csv", "no per-position loss figure", &c)) {
+        int pm = csv_col(&c, "method"), pL = csv_col(&c, "train_len"), pS = csv_col(&c, "seed"),
+            pT = csv_col(&c, "eval_len"), pp = csv_col(&c, "pos"), pn = csv_col(&c, "nll");
+        if (pm < 0 || pL < 0 || pT < 0 || pp < 0 || pn < 0) {
+            run_note(r, "positions.csv lacks method, train_len, eval_len, pos or nll: no per-position figure");
+        } else {
+            r->po = xcalloc((size_t)c.nrow + 1, sizeof(PosRow));
+            for (int i = 0; i < c.nrow; i++) {
+                long L = csv_long(csv_get(&c, i, pL), -1), T = csv_long(csv_get(&c, i, pT), -1),
+                     pos = csv_long(csv_get(&c, i, pp), -1);
+                if (!*csv_get(&c, i, pm) || L <= 0 || T <= 0 || pos < 0 || pos >= T) continue;
+                PosRow *q = &r->po[r->npo++];
+                q->m = run_method(r, csv_get(&c, i, pm));
+                q->L = L;
+                q->T = T;
+                q->pos = pos;
+                q->seed = csv_long(csv_get(&c, i, pS), 0);
+                q->nll = csv_num(csv_get(&c, i, pn));
+            }
+            r->have_pos = r->npo > 0;
+        }
+        csv_free(&c);
+    }
+
+    /* display orders */
+    r->order = xmalloc(sizeof(int) * (size_t)(r->nmeth + 1));
+    for (int i = 0; i < r->nmeth; i++) r->order[i] = i;
+    for (int i = 1; i < r->nmeth; i++) { /* insertion sort on (config position, style rank, first seen) */
+        int v = r->order[i], j = i;
+        for (; j > 0; j--) {
+            int u = r->order[j - 1];
+            int ku = r->in_config[u] ? -1 : (style_rank(r->meth[u]) >= 0 ? style_rank(r->meth[u]) : style_count());
+            int kv = r->in_config[v] ? -1 : (style_rank(r->meth[v]) >= 0 ? style_rank(r->meth[v]) : style_count());
+            if (ku < kv || (ku == kv && u < v)) break; /* same key: config order or first seen */
+            r->order[j] = u;
+        }
+        r->order[j] = v;
+    }
+    r->mode_order = xmalloc(sizeof(int) * (size_t)(r->nmode + 1));
+    for (int i = 0; i < r->nmode; i++) r->mode_order[i] = i;
+    for (int i = 1; i < r->nmode; i++) {
+        int v = r->mode_order[i], j = i;
+        while (j > 0 && mode_rank(r->mode[r->mode_order[j - 1]]) > mode_rank(r->mode[v])) {
+            r->mode_order[j] = r->mode_order[j - 1];
+            j--;
+        }
+        r->mode_order[j] = v;
+    }
+    return 0;
+}
+
+/* ------------------------------------------------------------------------ */
+/* What is missing: methods, lengths, seeds.                                 */
+
+void find_missing(Run *r) {
+    long S0[MAX_SEEDS];
+    int max_seeds = 0;
+    for (int k = 0; k < r->nmeth; k++)
+        for (int l = 0; l < r->nL; l++) {
+            int ns = run_seeds(r, r->order[k], r->L[l], S0);
+            if (ns > max_seeds) max_seeds = ns;
+        }
+    r->max_seeds = max_seeds;
+    const JsonValue *st = json_get(&r->status.root, "state"); /* NULL unless have_status */
+    if (!st) st = json_get(&r->status.root, "status");
+    if (st && st->type == JSON_STRING) {
+        const JsonValue *cur = json_get(&r->status.root, "method");
+        if (!cur) cur = json_get(&r->status.root, "current");
+        if (cur && cur->type == JSON_STRING) run_note(r, "status.json says the run is %s (%s)", st->u.str, cur->u.str);
+        else run_note(r, "status.json says the run is %s", st->u.str);
+    }
+    for (int k = 0; k < r->nmeth; k++) {
+        int m = r->order[k];
+        const char *name = r->meth[m];
+        if (!r->n_results[m]) {
+            run_note(r, "**%s**: no rows in results.csv%s — missing (failed, or not run yet)", name,
+                     r->in_config[m] ? " although meta.json's config.methods names it" : "");
+            continue;
+        }
+        int finite = 0;
+        for (int i = 0; i < r->nev; i++) finite += r->ev[i].m == m && isfinite(r->ev[i].ppl);
+        if (!finite) {
+            run_note(r, "**%s**: every evaluation failed (perplexity nan)", name);
+            continue;
+        }
+        for (int l = 0; l < r->nL; l++) {
+            for (int mi = 0; mi < r->nmode; mi++) {
+                int mode = r->mode_order[mi];
+                long T[MAX_T];
+                int nT = run_lengths(r, r->L[l], mode, T);
+                Sb nan = {0}, none = {0};
+                for (int t = 0; t < nT; t++) {
+                    int rows;
+                    Stat s = eval_stat(r, m, r->L[l], mode, T[t], F_PPL, &rows);
+                    if (!rows) sb_printf(&none, "%s%ld", none.n ? ", " : "", T[t]);
+                    else if (!s.n) sb_printf(&nan, "%s%ld", nan.n ? ", " : "", T[t]);
+                }
+                if (nan.n)
+                    run_note(r, "**%s** (L = %ld, %s): no perplexity at %s (nan: the method cannot run there); "
+                                "left out of the figures", name, r->L[l], r->mode[mode], nan.s);
+                if (none.n)
+                    run_note(r, "**%s** (L = %ld, %s): not evaluated at %s", name, r->L[l], r->mode[mode], none.s);
+                free(nan.s);
+                free(none.s);
+            }
+            int ns = run_seeds(r, m, r->L[l], S0);
+            if (ns && ns < max_seeds)
+                run_note(r, "**%s** (L = %ld): %d of %d seeds", name, r->L[l], ns, max_seeds);
+        }
+    }
+}
