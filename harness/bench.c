@@ -46,6 +46,7 @@
 #endif
 #include "../model/attention.h"
 #include "../common/json.h"
+#include "../common/spawn.h"
 #include "../model/model.h"
 #include "../model/ops.h"
 #include "cli.h"
@@ -232,52 +233,11 @@ static void table_write_csv(const Table *t, FILE *f) {
 /* ---- child processes ------------------------------------------------------------------ */
 
 /* Run argv (argv[0] a path) with extra "NAME=value" environment entries set,
- * collect its stdout, wait4 for its peak RSS. Returns the exit status (-1 if it
+ * collect its stdout, and its peak RSS. Returns the exit status (-1 if it
  * could not run); *out is malloc'd, NUL-terminated. stderr passes through. */
 static int run_child(char *const argv[], const char *const env_set[], char **out, long *maxrss_kb) {
-    int fd[2];
-    *out = NULL;
-    if (maxrss_kb) *maxrss_kb = -1;
-    if (pipe(fd) != 0) return -1;
-    fflush(stdout);
-    fflush(stderr);
-    pid_t pid = fork();
-    if (pid < 0) {
-        close(fd[0]);
-        close(fd[1]);
-        return -1;
-    }
-    if (pid == 0) {
-        dup2(fd[1], 1);
-        close(fd[0]);
-        close(fd[1]);
-        for (int i = 0; env_set && env_set[i]; i++) putenv((char *)env_set[i]);
-        execv(argv[0], argv);
-        fprintf(stderr, "bench: cannot run %s: %s\n", argv[0], strerror(errno));
-        _exit(127);
-    }
-    close(fd[1]);
-    size_t len = 0, cap = 4096;
-    char *buf = xmalloc(cap);
-    for (;;) {
-        if (len + 1024 > cap) buf = xrealloc(buf, cap *= 2);
-        ssize_t n = read(fd[0], buf + len, cap - len - 1);
-        if (n < 0 && errno == EINTR) continue;
-        if (n <= 0) break;
-        len += (size_t)n;
-    }
-    buf[len] = 0;
-    close(fd[0]);
-    int status = 0;
-    struct rusage ru;
-    while (wait4(pid, &status, 0, &ru) < 0)
-        if (errno != EINTR) {
-            free(buf);
-            return -1;
-        }
-    if (maxrss_kb) *maxrss_kb = ru.ru_maxrss;
-    *out = buf;
-    return WIFEXITED(status) ? WEXITSTATUS(status) : 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    SpawnOpts so = {.env = env_set, .out = out, .maxrss_kb = maxrss_kb};
+    return spawn_wait(argv[0], argv, &so);
 }
 
 /* Each line of text that parses as a JSON object, in order; fn(obj, arg) for each. */

@@ -9,17 +9,14 @@
  * meta.json are merged (atomically) and the plots and report are drawn.
  */
 #include <math.h>
-#include <spawn.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/wait.h>
 #include <unistd.h>
 #include "../common/json.h"
+#include "../common/spawn.h"
 #include "../plots/plot.h"
 #include "run_common.h"
 #include "runtime.h"
-
-extern char **environ;
 
 typedef struct Unit {
     char method[32];
@@ -29,17 +26,11 @@ typedef struct Unit {
     int trained, failed;
 } Unit;
 
-/* Run this same executable with args; returns the exit status (or 128+signal).
- * "/proc/self/exe" itself is spawned, not the path it names, so a rebuild of
- * ./posbench during a long sweep cannot break or change the sweep. */
+/* A child posbench (train or eval); exits 1 when it cannot be started or waited for. */
 static int run_child(char *const args[]) {
-    pid_t pid;
-    if (posix_spawn(&pid, "/proc/self/exe", NULL, NULL, args, environ) != 0)
-        die_internal("cannot start a child posbench process");
-    int status;
-    while (waitpid(pid, &status, 0) < 0) {}
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    int rc = spawn_self(args, NULL);
+    if (rc < 0) die_internal("cannot start or wait for a child posbench process");
+    return rc;
 }
 
 /* Append the body (all but the header line) of a CSV file to f; the header once. */

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../common/spawn.h"
 #include "../common/strbuf.h"
 #include "figures.h"
 #include "style.h"
@@ -133,26 +134,12 @@ static int gnuplot_render(Plot *pl, const char *script, const char *vars, const 
         for (const char *p = sv[i]; *p; p++) sb_printf(&e, *p == '\'' ? "''" : "%c", *p);
         sb_printf(&e, "'");
     }
-    fflush(NULL);
-    pid_t pid = fork();
-    if (pid < 0) {
-        free(e.s);
-        snprintf(err, errlen, "cannot start gnuplot (%s)", strerror(errno));
-        return 1;
-    }
-    if (pid == 0) {
-        int fd = open(pl->log, O_WRONLY | O_CREAT | O_APPEND, 0644);
-        if (fd >= 0) { dup2(fd, 1); dup2(fd, 2); close(fd); }
-        if (chdir(pl->datadir) != 0) _exit(126);
-        char *argv[] = {"gnuplot", "-e", e.s, script_path, NULL};
-        execv(pl->gnuplot, argv);
-        _exit(127);
-    }
+    char *argv[] = {"gnuplot", "-e", e.s, script_path, NULL};
+    SpawnOpts so = {.dir = pl->datadir, .log = pl->log};
+    int rc = spawn_wait(pl->gnuplot, argv, &so);
     free(e.s);
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {}
     struct stat st;
-    int ok = WIFEXITED(status) && WEXITSTATUS(status) == 0 && stat(tmp_abs, &st) == 0 && st.st_size > 0;
+    int ok = rc == 0 && stat(tmp_abs, &st) == 0 && st.st_size > 0;
     if (!ok) {
         unlink(tmp_abs);
         char last[300] = "no message";

@@ -1,6 +1,6 @@
 /* suites.h — every test suite, run in this order. Each is `void test_<name>(void)`
  * defined in tests/test_<name>.c. */
-SUITE(util)
+SUITE(common)
 SUITE(ops)
 SUITE(methods)
 SUITE(attention)
