@@ -3,7 +3,10 @@
 #define _GNU_SOURCE
 #endif
 #include "util.h"
+#include <dirent.h>
 #include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
 #include <math.h>
 #include <stdarg.h>
 #include <stdlib.h>
@@ -81,7 +84,7 @@ int atomic_open(AtomicFile *af, const char *path, const char *mode, char *err, s
     return 0;
 }
 
-int atomic_commit(AtomicFile *af, char *err, size_t errlen) {
+int atomic_finish(AtomicFile *af, char *err, size_t errlen) {
     int bad = ferror(af->fp) != 0;
     bad |= fflush(af->fp) != 0;
     bad |= fsync(fileno(af->fp)) != 0;
@@ -93,6 +96,10 @@ int atomic_commit(AtomicFile *af, char *err, size_t errlen) {
         snprintf(err, errlen, "%s: write failed (%s); nothing was replaced", af->path, strerror(saved));
         return -1;
     }
+    return 0;
+}
+
+int atomic_rename(AtomicFile *af, char *err, size_t errlen) {
     if (rename(af->tmp, af->path) != 0) {
         snprintf(err, errlen, "%s: cannot rename into place (%s)", af->path, strerror(errno));
         unlink(af->tmp);
@@ -101,18 +108,63 @@ int atomic_commit(AtomicFile *af, char *err, size_t errlen) {
     return 0;
 }
 
+int atomic_commit(AtomicFile *af, char *err, size_t errlen) {
+    if (atomic_finish(af, err, errlen) != 0) return -1;
+    return atomic_rename(af, err, errlen);
+}
+
+void remove_stale_tmp(const char *dir) {
+    DIR *d = opendir(dir);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        const char *t = strstr(e->d_name, ".tmp.");
+        if (!t) continue;
+        char *end;
+        long pid = strtol(t + 5, &end, 10);
+        if (*end || pid <= 0 || kill((pid_t)pid, 0) == 0 || errno == EPERM) continue;   /* not ours, or alive */
+        char p[8192];
+        snprintf(p, sizeof p, "%s/%s", dir, e->d_name);
+        struct stat st;
+        if (lstat(p, &st) == 0 && S_ISREG(st.st_mode)) unlink(p);
+    }
+    closedir(d);
+}
+
 void atomic_abort(AtomicFile *af) {
     if (af->fp) fclose(af->fp);
     af->fp = NULL;
     unlink(af->tmp);
 }
 
-char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
-    FILE *f = fopen(path, "rb");
-    if (!f) {
+/* Opened without blocking (a FIFO would wait for a writer), then refused unless a regular
+ * file: a device such as /dev/zero or /dev/urandom never ends. */
+FILE *open_regular(const char *path, char *err, size_t errlen) {
+    int fd = open(path, O_RDONLY | O_NONBLOCK | O_CLOEXEC);
+    if (fd < 0) {
         snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
         return NULL;
     }
+    struct stat st;
+    if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+        snprintf(err, errlen, "%s: not a regular file (%s)", path,
+                 S_ISDIR(st.st_mode) ? "a folder" : S_ISFIFO(st.st_mode) ? "a FIFO" : S_ISCHR(st.st_mode) ? "a character device"
+                 : S_ISSOCK(st.st_mode) ? "a socket" : S_ISBLK(st.st_mode) ? "a block device" : "special file");
+        close(fd);
+        return NULL;
+    }
+    fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+    FILE *f = fdopen(fd, "rb");
+    if (!f) {
+        snprintf(err, errlen, "%s: cannot open (%s)", path, strerror(errno));
+        close(fd);
+    }
+    return f;
+}
+
+char *read_file(const char *path, size_t *len, char *err, size_t errlen) {
+    FILE *f = open_regular(path, err, errlen);
+    if (!f) return NULL;
     size_t cap = 1 << 16, n = 0;
     char *buf = xmalloc(cap);
     for (;;) {
@@ -233,4 +285,28 @@ int parse_int_list(const char *s, long lo, long hi, long *out, int max) {
         n++;
     }
     return n;
+}
+
+/* 8 bytes at a time: h = (rotl(h, 29) ^ word) * golden, then a final avalanche. */
+static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
+
+uint64_t hash64_mix(uint64_t h, uint64_t v) {
+    h = (rotl64(h, 29) ^ v) * 0x9E3779B97F4A7C15ull;
+    return h ^ (h >> 32);
+}
+
+uint64_t hash64_bytes(const void *p, size_t n, uint64_t seed) {
+    const uint8_t *s = p;
+    uint64_t h = seed ^ (n * 0xff51afd7ed558ccdull);
+    size_t i = 0;
+    for (; i + 8 <= n; i += 8) {
+        uint64_t w;
+        memcpy(&w, s + i, 8);
+        h = (rotl64(h, 29) ^ w) * 0x9E3779B97F4A7C15ull;
+    }
+    uint64_t w = 0;
+    for (size_t k = 0; i + k < n; k++) w |= (uint64_t)s[i + k] << (8 * k);
+    h = (rotl64(h, 29) ^ w) * 0x9E3779B97F4A7C15ull;
+    h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53ull; h ^= h >> 33;
+    return h;
 }

@@ -35,9 +35,17 @@ typedef struct AtomicFile {
 } AtomicFile;
 int atomic_open(AtomicFile *af, const char *path, const char *mode, char *err, size_t errlen);
 int atomic_commit(AtomicFile *af, char *err, size_t errlen); /* fflush+fsync+fclose+rename */
+/* The two halves of atomic_commit, for files that are renamed into place together. */
+int atomic_finish(AtomicFile *af, char *err, size_t errlen);  /* fflush+fsync+fclose; removes tmp on error */
+int atomic_rename(AtomicFile *af, char *err, size_t errlen);
+/* Remove dir's "NAME.tmp.PID" files whose writer PID is no longer alive (not recursive). */
+void remove_stale_tmp(const char *dir);
 void atomic_abort(AtomicFile *af);
 
-/* Whole-file read; returns malloc'd buffer (NUL-terminated, len excludes NUL) or NULL with err. */
+/* A regular file opened for reading, or NULL with "PATH: reason" (FIFOs, devices and
+ * folders are refused without blocking). */
+FILE *open_regular(const char *path, char *err, size_t errlen);
+/* Whole-file read of a regular file; returns malloc'd buffer (NUL-terminated, len excludes NUL) or NULL with err. */
 char *read_file(const char *path, size_t *len, char *err, size_t errlen);
 
 /* Deterministic RNG (xorshift64*), state is one uint64 so it checkpoints trivially. */
@@ -46,6 +54,10 @@ void rng_seed(Rng *r, uint64_t seed);
 uint64_t rng_u64(Rng *r);
 float rng_uniform(Rng *r);               /* [0, 1) */
 float rng_normal(Rng *r);                /* N(0, 1), Box-Muller */
+
+/* Fast non-cryptographic 64-bit hashes (checksums, content hashes): word-at-a-time. */
+uint64_t hash64_bytes(const void *p, size_t n, uint64_t seed);
+uint64_t hash64_mix(uint64_t h, uint64_t v);
 
 double now_seconds(void);                /* monotonic wall clock */
 long peak_rss_kb(void);                  /* VmHWM of this process */

@@ -165,39 +165,15 @@ static void assign_by_name(Source *src) {
 
 /* ---------------------------------------------------------------- hashes */
 
-static uint64_t rotl64(uint64_t x, int r) { return (x << r) | (x >> (64 - r)); }
-
-uint64_t data_hash_mix(uint64_t h, uint64_t v) {
-    h = (rotl64(h, 29) ^ v) * 0x9E3779B97F4A7C15ull;
-    return h ^ (h >> 32);
-}
-
-/* 8 bytes at a time: h = (rotl(h, 29) ^ word) * golden, then a final avalanche. */
-uint64_t data_hash_bytes(const void *p, size_t n, uint64_t seed) {
-    const uint8_t *s = p;
-    uint64_t h = seed ^ (n * 0xff51afd7ed558ccdull);
-    size_t i = 0;
-    for (; i + 8 <= n; i += 8) {
-        uint64_t w;
-        memcpy(&w, s + i, 8);
-        h = (rotl64(h, 29) ^ w) * 0x9E3779B97F4A7C15ull;
-    }
-    uint64_t w = 0;
-    for (size_t k = 0; i + k < n; k++) w |= (uint64_t)s[i + k] << (8 * k);
-    h = (rotl64(h, 29) ^ w) * 0x9E3779B97F4A7C15ull;
-    h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53ull; h ^= h >> 33;
-    return h;
-}
-
 uint64_t data_source_hash(const Source *src) {
-    uint64_t h = data_hash_bytes("posbench-source 1", 17, 0);
-    h = data_hash_mix(h, (uint64_t)src->n_docs);
-    h = data_hash_mix(h, (uint64_t)src->has_all);
+    uint64_t h = hash64_bytes("posbench-source 1", 17, 0);
+    h = hash64_mix(h, (uint64_t)src->n_docs);
+    h = hash64_mix(h, (uint64_t)src->has_all);
     for (int i = 0; i < src->n_docs; i++) {
         const SrcDoc *d = &src->docs[i];
-        h = data_hash_mix(h, data_hash_bytes(d->name, strlen(d->name), 1));
-        h = data_hash_mix(h, (uint64_t)d->split << 8 | (uint64_t)d->in_all);
-        h = data_hash_mix(h, data_hash_bytes(d->text, d->len, 2));
+        h = hash64_mix(h, hash64_bytes(d->name, strlen(d->name), 1));
+        h = hash64_mix(h, (uint64_t)d->split << 8 | (uint64_t)d->in_all);
+        h = hash64_mix(h, hash64_bytes(d->text, d->len, 2));
     }
     return h;
 }

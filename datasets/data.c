@@ -103,8 +103,8 @@ typedef struct TokFile {
 } TokFile;
 
 static uint64_t payload_hash(const uint64_t *offsets, int n_docs, const uint16_t *tokens, size_t n_tokens) {
-    uint64_t h = data_hash_bytes(offsets, ((size_t)n_docs + 1) * sizeof *offsets, 3);
-    return data_hash_mix(h, data_hash_bytes(tokens, n_tokens * sizeof *tokens, 4));
+    uint64_t h = hash64_bytes(offsets, ((size_t)n_docs + 1) * sizeof *offsets, 3);
+    return hash64_mix(h, hash64_bytes(tokens, n_tokens * sizeof *tokens, 4));
 }
 
 static int write_tok(const char *path, const TokFile *t, char *err, size_t errlen) {
@@ -128,29 +128,11 @@ static int write_tok(const char *path, const TokFile *t, char *err, size_t errle
     return atomic_commit(&af, err, errlen);
 }
 
-/* Leftovers of an interrupted prepare ("x.tmp.PID") are never read; remove those whose writer is
- * gone (another process preparing the same folder right now keeps its file). */
-static void remove_tmp_files(const char *dir) {
-    DIR *d = opendir(dir);
-    if (!d) return;
-    struct dirent *e;
-    while ((e = readdir(d)) != NULL) {
-        const char *t = strstr(e->d_name, ".tmp.");
-        if (!t) continue;
-        long pid = strtol(t + 5, NULL, 10);
-        if (pid > 0 && (kill((pid_t)pid, 0) == 0 || errno == EPERM)) continue;
-        char p[8192];
-        data_fmt(p, sizeof p, "%s/%s", dir, e->d_name);
-        unlink(p);
-    }
-    closedir(d);
-}
-
 static uint64_t file_hash(const char *path, char *err, size_t errlen, int *ok) {
     size_t len;
     char *s = read_file(path, &len, err, errlen);
     *ok = s != NULL;
-    uint64_t h = s ? data_hash_bytes(s, len, 5) : 0;
+    uint64_t h = s ? hash64_bytes(s, len, 5) : 0;
     free(s);
     return h;
 }
@@ -160,7 +142,7 @@ static int prepare(const Source *src, const char *spec, int kind, int vocab, con
                    uint64_t src_hash, char *err, size_t errlen) {
     double t0 = now_seconds();
     if (mkdir_p(outdir, err, errlen) != 0) return -1;
-    remove_tmp_files(outdir);
+    remove_stale_tmp(outdir);
     Bpe bpe;
     uint64_t tok_hash = 0;
     if (kind == TOK_BPE && bpe_from) {

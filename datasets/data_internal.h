@@ -35,9 +35,6 @@ int data_source_load(Source *src, const char *spec, char *prepared, size_t prepa
 void data_source_free(Source *src);
 uint64_t data_source_hash(const Source *src);
 
-/* Fast non-cryptographic hashes (README "hashes"). */
-uint64_t data_hash_bytes(const void *p, size_t n, uint64_t seed);
-uint64_t data_hash_mix(uint64_t h, uint64_t v);
 
 /* snprintf that may truncate quietly (paths are bounded by PATH_MAX-sized buffers). */
 void data_fmt(char *out, size_t cap, const char *fmt, ...) __attribute__((format(printf, 3, 4)));

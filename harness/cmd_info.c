@@ -45,7 +45,11 @@ int cmd_info(int argc, char **argv) {
     StFile f;
     if (st_read(&f, path, err, sizeof err) != 0) die_input("%s", err);
     int has_ts = st_meta(&f, "step") != NULL;
-    int has_opt = st_meta(&f, "adamw_step") != NULL || st_find(&f, "opt.m.tok_emb") != NULL;
+    char spath[4200], format[32];
+    checkpoint_state_path(path, spath, sizeof spath);
+    int in_file = st_meta(&f, "adamw_step") != NULL || st_find(&f, "opt.m.tok_emb") != NULL;   /* posbench-1 */
+    int has_opt = in_file || path_exists(spath);
+    snprintf(format, sizeof format, "%s", st_meta(&f, "format") ? st_meta(&f, "format") : "?");
     size_t file_size = f.size;
     st_free(&f);
 
@@ -60,7 +64,7 @@ int cmd_info(int argc, char **argv) {
     pos_hooks_string(m.pos, hooks, sizeof hooks);
     printf("checkpoint  %s (", path);
     print_bytes((double)file_size);
-    printf(", safetensors, format posbench-1)\n");
+    printf(", safetensors, format %s)\n", format);
     printf("method      %s (hooks: %s): %s\n", c->method, hooks, m.pos->summary ? m.pos->summary : "");
     printf("config      vocab %d, n_layer %d, n_head %d, d_model %d (head size %d), train_len %d\n", c->vocab,
            c->n_layer, c->n_head, c->d_model, c->d_model / c->n_head, c->train_len);
@@ -73,8 +77,8 @@ int cmd_info(int argc, char **argv) {
     else
         printf("training    none (weights only)\n");
     if (has_opt)
-        printf("optimiser   AdamW step %ld, beta1 %g, beta2 %g, eps %g, weight decay %g (m, v for every tensor)\n",
-               opt.step, opt.beta1, opt.beta2, opt.eps, opt.weight_decay);
+        printf("optimiser   AdamW step %ld, beta1 %g, beta2 %g, eps %g, weight decay %g (m, v for every tensor, in %s)\n",
+               opt.step, opt.beta1, opt.beta2, opt.eps, opt.weight_decay, in_file ? "this file" : spath);
 
     if (!flag_on(flags, NFLAGS(flags), "--no-tensors")) {
         printf("\n%-32s %-14s %10s %12s\n", "tensor", "shape", "numel", "rms");

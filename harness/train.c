@@ -1,6 +1,7 @@
 /* train.c — `posbench train`: one model, one method, one training length, one
- * seed. Writes DIR/model.safetensors (weights + AdamW state + data-generator
- * state, atomically, every ckpt_every steps and at the end), DIR/train.csv
+ * seed. Writes DIR/model.safetensors (the model) and DIR/train_state.safetensors
+ * (AdamW state, step, data-generator state), together, every ckpt_every steps
+ * and at the end), DIR/train.csv
  * (written before each checkpoint, so it never lags it) and DIR/train.json
  * (the summary; its presence marks the run finished). --resume continues a
  * killed run and reaches the same final loss as an uninterrupted one: model,

@@ -195,6 +195,48 @@ static void place_data(StFile *f, size_t data_start) {
     }
 }
 
+/* ---- checksum --------------------------------------------------------------- */
+
+static uint64_t hash_str(uint64_t h, const char *s) { return hash64_mix(h, hash64_bytes(s, strlen(s), 7)); }
+
+/* One metadata entry or one tensor entry (name, dtype, shape, offsets) into h. */
+static uint64_t hash_meta(uint64_t h, const char *key, const char *value) {
+    return strcmp(key, ST_CHECKSUM_KEY) ? hash_str(hash_str(h, key), value) : h;
+}
+
+static uint64_t hash_entry(uint64_t h, const char *name, const char *dtype, int ndim, const int64_t *shape,
+                           size_t begin, size_t end, const void *bytes) {
+    h = hash_str(hash_str(h, name), dtype);
+    h = hash64_mix(h, (uint64_t)ndim);
+    for (int i = 0; i < ndim; i++) h = hash64_mix(h, (uint64_t)shape[i]);
+    h = hash64_mix(hash64_mix(h, begin), end);
+    return hash64_mix(h, hash64_bytes(bytes, end - begin, 8));
+}
+
+static void checksum_text(char *out, size_t n, uint64_t h) { snprintf(out, n, "h64:%016llx", (unsigned long long)h); }
+
+/* Every metadata value but the checksum, every tensor entry in header order with its bytes. */
+static uint64_t file_checksum(const StFile *f, size_t data_start) {
+    uint64_t h = hash64_bytes("posbench-st-checksum 1", 22, 0);
+    for (int i = 0; i < f->n_meta; i++) h = hash_meta(h, f->meta[i].key, f->meta[i].value);
+    for (int i = 0; i < f->n_tensors; i++) {
+        const StTensor *t = &f->tensors[i];
+        h = hash_entry(h, t->name, t->dtype, t->ndim, t->shape, t->begin, t->end, f->buf + data_start + t->begin);
+    }
+    return h;
+}
+
+static int verify_checksum(const StFile *f, size_t data_start, const char *path, char *err, size_t errlen) {
+    const char *want = st_meta(f, ST_CHECKSUM_KEY);
+    if (!want) return 0;
+    char got[32], p[48];
+    checksum_text(got, sizeof got, file_checksum(f, data_start));
+    if (strcmp(want, got) == 0) return 0;
+    snprintf(err, errlen, "%s: checksum mismatch (header says %s, contents give %s): the file changed after it was "
+             "written (a flipped bit, a damaged copy or an edited header)", path, json_printable(p, sizeof p, want), got);
+    return -1;
+}
+
 int st_parse(StFile *f, char *buf, size_t size, const char *name, char *err, size_t errlen) {
     memset(f, 0, sizeof *f);
     f->buf = buf;
@@ -269,6 +311,7 @@ int st_parse(StFile *f, char *buf, size_t size, const char *name, char *err, siz
     }
     json_doc_free(&doc);
     if (!rc) rc = check_layout(f, data_size, name, err, errlen);
+    if (!rc) rc = verify_checksum(f, data_start, name, err, errlen);
     if (rc) {
         st_free(f);
         return -1;
@@ -362,7 +405,29 @@ static void append(char **buf, size_t *len, size_t *cap, const char *s) {
     *len += k;
 }
 
+/* The checksum file_checksum will compute from the written file. */
+static void writer_stamp(StWriter *w) {
+    uint64_t h = hash64_bytes("posbench-st-checksum 1", 22, 0);
+    for (int i = 0; i < w->n_meta; i++) h = hash_meta(h, w->meta[i].key, w->meta[i].value);
+    size_t at = 0;
+    for (int i = 0; i < w->n; i++) {
+        size_t bytes = writer_numel(w, i) * 4;
+        h = hash_entry(h, w->t[i].name, "F32", w->t[i].ndim, w->t[i].shape, at, at + bytes, w->t[i].data);
+        at += bytes;
+    }
+    char text[32];
+    checksum_text(text, sizeof text, h);
+    st_writer_meta(w, ST_CHECKSUM_KEY, text);
+}
+
 int st_writer_write(StWriter *w, const char *path, char *err, size_t errlen) {
+    AtomicFile af;
+    if (st_writer_stage(w, path, &af, err, errlen) != 0) return -1;
+    return atomic_rename(&af, err, errlen);
+}
+
+int st_writer_stage(StWriter *w, const char *path, AtomicFile *af_out, char *err, size_t errlen) {
+    writer_stamp(w);
     char *h = NULL, num[64];
     size_t len = 0, cap = 0, at = 0;
     append(&h, &len, &cap, "{");
@@ -397,6 +462,7 @@ int st_writer_write(StWriter *w, const char *path, char *err, size_t errlen) {
         free(h);
         return -1;
     }
+    *af_out = af;
     unsigned char n8[8];
     for (int i = 0; i < 8; i++) n8[i] = (unsigned char)((uint64_t)len >> (8 * i));
     fwrite(n8, 1, 8, af.fp);
@@ -404,9 +470,11 @@ int st_writer_write(StWriter *w, const char *path, char *err, size_t errlen) {
     free(h);
     for (int i = 0; i < w->n; i++) {
         size_t k = writer_numel(w, i);
-        if (k && fwrite(w->t[i].data, sizeof(float), k, af.fp) != k) break;   /* ferror is checked at commit */
+        if (k && fwrite(w->t[i].data, sizeof(float), k, af.fp) != k) break;   /* ferror is checked at finish */
     }
-    return atomic_commit(&af, err, errlen);
+    int rc = atomic_finish(&af, err, errlen);
+    *af_out = af;
+    return rc;
 }
 
 void st_writer_free(StWriter *w) {

@@ -3,14 +3,19 @@
  * Only F32 tensors are written; the reader rejects anything it cannot trust:
  * header length beyond the file, invalid JSON, unknown dtype, shapes whose
  * byte size disagrees with the offsets, offsets outside the data area or
- * overlapping. Nothing here exits; errors come back as one line in err.
+ * overlapping, or a checksum that does not match. Nothing here exits; errors come back as one line in err.
  */
 #ifndef POSBENCH_SAFETENSORS_H
 #define POSBENCH_SAFETENSORS_H
 #include <stddef.h>
 #include <stdint.h>
 
+#include "../common/util.h"
+
 #define ST_MAX_DIMS 4
+/* __metadata__ key of the checksum ("h64:" + 16 hex digits) over every other metadata entry, every
+ * tensor entry and the whole data area; a file without it (another writer's) is read unchecked. */
+#define ST_CHECKSUM_KEY "checksum"
 
 typedef struct StTensor {
     char *name;
@@ -50,7 +55,11 @@ typedef struct StWriter {
 void st_writer_init(StWriter *w);
 void st_writer_add(StWriter *w, const char *name, const float *data, int ndim, const int64_t *shape);
 void st_writer_meta(StWriter *w, const char *key, const char *value);
+/* Writes a checksum into __metadata__ (ST_CHECKSUM_KEY) first; st_parse verifies it when present. */
 int st_writer_write(StWriter *w, const char *path, char *err, size_t errlen);
+/* The same up to the rename: *af holds the finished temporary file; atomic_rename puts it in place
+ * (or atomic_abort drops it), so several files can be written first and renamed together. */
+int st_writer_stage(StWriter *w, const char *path, AtomicFile *af, char *err, size_t errlen);
 void st_writer_free(StWriter *w);
 
 #endif

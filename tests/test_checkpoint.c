@@ -81,6 +81,19 @@ static char *replace1(const char *s, const char *from, const char *to) {
     return r;
 }
 
+/* Turn a posbench-2 header into the older posbench-1 form (no checksum), so each check of the
+ * loader can be hit by an edit that the checksum would otherwise catch first. */
+static void legacy_header(Parts *p) {
+    char *f = replace1(p->header, "\"format\":\"posbench-2\"", "\"format\":\"posbench-1\"");
+    if (!f) die_internal("test: no posbench-2 format in the header");
+    char *c = strstr(f, ",\"checksum\":\"h64:");
+    if (!c) die_internal("test: no checksum in the header");
+    memmove(c, c + 34, strlen(c + 34) + 1);   /* ,"checksum":"h64:" + 16 hex + " */
+    free(p->header);
+    p->header = f;
+    p->hlen = strlen(f);
+}
+
 /* The message is one line that starts with "PATH: ". */
 static int names_file(const char *err, const char *path) {
     size_t k = strlen(path);
@@ -262,7 +275,8 @@ static void test_st_roundtrip(void) {
     for (int i = 7; i >= 0; i--) n = n << 8 | (unsigned char)f.buf[i];
     CHECK((8 + n) % 8 == 0, "st: header padded so data starts at a multiple of 8 (N = %llu)", (unsigned long long)n);
     CHECK(!strncmp(f.buf + 8, "{\"__metadata__\":{", 17), "st: __metadata__ comes first");
-    CHECK(f.n_tensors == 4 && f.n_meta == 2, "st: 4 tensors, 2 metadata entries");
+    CHECK(f.n_tensors == 4 && f.n_meta == 3, "st: 4 tensors, 2 metadata entries and the checksum");
+    CHECK(st_meta(&f, ST_CHECKSUM_KEY) && !strncmp(st_meta(&f, ST_CHECKSUM_KEY), "h64:", 4), "st: checksum written");
     CHECK(st_meta(&f, "k\"ey\n") && !strcmp(st_meta(&f, "k\"ey\n"), "v\xc3\xa4lue\t\\"), "st: metadata escapes round-trip");
     CHECK(st_meta(&f, "absent") == NULL, "st: absent metadata is NULL");
     const StTensor *t = st_find(&f, "a");
@@ -447,14 +461,25 @@ static void test_ckpt_roundtrip(void) {
               opt2.m == NULL, "%s: resume from weights-only fails cleanly: %s", method, err);
         rc = checkpoint_load(wpath, &m2, NULL, &ts2, err, sizeof err);
         CHECK(rc == -1 && strstr(err, "\"step\""), "%s: TrainState from weights-only fails: %s", method, err);
-        /* the file has exactly the table's names in order, then opt.m.*, opt.v.* */
+        /* the model file has exactly the table's names in order; the state file opt.m.*, opt.v.* */
         StFile f;
         if (st_read(&f, path, err, sizeof err) == 0) {
-            int ok = f.n_tensors == 3 * m.n_tensors;
+            int ok = f.n_tensors == m.n_tensors;
             for (int i = 0; ok && i < m.n_tensors; i++) ok = !strcmp(f.tensors[i].name, m.tensors[i].name);
-            CHECK(ok, "%s: tensor names follow the model's table", method);
-            CHECK(!strcmp(st_meta(&f, "format"), "posbench-1") && !strcmp(st_meta(&f, "method"), method) &&
-                  !strcmp(st_meta(&f, "data_rng"), "16045690984503111693"), "%s: metadata strings", method);
+            CHECK(ok, "%s: model file tensor names follow the model's table, nothing else", method);
+            CHECK(!strcmp(st_meta(&f, "format"), "posbench-2") && !strcmp(st_meta(&f, "method"), method) &&
+                  !st_meta(&f, "data_rng") && !st_meta(&f, "adamw_step") && st_meta(&f, "checksum"),
+                  "%s: model metadata strings", method);
+            StFile sf;
+            char spath[300];
+            checkpoint_state_path(path, spath, sizeof spath);
+            if (st_read(&sf, spath, err, sizeof err) == 0) {
+                ok = sf.n_tensors == 2 * m.n_tensors && !strncmp(sf.tensors[0].name, "opt.m.", 6);
+                CHECK(ok, "%s: state file holds opt.m.*, opt.v.*", method);
+                CHECK(!strcmp(st_meta(&sf, "data_rng"), "16045690984503111693") &&
+                      !strcmp(st_meta(&sf, "model_checksum"), st_meta(&f, "checksum")), "%s: state metadata", method);
+                st_free(&sf);
+            } else CHECK(0, "%s: state file: %s", method, err);
             st_free(&f);
         }
         adamw_free(&opt);
@@ -475,6 +500,110 @@ static void test_ckpt_roundtrip(void) {
     }
 }
 
+/* A posbench-2 file (p): a flipped data bit, an edited header value, a removed checksum. */
+static void test_ckpt_checksum(const Parts *p) {
+    const char *bad = tpath("bad.safetensors");
+    char *data = xmalloc(p->dlen);
+    memcpy(data, p->data, p->dlen);
+    data[p->dlen / 2] ^= 0x10;
+    write_st(bad, p->header, p->hlen, data, p->dlen);
+    expect_load_fail("one flipped bit in the data area", bad, "checksum mismatch");
+    free(data);
+    expect_header_fail("an edited header value", p, "\"train_len\":\"64\"", "\"train_len\":\"32\"", "checksum mismatch");
+    expect_header_fail("an edited checksum", p, "\"checksum\":\"h64:", "\"checksum\":\"h65:", "checksum mismatch");
+    char *h = replace1(p->header, "\"checksum\":", "\"chexksum\":");
+    if (h) {
+        write_st(bad, h, strlen(h), p->data, p->dlen);
+        expect_load_fail("posbench-2 without its checksum", bad, "has no \"checksum\"");
+        free(h);
+    }
+}
+
+/* NaN / infinite weights or optimiser state, and training state that belongs to another model. */
+static void test_ckpt_values(void) {
+    char err[ERRLEN];
+    Model m, m2;
+    if (build(&m, "alibi", 32, 1, 2, 8, 3) != 0) return;
+    AdamW opt, o2;
+    adamw_init(&opt, &m, 0.1f);
+    TrainState ts = {.step = 5, .data_rng = 9, .extra_json = "{}"}, t2;
+    const char *path = tpath("vals.safetensors");
+    m.params[3] = NAN;
+    CHECK(checkpoint_save(path, &m, &opt, &ts, err, sizeof err) == 0, "values: save: %s", err);
+    int rc = checkpoint_load(path, &m2, NULL, NULL, err, sizeof err);
+    CHECK(rc == -1 && strstr(err, "NaN or infinite") && names_file(err, path), "NaN weight refused: %s", err);
+    m.params[3] = INFINITY;
+    checkpoint_save(path, &m, &opt, &ts, err, sizeof err);
+    rc = checkpoint_load(path, &m2, NULL, NULL, err, sizeof err);
+    CHECK(rc == -1 && strstr(err, "NaN or infinite"), "infinite weight refused: %s", err);
+    m.params[3] = 0.5f;
+    opt.m[7] = NAN;
+    checkpoint_save(path, &m, &opt, &ts, err, sizeof err);
+    rc = checkpoint_load(path, &m2, NULL, NULL, err, sizeof err);
+    CHECK(rc == 0, "finite weights load without the state: %s", err);
+    if (rc == 0) model_free(&m2);
+    char spath[300];
+    checkpoint_state_path(path, spath, sizeof spath);
+    rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
+    CHECK(rc == -1 && strstr(err, "opt.m.") && names_file(err, spath) && !m2.params, "NaN in AdamW m refused: %s", err);
+    opt.m[7] = 0;
+    opt.v[2] = -1;
+    checkpoint_save(path, &m, &opt, &ts, err, sizeof err);
+    rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
+    CHECK(rc == -1 && strstr(err, "opt.v.") && strstr(err, "negative"), "negative AdamW v refused: %s", err);
+    opt.v[2] = 0;
+    /* a state file from another save (another step) beside this model */
+    const char *other = tpath("other.safetensors");
+    char ospath[300];
+    checkpoint_state_path(other, ospath, sizeof ospath);
+    checkpoint_save(path, &m, &opt, &ts, err, sizeof err);
+    ts.step = 6;
+    checkpoint_save(other, &m, &opt, &ts, err, sizeof err);
+    rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
+    CHECK(rc == 0 && t2.step == 5 && t2.data_rng == 9, "the matching pair loads: %s", err);
+    if (rc == 0) { adamw_free(&o2); model_free(&m2); }
+    rename(ospath, spath);
+    rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
+    CHECK(rc == -1 && strstr(err, "does not belong to") && names_file(err, spath), "mixed model and state refused: %s", err);
+    unlink(spath);
+    rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
+    CHECK(rc == -1 && strstr(err, "no optimiser state") && names_file(err, path), "missing state file: %s", err);
+    /* an older combined file (posbench-1: AdamW beside the weights) still resumes */
+    StWriter w;
+    st_writer_init(&w);
+    static const char *meta[][2] = {{"format", "posbench-1"}, {"vocab", "32"}, {"n_layer", "1"}, {"n_head", "2"},
+        {"d_model", "8"}, {"train_len", "64"}, {"method", "alibi"}, {"step", "5"}, {"data_rng", "9"},
+        {"run_config", "{}"}, {"adamw_step", "5"}};
+    for (size_t i = 0; i < sizeof meta / sizeof meta[0]; i++) st_writer_meta(&w, meta[i][0], meta[i][1]);
+    char names[3][64][MODEL_NAME_LEN + 16];
+    for (int k = 0; k < 3; k++)
+        for (int i = 0; i < m.n_tensors && i < 64; i++) {
+            const Tensor *t = &m.tensors[i];
+            int64_t shape[ST_MAX_DIMS];
+            for (int d = 0; d < t->ndim; d++) shape[d] = t->shape[d];
+            snprintf(names[k][i], sizeof names[k][i], "%s%s", k == 0 ? "" : k == 1 ? "opt.m." : "opt.v.", t->name);
+            st_writer_add(&w, names[k][i], (k == 0 ? m.params : k == 1 ? opt.m : opt.v) + t->offset, t->ndim, shape);
+        }
+    const char *old = tpath("old.safetensors");
+    CHECK(st_writer_write(&w, old, err, sizeof err) == 0, "write a posbench-1 file: %s", err);
+    st_writer_free(&w);
+    Parts p;
+    parts_read(&p, old);
+    char *c = strstr(p.header, ",\"checksum\":\"h64:");
+    if (c) memmove(c, c + 34, strlen(c + 34) + 1);
+    write_st(old, p.header, strlen(p.header), p.data, p.dlen);
+    parts_free(&p);
+    rc = checkpoint_load(old, &m2, &o2, &t2, err, sizeof err);
+    CHECK(rc == 0 && t2.step == 5 && t2.data_rng == 9 && o2.step == 5 && !memcmp(o2.m, opt.m, m.n_params * 4),
+          "an older combined checkpoint still loads with its optimiser state: %s", err);
+    if (rc == 0) { adamw_free(&o2); model_free(&m2); }
+    unlink(old);
+    unlink(path);
+    unlink(other);
+    adamw_free(&opt);
+    model_free(&m);
+}
+
 /* Corrupt a valid t5 checkpoint (1 layer, d 8, 2 heads, vocab 256) every way
  * the loader must notice. */
 static void test_ckpt_corrupt(void) {
@@ -491,6 +620,16 @@ static void test_ckpt_corrupt(void) {
     Model m2;
     CHECK(checkpoint_load(good, &m2, NULL, NULL, err, sizeof err) == 0, "corrupt: the good file loads: %s", err);
     model_free(&m2);
+    test_ckpt_checksum(&p);
+    legacy_header(&p);
+    char *with_rng = replace1(p.header, "\"step\":\"9\"", "\"step\":\"9\",\"data_rng\":\"77\"");   /* as posbench-1 wrote it */
+    if (!with_rng) die_internal("test: no step in the header");
+    free(p.header);
+    p.header = with_rng;
+    p.hlen = strlen(with_rng);
+    write_st(bad, p.header, p.hlen, p.data, p.dlen);
+    CHECK(checkpoint_load(bad, &m2, NULL, NULL, err, sizeof err) == 0, "corrupt: the posbench-1 form loads: %s", err);
+    if (m2.params) model_free(&m2);
 
     spit(bad, "", 0);
     expect_load_fail("empty file", bad, "0 bytes, too short");
@@ -774,7 +913,7 @@ static void test_ckpt_fixture(void) {
 
 static void rm_tmpdir(void) {
     static const char *names[] = {"rt.safetensors", "misaligned.safetensors", "empty_obj.safetensors", "st_bad.safetensors",
-                                  "full.safetensors", "weights.safetensors", "good.safetensors", "bad.safetensors",
+                                  "full.safetensors", "full.train_state.safetensors", "weights.safetensors", "fuzz_good.train_state.safetensors", "good.safetensors", "bad.safetensors",
                                   "fuzz_good.safetensors", "fuzz.safetensors"};
     for (size_t i = 0; i < sizeof names / sizeof names[0]; i++) unlink(tpath(names[i]));
     rmdir(tmpdir);
@@ -789,6 +928,7 @@ void test_checkpoint(void) {
     test_st_invalid();
     test_ckpt_roundtrip();
     test_ckpt_corrupt();
+    test_ckpt_values();
     test_ckpt_fuzz();
     test_ckpt_fixture();
     rm_tmpdir();
