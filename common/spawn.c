@@ -2,17 +2,23 @@
 #include "spawn.h"
 #include <errno.h>
 #include <fcntl.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <sys/resource.h>
 #include <sys/types.h>
 #include <sys/wait.h>
 #include <unistd.h>
 #include "util.h"
 
-/* In the child, after fork: descriptors, folder, environment, then exec. */
-static void child_exec(const char *exe, char *const argv[], const SpawnOpts *o, const int pipe_fd[2]) {
+/* In the child, after fork: die with the parent, descriptors, folder, environment, then exec.
+ * PR_SET_PDEATHSIG survives exec, so a `kill -9` of a sweep also ends the training it started
+ * (otherwise that child would keep writing into the run folder while a re-run races it). */
+static void child_exec(const char *exe, char *const argv[], const SpawnOpts *o, const int pipe_fd[2], pid_t parent) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(127);   /* the parent died before prctl took effect */
     if (o->out) {
         dup2(pipe_fd[1], 1);
         close(pipe_fd[0]);
@@ -56,12 +62,12 @@ int spawn_wait(const char *exe, char *const argv[], const SpawnOpts *opts) {
     if (o->maxrss_kb) *o->maxrss_kb = -1;
     if (o->out && pipe(fd) != 0) return -1;
     fflush(NULL);
-    pid_t pid = fork();
+    pid_t parent = getpid(), pid = fork();
     if (pid < 0) {
         if (o->out) { close(fd[0]); close(fd[1]); }
         return -1;
     }
-    if (pid == 0) child_exec(exe, argv, o, fd);
+    if (pid == 0) child_exec(exe, argv, o, fd, parent);
     char *text = NULL;
     if (o->out) {
         close(fd[1]);

@@ -4,7 +4,7 @@
  *
  * spawn_wait() starts exe with argv and waits for it; the options say what the
  * child gets besides the parent's environment and descriptors. The wait retries
- * on EINTR only: any other failure (ECHILD when SIGCHLD is ignored, say) ends
+ * on EINTR only; every child is killed (SIGKILL) when this process dies: any other failure (ECHILD when SIGCHLD is ignored, say) ends
  * it with -1 instead of looping.
  */
 #ifndef POSBENCH_SPAWN_H

@@ -1,6 +1,10 @@
 /* run_common.c — see run_common.h */
 #include "run_common.h"
+#include <errno.h>
+#include <fcntl.h>
 #include <stdlib.h>
+#include <sys/file.h>
+#include <unistd.h>
 #include <string.h>
 #include "../common/json.h"
 
@@ -60,4 +64,23 @@ void run_identity_parse(RunIdentity *id, const char *json) {
     if ((x = json_get(&doc.root, "dataset_hash")) && x->type == JSON_STRING)
         snprintf(id->dataset_hash, sizeof id->dataset_hash, "%s", x->u.str);
     json_doc_free(&doc);
+}
+
+void run_lock_folder(const char *dir, const char *flag) {
+    char path[4200];
+    snprintf(path, sizeof path, "%s/.posbench.lock", dir);
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);   /* kept open until exit: the lock */
+    if (fd < 0) die_input("%s: cannot lock %s (%s)", flag, path, strerror(errno));
+    if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
+        char holder[32] = "";
+        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
+        holder[n > 0 ? n : 0] = 0;
+        holder[strcspn(holder, "\n")] = 0;
+        die_input("%s: %s is in use by another posbench process (pid %s); wait for it to end or choose another "
+                      "folder", flag, dir, holder[0] ? holder : "unknown");
+    }
+    char pid[32];
+    int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+    if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {}   /* the pid is for messages only */
+    remove_stale_tmp(dir);
 }

@@ -14,6 +14,11 @@ void run_config_resolve(RunConfig *c, const char *preset, const char *config_fil
 /* data_open with the config's tokenizer; exit 2 (bad input) or 1 (internal) with its message. */
 void run_open_data(Dataset *ds, const char *spec, const char *tokenizer, int bpe_vocab, const char *flag);
 
+/* Lock the run folder dir for this process (flock on dir/.posbench.lock, holding this pid; released
+ * at exit). Another holder: exit 2 naming the folder and its pid. Then remove dir's temporary files
+ * ("*.tmp.PID") left by processes that have died. */
+void run_lock_folder(const char *dir, const char *flag);
+
 /* What a checkpoint says about the run that made it (TrainState.extra_json). */
 typedef struct RunIdentity {
     int seed;

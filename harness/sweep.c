@@ -8,6 +8,7 @@
  * training from its checkpoint. Then results.csv, train.csv, positions.csv and
  * meta.json are merged (atomically) and the plots and report are drawn.
  */
+#include <dirent.h>
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -187,6 +188,24 @@ static void print_table(const char *dir) {
     free(text);
 }
 
+/* Temporary files of dead writers in the units' folders and figures/ (run_lock_folder did RUN). */
+static void remove_stale_unit_tmp(const char *dir) {
+    char path[4400];
+    snprintf(path, sizeof path, "%s/figures", dir);
+    remove_stale_tmp(path);
+    snprintf(path, sizeof path, "%s/units", dir);
+    DIR *d = opendir(path);
+    if (!d) return;
+    struct dirent *e;
+    while ((e = readdir(d)) != NULL) {
+        if (e->d_name[0] == '.') continue;
+        char unit[4700];
+        snprintf(unit, sizeof unit, "%s/%s", path, e->d_name);
+        remove_stale_tmp(unit);
+    }
+    closedir(d);
+}
+
 static const Command sweep_cmd = {"sweep", "", "train every method at L, evaluate every length, plot and report", NULL};
 
 int cmd_sweep(int argc, char **argv) {
@@ -234,6 +253,8 @@ int cmd_sweep(int argc, char **argv) {
     if (!probe) die_input("--out: %s is not writable", dir);
     fclose(probe);
     unlink(path);
+    run_lock_folder(dir, "--out");   /* one writer per run folder; children die with this process */
+    remove_stale_unit_tmp(dir);
 
     /* the resolved config: children read it; a re-run must not mix configurations */
     char *cfg_text = NULL;

@@ -157,6 +157,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     char err[ERRLEN], path[4200];
     runtime_set_threads(cfg->threads);
     if (mkdir_p(dir, err, sizeof err) != 0) die_input("--out: %s", err);
+    run_lock_folder(dir, "--out");
     snprintf(path, sizeof path, "%s/train.json", dir);
     if (path_exists(path) && resume) {
         fprintf(stderr, "train: %s is already complete (train.json present); nothing to do\n", dir);
