@@ -293,7 +293,7 @@ static void shape_of_preset(ModelShape *s, const char *preset) {
 static void build_model(Model *m, const ModelShape *s, const char *method, int train_len) {
     ModelConfig mc = {.vocab = s->vocab, .n_layer = s->n_layer, .n_head = s->n_head, .d_model = s->d_model,
                       .train_len = train_len};
-    snprintf(mc.method, sizeof mc.method, "%.31s", method);
+    snprintf(mc.method, sizeof mc.method, "%s", method);
     char err[ERRLEN];
     if (model_build(m, &mc, err, sizeof err) != 0) die_input("bench: %s", err);
     model_init_weights(m, 1);
@@ -399,7 +399,7 @@ static double bench_attention_tiled(const ModelShape *s, const char *method, int
     Model m;
     build_model(&m, s, method, s->T);
     model_pos_cache(&m, T);
-    PosCtx ctx = model_pos_ctx(&m, 0);
+    PosCtx ctx = model_pos_ctx(&m, 0, 0);
     size_t n = (size_t)NH * T * hs;
     float *q = xmalloc_floats(n), *k = xmalloc_floats(n), *v = xmalloc_floats(n), *o = xmalloc_floats(n);
     Rng rng;
@@ -486,11 +486,11 @@ static void torch_line(const JsonValue *o, void *arg) {
 typedef struct Opts {
     int threads, quick, steps, warmup, repeats, skip_torch, eval_repeats;
     const char *python, *script;
-    char methods[8][32];
+    char methods[16][32];
     int n_methods;
     char presets[4][32];
     int n_presets;
-    char eval_methods[8][32];
+    char eval_methods[16][32];
     int n_eval_methods;
     long eval_lens[8];
     int n_eval_lens;
@@ -608,8 +608,14 @@ static void progress(const char *fmt, ...) {
     va_end(ap);
 }
 
+/* "a,b,c" into out[]; "all" is every registered method. */
 static int split_names(const char *s, char out[][32], int max, const char *flag) {
     int n = 0;
+    if (!strcmp(s, "all") && strcmp(flag, "--presets")) {
+        if (pos_method_count > max) die_input("%s: all %d methods exceed the limit of %d", flag, pos_method_count, max);
+        for (int k = 0; k < pos_method_count; k++) snprintf(out[n++], 32, "%s", pos_methods[k]->name);
+        return n;
+    }
     char *buf = xstrdup(s), *save = NULL;
     for (char *tok = strtok_r(buf, ",", &save); tok; tok = strtok_r(NULL, ",", &save)) {
         if (n >= max) die_input("%s: at most %d names", flag, max);
@@ -733,9 +739,9 @@ int cmd_bench(int argc, char **argv) {
     o.eval_repeats = (int)flag_int(fl, nf, "--eval-repeats", 1, 1000);
     o.skip_torch = flag_on(fl, nf, "--skip-torch");
     o.python = flag_str(fl, nf, "--python");
-    o.n_methods = split_names(flag_str(fl, nf, "--methods"), o.methods, 8, "--methods");
+    o.n_methods = split_names(flag_str(fl, nf, "--methods"), o.methods, 16, "--methods");
     o.n_presets = split_names(flag_str(fl, nf, "--presets"), o.presets, 4, "--presets");
-    o.n_eval_methods = split_names(flag_str(fl, nf, "--eval-methods"), o.eval_methods, 8, "--eval-methods");
+    o.n_eval_methods = split_names(flag_str(fl, nf, "--eval-methods"), o.eval_methods, 16, "--eval-methods");
     const char *lens = flag_str(fl, nf, "--eval-lens");
     if (o.quick && !flag_get(fl, nf, "--eval-lens")->set) lens = "1024,4096";
     o.n_eval_lens = *lens ? parse_int_list(lens, 1, 1 << 20, o.eval_lens, 8) : 0;
@@ -746,15 +752,14 @@ int cmd_bench(int argc, char **argv) {
         if (!flag_get(fl, nf, "--repeats")->set) o.repeats = 1;
         if (!flag_get(fl, nf, "--eval-repeats")->set) o.eval_repeats = 1;
     }
+    char err[ERRLEN];
     for (int i = 0; i < o.n_methods; i++)
-        if (!pos_method_find(o.methods[i])) die_input("--methods: unknown method '%s' (valid: %s)", o.methods[i], pos_method_names());
+        if (pos_spec_check(o.methods[i], err, sizeof err) != 0) die_input("--methods: %s", err);
     for (int i = 0; i < o.n_eval_methods; i++)
-        if (!pos_method_find(o.eval_methods[i]))
-            die_input("--eval-methods: unknown method '%s' (valid: %s)", o.eval_methods[i], pos_method_names());
+        if (pos_spec_check(o.eval_methods[i], err, sizeof err) != 0) die_input("--eval-methods: %s", err);
     ModelShape shapes[4];
     for (int i = 0; i < o.n_presets; i++) shape_of_preset(&shapes[i], o.presets[i]);   /* exits on an unknown preset */
     const char *out_dir = flag_str(fl, nf, "--out");
-    char err[ERRLEN];
     if (out_dir && mkdir_p(out_dir, err, sizeof err) != 0) die_input("--out: %s", err);
 
     static char script[4200];
@@ -779,8 +784,8 @@ int cmd_bench(int argc, char **argv) {
     sgemm_section(&t, &o, &peak);
 
     /* ---- training: rounds alternate posbench and PyTorch; best of rounds ---- */
-    double pb_tok[4][8], pt_tok[4][8], fpt[4][8];
-    size_t n_params[4][8];
+    double pb_tok[4][16], pt_tok[4][16], fpt[4][16];
+    size_t n_params[4][16];
     for (int p = 0; p < o.n_presets; p++)
         for (int mi = 0; mi < o.n_methods; mi++) pb_tok[p][mi] = pt_tok[p][mi] = NAN;
     char mlist[512];

@@ -22,35 +22,71 @@ static const Command methods_cmd = {"methods", "", "list position methods: name,
                                     cmd_methods};
 static const Command inspect_cmd = {"inspect", "METHOD", "print a method's position tensors as CSV", cmd_inspect};
 
+/* `posbench methods METHOD`: everything the registry knows about one method. */
+static void methods_detail(const PosMethod *m, const PosConfig *cfg) {
+    char hooks[32];
+    pos_hooks_string(m, hooks, sizeof hooks);
+    printf("%s — %s\n  label     %s\n  citation  %s\n  family    %s\n  hooks     %s\n", m->name, m->summary,
+           m->label, m->citation, pos_family_name(m->family), hooks);
+    int nt;
+    PosTensor *t = pos_tensor_list(m, cfg, &nt);
+    printf("  tensors   %s(at %d heads, head dim %d, %d layers)\n", nt ? "" : "none ", cfg->n_head, cfg->head_dim,
+           cfg->n_layer);
+    for (int k = 0; k < nt; k++) {
+        char shape[32];
+        if (t[k].ndim == 2) snprintf(shape, sizeof shape, "{%d, %d}", t[k].shape[0], t[k].shape[1]);
+        else snprintf(shape, sizeof shape, "{%d}", t[k].shape[0]);
+        printf("    %-28s %-12s %-9s %s\n", t[k].name, shape, t[k].per_layer ? "per layer" : "shared",
+               t[k].decay ? "weight decay" : "no weight decay");
+    }
+    free(t);
+    int no = pos_option_count(m);
+    printf("  options   %s\n", no ? "(training: --method NAME:key=value:...; evaluation: --option key=value,...)" : "none");
+    for (int k = 0; k < no; k++) {
+        const PosOption *o = &m->options[k];
+        printf("    %-12s %-7s default %-8g range %g..%g  %-14s %s\n", o->key, o->type == 'i' ? "integer" : "real",
+               o->def, o->lo, o->hi, o->at_eval ? "train and eval" : "training only", o->help);
+    }
+    printf("  finite-difference check: step %g, tolerance %g%s\n", m->fd.eps > 0 ? m->fd.eps : 1e-2,
+           m->fd.tol > 0 ? m->fd.tol : 1e-3, m->fd.near_kink ? ", parameters redrawn away from kinks" : "");
+}
+
 int cmd_methods(int argc, char **argv) {
     Flag flags[] = {
         {"--heads", "N", "4", "heads of the reference config the parameter counts are for", NULL, 0},
         {"--head-dim", "N", "32", "head dim of that config (d_model = heads x head-dim)", NULL, 0},
+        {"--layers", "N", "4", "layers of that config (per-layer tensors have this many copies)", NULL, 0},
     };
-    const char *pos[1];
-    flags_parse(flags, NFLAGS(flags), argc, argv, &methods_cmd, pos, 0);
+    const char *pos[1] = {NULL};
+    int npos = flags_parse(flags, NFLAGS(flags), argc, argv, &methods_cmd, pos, 1);
     PosConfig cfg;
     memset(&cfg, 0, sizeof cfg);
     cfg.n_head = (int)flag_int(flags, NFLAGS(flags), "--heads", 1, 1024);
     cfg.head_dim = (int)flag_int(flags, NFLAGS(flags), "--head-dim", 1, 4096);
+    cfg.n_layer = (int)flag_int(flags, NFLAGS(flags), "--layers", 1, 64);
     cfg.d_model = cfg.n_head * cfg.head_dim;
-
-    printf("%-12s %-15s %8s  %s\n", "name", "hooks", "params", "description");
+    cfg.train_len = 1024;
+    if (npos == 1) {
+        const PosMethod *m = pos_method_find(pos[0]);
+        if (!m) die_input("methods: unknown method '%s' (valid: %s)", pos[0], pos_method_names());
+        pos_options_default(m, &cfg);
+        methods_detail(m, &cfg);
+        return 0;
+    }
+    printf("%-13s %-12s %-14s %-10s %8s  %s\n", "name", "label", "family", "hooks", "params", "description");
     for (int k = 0; k < pos_method_count; k++) {
         const PosMethod *m = pos_methods[k];
         char hooks[32];
         pos_hooks_string(m, hooks, sizeof hooks);
-        printf("%-12s %-15s %8zu  %s\n", m->name, hooks, pos_param_count(m, &cfg), m->summary);
+        pos_options_default(m, &cfg);
+        printf("%-13s %-12s %-14s %-10s %8zu  %s\n", m->name, m->label, pos_family_name(m->family), hooks,
+               pos_param_count(m, &cfg), m->summary);
     }
-    printf("\nparams at %d heads, head dim %d (d_model %d); change with --heads/--head-dim.\n", cfg.n_head,
-           cfg.head_dim, cfg.d_model);
-    int any = 0;
-    for (int k = 0; k < pos_method_count; k++)
-        if (pos_methods[k]->options_help) {
-            if (!any) printf("\nevaluation-time options (key=value[,key=value]):\n");
-            printf("  %-10s %s\n", pos_methods[k]->name, pos_methods[k]->options_help);
-            any = 1;
-        }
+    printf("\nparams at %d heads, head dim %d, %d layers (d_model %d); change with --heads/--head-dim/--layers.\n",
+           cfg.n_head, cfg.head_dim, cfg.n_layer, cfg.d_model);
+    printf("options: `posbench methods METHOD` lists a method's options, tensors and citation;\n"
+           "  give them at training as a method spec, e.g. --method rotary:yarn_beta=16, and those marked\n"
+           "  'train and eval' at evaluation with --option key=value,...\n");
     printf("\nsee methods/README.md for the formulas; `posbench inspect METHOD` prints their values.\n");
     return 0;
 }
@@ -127,6 +163,28 @@ static void inspect_qk(const PosMethod *m, const PosCtx *ctx, int T) {
     free(sn);
 }
 
+/* One layer's tensors at their initial values (seed 0), or zeros without init. */
+static float *inspect_initial_params(const PosMethod *m, const PosConfig *cfg) {
+    size_t np = pos_layer_param_count(m, cfg);
+    if (!np) return NULL;
+    float *params = xmalloc_floats(np);
+    int nt;
+    PosTensor *t = pos_tensor_list(m, cfg, &nt);
+    Rng rng;
+    rng_seed(&rng, 0);
+    size_t off = 0;
+    for (int k = 0; k < nt; k++) {
+        if (m->init) m->init(params + off, k, t[k].per_layer ? 0 : -1, cfg, &rng);
+        off += pos_tensor_numel(&t[k]);
+    }
+    free(t);
+    if (m->init) fprintf(stderr, "posbench: %s: no --ckpt, so its %zu parameters are at their initial values (seed 0)\n",
+                         m->name, np);
+    else fprintf(stderr, "posbench: %s: no --ckpt, so its %zu learned parameters are zeros (their initial value); pass "
+                         "--ckpt FILE for trained values\n", m->name, np);
+    return params;
+}
+
 /* An explicitly given size flag must agree with the checkpoint's value. */
 static void inspect_agree(const Flag *flags, int n, const char *name, long lo, long hi, int have, const char *ckpt) {
     if (!flag_get(flags, n, name)->set) return;
@@ -144,6 +202,7 @@ int cmd_inspect(int argc, char **argv) {
         {"--ckpt", "FILE", NULL, "take the config and learned values (t5 table) from this checkpoint", NULL, 0},
         {"--option", "K=V", NULL, "evaluation-time options, comma separated (e.g. pi=4 for rotary)", NULL, 0},
         {"--hook", "NAME", NULL, "bias, qk or embed, for a method with several hooks", NULL, 0},
+        {"--layer", "N", "0", "with --ckpt: the layer whose per-layer tensors are shown", NULL, 0},
     };
     const int nf = NFLAGS(flags);
     const char *pos[1] = {NULL};
@@ -152,6 +211,9 @@ int cmd_inspect(int argc, char **argv) {
     if (npos < 1 && !ckpt) die_input("inspect: name a METHOD (one of: %s)", pos_method_names());
 
     const PosMethod *m = NULL;
+    PosConfig cfg;
+    memset(&cfg, 0, sizeof cfg);
+    char err[ERRLEN];
     if (npos >= 1) {
         m = pos_method_find(pos[0]);
         if (!m) die_input("inspect: unknown method '%s' (methods: %s)", pos[0], pos_method_names());
@@ -160,11 +222,9 @@ int cmd_inspect(int argc, char **argv) {
 
     Model model;
     int have_model = 0;
-    PosConfig cfg;
-    memset(&cfg, 0, sizeof cfg);
-    float *params = NULL, *own_params = NULL;   /* (pos_param_count) */
+    float *params = NULL;   /* (pos_layer_param_count): the chosen layer's tensors, back to back */
+    const float **pp = NULL;
     if (ckpt) {
-        char err[ERRLEN];
         memset(&model, 0, sizeof model);
         if (checkpoint_load(ckpt, &model, NULL, NULL, err, sizeof err) != 0) die_input("--ckpt: %s", err);
         have_model = 1;
@@ -176,42 +236,31 @@ int cmd_inspect(int argc, char **argv) {
         inspect_agree(flags, nf, "--head-dim", 1, 4096, cfg.head_dim, ckpt);
         inspect_agree(flags, nf, "--dim", 1, 1 << 16, cfg.d_model, ckpt);
         inspect_agree(flags, nf, "--train-len", 1, 1 << 20, cfg.train_len, ckpt);
-        if (pos_param_count(m, &cfg) != model.pos_numel)
-            die_input("--ckpt: %s holds %zu parameters for %s, expected %zu", ckpt, model.pos_numel, m->name,
-                      pos_param_count(m, &cfg));
-        if (model.pos_numel) params = model.params + model.pos_offset;
+        int layer = (int)flag_int(flags, nf, "--layer", 0, cfg.n_layer - 1);
+        if (model.pos_nt) {
+            PosCtx c = model_pos_ctx(&model, layer, 0);
+            pp = xcalloc((size_t)model.pos_nt, sizeof(float *));
+            for (int k = 0; k < model.pos_nt; k++) pp[k] = c.p[k];
+        }
     } else {
         cfg.n_head = (int)flag_int(flags, nf, "--heads", 1, 1024);
         cfg.head_dim = (int)flag_int(flags, nf, "--head-dim", 1, 4096);
         cfg.d_model = flag_str(flags, nf, "--dim") ? (int)flag_int(flags, nf, "--dim", 1, 1 << 16)
                                                    : cfg.n_head * cfg.head_dim;
         cfg.train_len = flag_str(flags, nf, "--train-len") ? (int)flag_int(flags, nf, "--train-len", 1, 1 << 20) : T;
-        size_t np = pos_param_count(m, &cfg);
-        if (np) {
-            own_params = xmalloc_floats(np);
-            if (m->init) {
-                Rng rng;
-                rng_seed(&rng, 0);
-                m->init(own_params, &cfg, &rng);
-                fprintf(stderr, "posbench: %s: no --ckpt, so its %zu parameters are at their initial values (seed 0)\n",
-                        m->name, np);
-            } else {
-                fprintf(stderr, "posbench: %s: no --ckpt, so its %zu learned parameters are zeros (their initial "
-                                "value); pass --ckpt FILE for trained values\n", m->name, np);
-            }
-            params = own_params;
+        cfg.n_layer = 1;
+        if (pos_spec_parse(pos[0], &m, &cfg, err, sizeof err) != 0) die_input("inspect: %s", err);
+        params = inspect_initial_params(m, &cfg);
+        int nt = pos_tensor_count(m, &cfg);
+        if (nt) {
+            pp = xcalloc((size_t)nt, sizeof(float *));
+            pos_bind_flat(m, &cfg, params, NULL, pp, NULL);
         }
     }
 
     const char *opts = flag_str(flags, nf, "--option");
-    if (opts) {
-        char err[ERRLEN];
-        if (pos_apply_options(m, &cfg, opts, err, sizeof err) != 0) die_input("--option: %s", err);
-    }
-    if (m->check_len) {
-        char err[ERRLEN];
-        if (m->check_len(&cfg, T, err, sizeof err) != 0) die_input("--len %d: %s: %s", T, m->name, err);
-    }
+    if (opts && pos_apply_options(m, &cfg, opts, 1, err, sizeof err) != 0) die_input("--option: %s", err);
+    if (m->check_len && m->check_len(&cfg, T, err, sizeof err) != 0) die_input("--len %d: %s: %s", T, m->name, err);
 
     const char *hook = inspect_pick_hook(m, flag_str(flags, nf, "--hook"));
     if (!hook) {
@@ -226,8 +275,7 @@ int cmd_inspect(int argc, char **argv) {
         PosCtx ctx;
         memset(&ctx, 0, sizeof ctx);
         ctx.cfg = cfg;
-        ctx.params = params;
-        ctx.dparams = NULL;
+        ctx.p = pp;
         ctx.cache = cache;
         ctx.cache_len = T;
         if (strcmp(hook, "bias") == 0) inspect_bias(m, &ctx, T);
@@ -236,7 +284,8 @@ int cmd_inspect(int argc, char **argv) {
         free(cache);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) die_internal("inspect: writing to stdout failed");
-    free(own_params);
+    free(params);
+    free(pp);
     if (have_model) model_free(&model);
     return 0;
 }

@@ -1,6 +1,7 @@
 /* config.c — see config.h. One table lists every key with its type, range and
  * help, so parsing, --help text, range checks and serialisation cannot drift. */
 #include "config.h"
+#include "../methods/method.h"
 #include <ctype.h>
 #include <limits.h>
 #include <stddef.h>
@@ -27,7 +28,7 @@ static const Key keys[] = {
     {"n_layer", K_INT, F(n_layer), 0, 0, 1, 64, "transformer layers"},
     {"d_model", K_INT, F(d_model), 0, 0, 8, 8192, "model width"},
     {"n_head", K_INT, F(n_head), 0, 0, 1, 64, "attention heads"},
-    {"methods", K_STR, F(methods), 0, 256, 0, 0, "comma-separated position methods"},
+    {"methods", K_STR, F(methods), 0, 256, 0, 0, "comma-separated position method specs (name or name:key=value:...), or all"},
     {"train_lens", K_LONGLIST, F(train_lens), F(n_train_lens), 0, 2, 1 << 20, "training lengths L"},
     {"seeds", K_INT, F(seeds), 0, 0, 1, 100, "seeds per (method, L): 1..seeds"},
     {"eval_mults", K_LONGLIST, F(eval_mults), F(n_eval_mults), 0, 1, 4096, "evaluation lengths as multiples of L"},
@@ -118,6 +119,12 @@ void config_set(RunConfig *c, const char *key, const char *value, const char *so
         } else {
             memcpy(field, tmp, sizeof(long) * n);
             *(int *)((char *)c + k->count_off) = n;
+        }
+    } else if (!strcmp(key, "methods") && !strcmp(value, "all")) {   /* every registered method */
+        size_t len = 0;
+        for (int i = 0; i < pos_method_count; i++) {
+            if (len + strlen(pos_methods[i]->name) + 2 > k->size) die_input("%s: methods = all does not fit", source);
+            len += (size_t)snprintf(field + len, k->size - len, "%s%s", i ? "," : "", pos_methods[i]->name);
         }
     } else {
         if (strlen(value) >= k->size) die_input("%s: %s is longer than %zu characters", source, key, k->size - 1);

@@ -65,6 +65,27 @@ static void previous_timing(const char *dir, char *start, size_t n, double *wall
     free(text);
 }
 
+/* "method_options": {"<spec>": {"method": "<name>", "options": {"key": value, ...}}, ...}: every
+ * option of every method spec in the run, defaults included (the registry's list). */
+static void write_method_options(FILE *f, const Unit *units, int n_units) {
+    fprintf(f, "  \"method_options\": {");
+    int first = 1;
+    for (int i = 0; i < n_units; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= !strcmp(units[j].method, units[i].method);
+        const PosMethod *m;
+        PosConfig pc = {.n_head = 1, .head_dim = 2, .d_model = 2, .train_len = 1, .n_layer = 1};
+        char err[ERRLEN];
+        if (seen || pos_spec_parse(units[i].method, &m, &pc, err, sizeof err) != 0) continue;
+        fprintf(f, "%s\n    \"%s\": {\"method\": \"%s\", \"options\": {", first ? "" : ",", units[i].method, m->name);
+        for (int k = 0; k < pos_option_count(m); k++)
+            fprintf(f, "%s\"%s\": %.9g", k ? ", " : "", m->options[k].key, pc.opt[k]);
+        fprintf(f, "}}");
+        first = 0;
+    }
+    fprintf(f, "\n  },\n");
+}
+
 static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds, const Unit *units, int n_units,
                        const char *start, double wall) {
     char path[4200], err[ERRLEN], end[64];
@@ -86,6 +107,7 @@ static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds,
                "  \"threads\": %d,\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n  \"wall_s\": %.1f,\n",
             runtime_commit(), runtime_cpu_name(), runtime_build_info(), runtime_blas_name(), runtime_blas_core(), runtime_threads(), start,
             end, wall);
+    write_method_options(f, units, n_units);
     /* per method: training speed and memory averaged over its units; every unit's summary too */
     fprintf(f, "  \"train\": {");
     int first = 1;
@@ -233,12 +255,12 @@ int cmd_sweep(int argc, char **argv) {
     runtime_set_threads(cfg.threads);
 
     /* methods, validated before anything runs */
-    char mbuf[256], *methods[32];
+    char mbuf[256], *methods[32], err0[ERRLEN];
     int n_methods = 0;
     snprintf(mbuf, sizeof mbuf, "%s", cfg.methods);
     char *save = NULL;
     for (char *m = strtok_r(mbuf, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
-        if (!pos_method_find(m)) die_input("--methods: unknown method '%s' (valid: %s)", m, pos_method_names());
+        if (pos_spec_check(m, err0, sizeof err0) != 0) die_input("--methods: %s", err0);
         if (n_methods == 32) die_input("--methods: at most 32 methods");
         methods[n_methods++] = m;
     }

@@ -122,7 +122,7 @@ static const Command train_cmd = {"train", "", "train one model with one positio
 
 int cmd_train(int argc, char **argv) {
     Flag fl[] = {
-        {"--method", "M", NULL, "position method (see posbench methods)", NULL, 0},
+        {"--method", "M", NULL, "position method spec: NAME or NAME:key=value:... (see posbench methods)", NULL, 0},
         {"--preset", "P", "quick", "preset under harness/presets: tiny, quick, paper", NULL, 0},
         {"--config", "FILE", NULL, "config file of 'key = value' lines overriding the preset", NULL, 0},
         {"--set", "K=V;...", NULL, "override config keys, e.g. \"lr=1e-3;batch=16\"", NULL, 0},
@@ -138,7 +138,8 @@ int cmd_train(int argc, char **argv) {
     flags_parse(fl, nf, argc, argv, &train_cmd, NULL, 0);
     const char *method = flag_str(fl, nf, "--method");
     if (!method) die_input("--method is required (valid: %s)", pos_method_names());
-    if (!pos_method_find(method)) die_input("--method: unknown method '%s' (valid: %s)", method, pos_method_names());
+    char why[ERRLEN];
+    if (pos_spec_check(method, why, sizeof why) != 0) die_input("--method: %s", why);
     RunConfig cfg;
     run_config_resolve(&cfg, flag_str(fl, nf, "--preset"), flag_str(fl, nf, "--config"), flag_str(fl, nf, "--set"));
     if (flag_str(fl, nf, "--data")) config_set(&cfg, "data", flag_str(fl, nf, "--data"), "--data");

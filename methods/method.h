@@ -1,85 +1,135 @@
-/* method.h — the position-method plug-in interface (SPEC §3).
+/* method.h — the position-method plug-in interface (methods/README.md).
  *
  * A method may touch three places in the model; each is an optional hook with
  * its own backward (a NULL pointer means "not used"):
  *   embed — add an absolute term to the scaled token embeddings (sinusoidal, learned)
  *   qk    — transform each head's q and k before the dot product (rotary, xPos)
- *   bias  — add bias(h, i, j) to the attention logits (T5, ALiBi, KERPLE, FIRE)
- * Positions are counted from 0 at the start of every window.
+ *   bias  — add bias(h, i, j) to the attention logits (T5, ALiBi, KERPLE)
+ * Positions are counted from 0 at the start of every window. The qk and bias
+ * hooks run once per layer and see the layer in ctx->layer (0..n_layer-1);
+ * the embed hook runs once, before the first block, with ctx->layer = 0.
  *
- * Backward hooks ACCUMULATE (+=) into ctx->dparams. qk transforms must be linear
+ * Backward hooks ACCUMULATE (+=) into ctx->dp[k]. qk transforms must be linear
  * in x (rotations and per-position scales are), so their backward applies the
  * transpose to the gradient in place and needs no saved input.
  *
- * Learnable parameters are declared as named tensors ("pos.t5.table"); the
- * model carves them out of its parameter arena, so AdamW, clipping and
- * checkpoints treat them like any other weight. Precomputed tables (rotary
- * cos/sin, sinusoidal PE, ALiBi slopes, T5 buckets) live in a cache the model
- * owns and refills whenever it needs a longer length: cache_size/cache_fill.
+ * Learnable parameters are declared as named tensors, any number of them, each
+ * shared by all layers or per layer (the model carves a per-layer tensor
+ * n_layer times, "blocks.<l>.pos.<method>.<what>") and each saying whether
+ * AdamW's weight decay applies. The model carves them out of its parameter
+ * arena, so AdamW, clipping and checkpoints treat them like any other weight;
+ * a hook reads tensor k, as its layer sees it, at ctx->p[k].
  *
- * The bias hook works on a tile of queries x keys, so attention at 32x the
- * training length never needs a T x T buffer.
+ * Options: a method lists named, typed options with defaults and ranges; their
+ * values live in cfg.opt[] in the listed order. They are given at training as
+ * part of the method spec ("xpos:gamma=256") and, for those marked at_eval, at
+ * evaluation (--option gamma=256).
  *
  * Adding a method: one .c file defining `const PosMethod pos_<name>`, one line
- * in registry.c, one line in tests/methods_table.h. See methods/README.md.
+ * in registry.c, one fixture command. See methods/README.md.
  */
 #ifndef POSBENCH_METHOD_H
 #define POSBENCH_METHOD_H
 #include <stddef.h>
 #include "../common/util.h"
 
-#define POS_MAX_TENSORS 4
 #define POS_NAME_LEN 64
+#define POS_MAX_OPTIONS 8
+#define POS_SPEC_LEN 96     /* "name:key=value:key=value" */
+
+/* A named, typed option. Values are doubles in cfg.opt[]; type 'i' accepts
+ * whole numbers only. */
+typedef struct PosOption {
+    const char *key;    /* "gamma" */
+    char type;          /* 'f' real, 'i' integer */
+    double def, lo, hi; /* default; accepted range lo <= v <= hi */
+    int at_eval;        /* 1: --option may change it at evaluation */
+    const char *help;   /* one line */
+} PosOption;
 
 typedef struct PosConfig {
     int n_head;      /* NH */
     int head_dim;    /* hs */
     int d_model;     /* C = NH * hs */
     int train_len;   /* L the model is (or was) trained at */
-    /* Evaluation-time option, set by the method's parse_option (e.g. rotary
-     * "pi=4" for position interpolation); 0/0.0 means "as trained". */
-    int variant;
-    float factor;
+    int n_layer;     /* blocks; per-layer tensors have this many copies */
+    double opt[POS_MAX_OPTIONS];   /* option values, in the method's options[] order */
 } PosConfig;
 
 typedef struct PosTensor {
-    char name[POS_NAME_LEN];   /* checkpoint name, "pos.<method>.<what>" */
+    char name[POS_NAME_LEN];   /* "pos.<method>.<what>" */
     int ndim;                  /* 1 or 2 */
     int shape[2];
+    int per_layer;             /* 1: one copy per layer; 0: one copy shared by every layer */
+    int decay;                 /* 1: AdamW weight decay applies (no rule by rank) */
 } PosTensor;
 
 /* Everything a hook may read; built by the model for each call site. */
 typedef struct PosCtx {
     PosConfig cfg;
-    const float *params;   /* the method's slice of the parameter arena (NULL if none) */
-    float *dparams;        /* its slice of the gradient arena (NULL when not training) */
-    const float *cache;    /* the method's precomputed tables, valid for positions < cache_len */
+    int layer;                 /* the block this call is for, 0..n_layer-1 */
+    const float *const *p;     /* p[k]: tensor k as this layer sees it (NULL if no tensors) */
+    float *const *dp;          /* dp[k]: its gradient (NULL when not training) */
+    const float *cache;        /* the method's precomputed tables, valid for positions < cache_len */
     int cache_len;
+    const float *table;        /* this layer's table from table_fill (NULL if the method has none) */
+    int table_len;             /* the T it was filled for */
 } PosCtx;
+
+/* Finite-difference checks (tests/test_methods.c) of every hook with parameters
+ * use step eps and relative tolerance tol (0 = the defaults 1e-2 and 1e-3). A
+ * method whose hooks have kinks (ReLU, clamps) gives near_kink: it returns 1 when
+ * a kink lies within eps of the given parameters, and the test redraws them;
+ * the check itself is never skipped. */
+typedef struct PosFdCheck {
+    double eps, tol;
+    int (*near_kink)(const PosCtx *ctx, double eps);
+} PosFdCheck;
+
+typedef enum { POS_FAMILY_NONE, POS_FAMILY_ABSOLUTE, POS_FAMILY_QK, POS_FAMILY_BIAS, POS_FAMILY_DATA } PosFamily;
 
 typedef struct PosMethod {
     const char *name;
     const char *summary;   /* one line for `posbench methods` */
+    const char *label;     /* display label in plots and reports ("ALiBi") */
+    const char *citation;  /* "Press, Smith & Lewis, ICLR 2022" */
+    PosFamily family;      /* none (NoPE), absolute, qk, bias, data-dependent */
 
-    /* Learnable parameters (NULL = none): fill out[] and return the count. */
-    int (*tensors)(PosTensor out[POS_MAX_TENSORS], const PosConfig *cfg);
-    /* Initialise them (NULL = zeros). params holds all tensors back to back. */
-    void (*init)(float *params, const PosConfig *cfg, Rng *rng);
+    /* Learnable tensors (NULL = none): fill out[] (when out is not NULL) and
+     * return the count. */
+    int (*tensors)(PosTensor *out, const PosConfig *cfg);
+    /* Initialise tensor k (numel floats at x) for layer `layer` (-1 for a shared
+     * tensor). NULL = zeros. */
+    void (*init)(float *x, int k, int layer, const PosConfig *cfg, Rng *rng);
+    /* Keep tensor k (n floats at x) in its domain, e.g. clamp a positive scale
+     * (NULL = unconstrained). The model calls it after init and after every
+     * optimiser step, on every copy. */
+    void (*project)(float *x, size_t n, int k, const PosConfig *cfg);
 
     /* Cache of precomputed tables for positions < T (NULL = none). */
     size_t (*cache_size)(const PosConfig *cfg, int T);          /* in floats */
     void (*cache_fill)(float *cache, const PosConfig *cfg, int T);
+    /* A table computed from the parameters once per layer and forward call, for
+     * positions < T (NULL = none), e.g. the bias of every distance, so that
+     * bias_add is a lookup and not a log per element. The model fills it (ctx has
+     * this layer's p and cache) before the layer's attention; hooks read ctx->table. */
+    size_t (*table_size)(const PosConfig *cfg, int T);          /* in floats */
+    void (*table_fill)(float *table, int T, const PosCtx *ctx);
 
     /* NULL = every length works. Otherwise 0 if length T is fine, else -1 with
-     * the reason in err ("not applicable: the learned table has 128 rows"). */
+     * the reason in err ("learned table has 128 rows"). */
     int (*check_len)(const PosConfig *cfg, int T, char *err, size_t errlen);
-    /* Evaluation-time option "key=value" (NULL = method takes none). 0 ok, -1 + err. */
-    int (*parse_option)(PosConfig *cfg, const char *key, const char *value, char *err, size_t errlen);
-    const char *options_help;   /* e.g. "pi=F (position interpolation)"; NULL if none */
+
+    /* Options, terminated by an entry with key NULL (NULL = none), and an
+     * optional check of their combination (0 ok, -1 + err). */
+    const PosOption *options;
+    int (*check_options)(const PosConfig *cfg, char *err, size_t errlen);
+
+    PosFdCheck fd;
 
     /* embed: x (T, C) for one sequence; x[t, c] += PE(t, c). */
     void (*embed_forward)(float *x, int T, const PosCtx *ctx);
-    /* dparams += dPE: dx (T, C) is the gradient reaching the embedding sum. */
+    /* dp += dPE: dx (T, C) is the gradient reaching the embedding sum. */
     void (*embed_backward)(const float *dx, int T, const PosCtx *ctx);
 
     /* qk: x (T, hs) rows of one head's q (is_key 0) or k (is_key 1), in place. */
@@ -91,27 +141,62 @@ typedef struct PosMethod {
      * i0..i0+ni-1 and keys j0..j0+nj-1 of head h; scores[r*ld+c] += bias(h, i0+r, j0+c).
      * Entries with j > i may be written (they are masked afterwards). */
     void (*bias_add)(float *scores, int ld, int h, int i0, int ni, int j0, int nj, const PosCtx *ctx);
-    /* dparams += sum over the tile's causal entries (j <= i) of dscores * dbias/dparams. */
+    /* dp += sum over the tile's causal entries (j <= i) of dscores * dbias/dparams. */
     void (*bias_backward)(const float *dscores, int ld, int h, int i0, int ni, int j0, int nj,
                           const PosCtx *ctx);
 
     /* Extra CSV columns for `posbench inspect` on bias methods (NULL = none),
-     * e.g. "bucket"; extra_values writes the values for (h, i, j) without a comma prefix. */
+     * e.g. "bucket"; inspect_values writes the values for (h, i, j) without a comma prefix. */
     const char *inspect_columns;
     void (*inspect_values)(char *buf, size_t n, int h, int i, int j, const PosCtx *ctx);
 } PosMethod;
 
-/* Registry (registry.c) */
+/* Registry (registry.c): the only list of methods. */
 extern const PosMethod *const pos_methods[];
 extern const int pos_method_count;
 const PosMethod *pos_method_find(const char *name);   /* NULL if unknown */
 /* "nope, sinusoidal, ..." for error messages */
 const char *pos_method_names(void);
+const char *pos_family_name(PosFamily f);              /* "absolute", "qk", "bias", ... */
 
-/* Helpers shared by every method and the model. */
+/* Tensors ----------------------------------------------------------------- */
+int pos_tensor_count(const PosMethod *m, const PosConfig *cfg);
+/* malloc'd array of the method's tensors (NULL when none); *n = count */
+PosTensor *pos_tensor_list(const PosMethod *m, const PosConfig *cfg, int *n);
+size_t pos_tensor_numel(const PosTensor *t);
+/* Floats the model holds: shared tensors once, per-layer ones n_layer times. */
 size_t pos_param_count(const PosMethod *m, const PosConfig *cfg);
+/* Floats one layer sees: every tensor once. */
+size_t pos_layer_param_count(const PosMethod *m, const PosConfig *cfg);
+/* Point p[k] (and dp[k] when grads is set) at tensor k laid out back to back in
+ * one layer's flat buffer (pos_layer_param_count floats). */
+void pos_bind_flat(const PosMethod *m, const PosConfig *cfg, const float *params, float *grads, const float **p,
+                   float **dp);
+
 int pos_hooks_string(const PosMethod *m, char *buf, size_t n);   /* "embed", "qk", "bias", "-" */
-/* Parse "k=v,k2=v2" through m->parse_option. 0 ok, -1 + err. */
-int pos_apply_options(const PosMethod *m, PosConfig *cfg, const char *opts, char *err, size_t errlen);
+
+/* Rotate-half pairs (i, i + hs/2) of x (T, hs) in place by the per-row table
+ * tab: row p at tab + p*ld holds C (hs/2) then S (hs/2):
+ *   out[i] = C x[i] - S x[i+h],  out[i+h] = C x[i+h] + S x[i]      (transpose 0)
+ * and the transpose (S -> -S) for the backward. Shared by rotary and xPos. */
+void pos_rotate_half(float *x, int T, int hs, const float *tab, size_t ld, int transpose);
+
+/* Options ----------------------------------------------------------------- */
+int pos_option_count(const PosMethod *m);
+/* cfg.opt[] = the defaults. */
+void pos_options_default(const PosMethod *m, PosConfig *cfg);
+/* Parse "k=v,k2=v2" (',' or ':' separate items) into cfg.opt on a copy that
+ * replaces *cfg only if every item and their combination are accepted.
+ * at_eval 1 refuses options that are not at_eval. 0 ok, -1 + err (naming the method). */
+int pos_apply_options(const PosMethod *m, PosConfig *cfg, const char *opts, int at_eval, char *err, size_t errlen);
+/* "k=v,k2=v2" of every option (all = 1) or of those differing from the default. */
+int pos_options_string(const PosMethod *m, const PosConfig *cfg, int all, char *buf, size_t n);
+
+/* Method specs "name[:key=value[:key=value...]]" ---------------------------- */
+/* Find the method and apply the spec's options (at training: every option) to
+ * cfg, whose defaults it sets first. 0 or -1 + err. */
+int pos_spec_parse(const char *spec, const PosMethod **m, PosConfig *cfg, char *err, size_t errlen);
+/* Only validate (a reference config); 0 or -1 + err. */
+int pos_spec_check(const char *spec, char *err, size_t errlen);
 
 #endif

@@ -10,4 +10,7 @@
 const PosMethod pos_nope = {
     .name = "nope",
     .summary = "no position information; causal masking alone carries position",
+    .label = "NoPE",
+    .citation = "Kazemnejad et al. 2023",
+    .family = POS_FAMILY_NONE,
 };

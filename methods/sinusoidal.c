@@ -43,6 +43,9 @@ static void sinusoidal_embed_forward(float *x, int T, const PosCtx *ctx) {
 const PosMethod pos_sinusoidal = {
     .name = "sinusoidal",
     .summary = "fixed sin/cos absolute positions added to token embeddings (Vaswani et al. 2017)",
+    .label = "Sinusoidal",
+    .citation = "Vaswani et al. 2017",
+    .family = POS_FAMILY_ABSOLUTE,
     .cache_size = sinusoidal_cache_size,
     .cache_fill = sinusoidal_cache_fill,
     .embed_forward = sinusoidal_embed_forward,

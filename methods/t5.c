@@ -17,7 +17,7 @@
  * rest add one constant.
  *
  * Cache: bucket(n) for n = 0..T-1, stored as floats. Concurrent bias_backward
- * calls must be for different heads (they accumulate into column h of dparams).
+ * calls must be for different heads (they accumulate into column h of dp[0]).
  */
 #include <math.h>
 #include <stdio.h>
@@ -37,11 +37,11 @@ static int t5_bucket(int n) {
     return b < T5_BUCKETS - 1 ? b : T5_BUCKETS - 1;
 }
 
-static int t5_tensors(PosTensor out[POS_MAX_TENSORS], const PosConfig *cfg) {
-    snprintf(out[0].name, POS_NAME_LEN, "pos.t5.table");
-    out[0].ndim = 2;
-    out[0].shape[0] = T5_BUCKETS;
-    out[0].shape[1] = cfg->n_head;
+/* One shared tensor; weight decay applies to it, as to every 2-D weight before
+ * the per-tensor flag existed (kept so that trained results stay comparable). */
+static int t5_tensors(PosTensor *out, const PosConfig *cfg) {
+    if (out) out[0] = (PosTensor){.name = "pos.t5.table", .ndim = 2, .shape = {T5_BUCKETS, cfg->n_head},
+                                  .per_layer = 0, .decay = 1};
     return 1;
 }
 
@@ -84,8 +84,8 @@ static void t5_bias_add(float *scores, int ld, int h, int i0, int ni, int j0, in
     float near[T5_MAX_DISTANCE];   /* near[d] = table[bucket(d), h] for the tile's d < 128 */
     int lo, hi;
     t5_near_range(i0, ni, j0, nj, ctx, &lo, &hi);
-    for (int d = lo; d <= hi; d++) near[d] = ctx->params[(int)ctx->cache[d] * NH + h];
-    const float far = ctx->params[(T5_BUCKETS - 1) * NH + h];   /* every d >= 128 */
+    for (int d = lo; d <= hi; d++) near[d] = ctx->p[0][(int)ctx->cache[d] * NH + h];
+    const float far = ctx->p[0][(T5_BUCKETS - 1) * NH + h];   /* every d >= 128 */
     for (int r = 0; r < ni; r++) {
         const int i = i0 + r;
         float *row = scores + (size_t)r * ld;
@@ -125,8 +125,8 @@ static void t5_bias_backward(const float *dscores, int ld, int h, int i0, int ni
     const int NH = ctx->cfg.n_head;
     int lo, hi;
     t5_near_range(i0, ni, j0, nj, ctx, &lo, &hi);
-    for (int d = lo; d <= hi; d++) ctx->dparams[(int)ctx->cache[d] * NH + h] += (float)dnear[d];
-    ctx->dparams[(T5_BUCKETS - 1) * NH + h] += (float)dfar;
+    for (int d = lo; d <= hi; d++) ctx->dp[0][(int)ctx->cache[d] * NH + h] += (float)dnear[d];
+    ctx->dp[0][(T5_BUCKETS - 1) * NH + h] += (float)dfar;
 }
 
 static void t5_inspect_values(char *buf, size_t n, int h, int i, int j, const PosCtx *ctx) {
@@ -136,6 +136,9 @@ static void t5_inspect_values(char *buf, size_t n, int h, int i, int j, const Po
 const PosMethod pos_t5 = {
     .name = "t5",
     .summary = "learned bias per head for 32 log-spaced relative-distance buckets (Raffel et al. 2020)",
+    .label = "T5 bias",
+    .citation = "Raffel et al. 2020",
+    .family = POS_FAMILY_BIAS,
     .tensors = t5_tensors,
     .cache_size = t5_cache_size,
     .cache_fill = t5_cache_fill,

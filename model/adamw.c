@@ -41,6 +41,7 @@ void adamw_update(AdamW *o, Model *m, float lr) {
             p[j] = p[j] * decay - step_size * mm[j] / (sqrtf(vv[j]) * inv_sqrt_bc2 + o->eps);
         }
     }
+    model_pos_project(m);   /* the method's domain (e.g. KERPLE's clamps), as its authors do after each step */
 }
 
 float grad_clip(Model *m, float max_norm) {

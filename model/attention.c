@@ -233,11 +233,13 @@ void attention_backward(float *dq, float *dk, float *dv, float *dscores, float *
     (void)dbias;
     float scale = 1.0f / sqrtf((float)hs);
     int Tp = round_up(T, NR);
-    /* Bias parameters: each thread accumulates into its own copy, added in thread
-     * order afterwards (a static schedule fixes which thread does which head), so
-     * the sum is bitwise reproducible and concurrent heads never share a slot. */
-    int bias_grad = pm->bias_backward && ctx->dparams;
-    size_t np = bias_grad ? pos_param_count(pm, &ctx->cfg) : 0;
+    /* Bias parameters: each thread accumulates into its own copy of this layer's
+     * tensors, added in thread order afterwards (a static schedule fixes which
+     * thread does which head), so the sum is bitwise reproducible and concurrent
+     * heads never share a slot. */
+    int bias_grad = pm->bias_backward && ctx->dp;
+    int nt = bias_grad ? pos_tensor_count(pm, &ctx->cfg) : 0;
+    size_t np = bias_grad ? pos_layer_param_count(pm, &ctx->cfg) : 0;
     int nth = omp_max_threads();
     float *dpar = bias_grad ? xmalloc_floats((size_t)nth * np) : NULL;   /* (nth, np) */
 #pragma omp parallel num_threads(nth)
@@ -246,8 +248,12 @@ void attention_backward(float *dq, float *dk, float *dv, float *dscores, float *
         /* P and dS of one head, (T, Tp), causal part only: one head at a time per
          * thread, so memory is threads x T^2, not batch x heads x T^2 */
         float *P = xmalloc_floats((size_t)round_up(T, MR) * Tp), *dS = xmalloc_floats((size_t)round_up(T, MR) * Tp);
+        float **tdp = bias_grad ? xcalloc((size_t)nt, sizeof(float *)) : NULL;   /* (nt) into this thread's copy */
         PosCtx tctx = *ctx;
-        if (bias_grad) tctx.dparams = dpar + (size_t)omp_thread_id() * np;
+        if (bias_grad) {
+            pos_bind_flat(pm, &ctx->cfg, NULL, dpar + (size_t)omp_thread_id() * np, NULL, tdp);
+            tctx.dp = tdp;
+        }
 #pragma omp for collapse(2) schedule(static)
         for (int b = 0; b < B; b++)
             for (int h = 0; h < NH; h++) {
@@ -293,10 +299,18 @@ void attention_backward(float *dq, float *dk, float *dv, float *dscores, float *
         free(vt);
         free(P);
         free(dS);
+        free(tdp);
     }
     if (bias_grad) {
-        for (int t = 0; t < nth; t++)
-            for (size_t i = 0; i < np; i++) ctx->dparams[i] += dpar[(size_t)t * np + i];
+        float **flat = xcalloc((size_t)nt, sizeof(float *));
+        for (int t = 0; t < nth; t++) {
+            pos_bind_flat(pm, &ctx->cfg, NULL, dpar + (size_t)t * np, NULL, flat);
+            for (int x = 0; x < nt; x++) {
+                size_t n = (size_t)((x + 1 < nt ? flat[x + 1] : dpar + (size_t)(t + 1) * np) - flat[x]);
+                for (size_t i = 0; i < n; i++) ctx->dp[x][i] += flat[x][i];
+            }
+        }
+        free(flat);
         free(dpar);
     }
 }

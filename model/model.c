@@ -57,14 +57,12 @@ int model_config_check(const ModelConfig *c, char *err, size_t errlen) {
         snprintf(err, errlen, "d_model = %d must be n_head (%d) x an even head size", c->d_model, c->n_head);
         return -1;
     }
-    if (!pos_method_find(c->method)) {
-        snprintf(err, errlen, "unknown method '%s' (valid: %s)", c->method, pos_method_names());
-        return -1;
-    }
-    return 0;
+    PosConfig pc = {.n_head = c->n_head, .head_dim = c->d_model / c->n_head, .d_model = c->d_model,
+                    .train_len = c->train_len, .n_layer = c->n_layer};
+    return pos_spec_parse(c->method, NULL, &pc, err, errlen);
 }
 
-static void add_tensor(Model *m, const char *name, int ndim, int d0, int d1) {
+static void add_tensor(Model *m, const char *name, int ndim, int d0, int d1, int decay) {
     Tensor *t = &m->tensors[m->n_tensors++];
     snprintf(t->name, sizeof t->name, "%.*s", (int)sizeof t->name - 1, name);
     t->ndim = ndim;
@@ -72,8 +70,39 @@ static void add_tensor(Model *m, const char *name, int ndim, int d0, int d1) {
     t->shape[1] = ndim == 2 ? d1 : 1;
     t->numel = (size_t)d0 * (ndim == 2 ? d1 : 1);
     t->offset = m->n_params;
-    t->decay = ndim == 2;
+    t->decay = decay;
     m->n_params += t->numel;
+}
+
+/* The method's tensors after every other one: tensor k once ("pos.<m>.<what>")
+ * when shared, or once per layer ("blocks.<l>.pos.<m>.<what>"), in k order. */
+static void add_pos_tensors(Model *m, const PosTensor *pt, int n_pos) {
+    char name[MODEL_NAME_LEN];
+    for (int k = 0; k < n_pos; k++)
+        for (int l = 0; l < (pt[k].per_layer ? m->cfg.n_layer : 1); l++) {
+            if (pt[k].per_layer) snprintf(name, sizeof name, "blocks.%d.%.40s", l, pt[k].name);
+            else snprintf(name, sizeof name, "%s", pt[k].name);
+            add_tensor(m, name, pt[k].ndim, pt[k].shape[0], pt[k].shape[1], pt[k].decay);
+        }
+}
+
+/* pos_p[l * nt + k], pos_g[...]: tensor k as layer l sees it (add_pos_tensors' order). */
+static void bind_pos_tensors(Model *m) {
+    int nt = m->pos_nt, L = m->cfg.n_layer;
+    m->pos_p = xcalloc((size_t)L * (nt ? nt : 1), sizeof(float *));
+    m->pos_g = xcalloc((size_t)L * (nt ? nt : 1), sizeof(float *));
+    int n;
+    PosTensor *pt = pos_tensor_list(m->pos, &m->pcfg, &n);
+    const Tensor *t = m->tensors + 3 + 12 * L;   /* tok_emb, blocks, ln_f come first */
+    for (int k = 0; k < n; k++) {
+        for (int l = 0; l < L; l++) {
+            const Tensor *tl = pt[k].per_layer ? t + l : t;
+            m->pos_p[(size_t)l * nt + k] = m->params + tl->offset;
+            m->pos_g[(size_t)l * nt + k] = m->grads + tl->offset;
+        }
+        t += pt[k].per_layer ? L : 1;
+    }
+    free(pt);
 }
 
 /* Point a ParamView at an arena laid out by the tensor table (build order). */
@@ -95,15 +124,17 @@ int model_build(Model *m, const ModelConfig *cfg, char *err, size_t errlen) {
     memset(m, 0, sizeof *m);
     if (model_config_check(cfg, err, errlen) != 0) return -1;
     m->cfg = *cfg;
-    m->pos = pos_method_find(cfg->method);
     int C = cfg->d_model, L = cfg->n_layer;
     m->pcfg = (PosConfig){.n_head = cfg->n_head, .head_dim = C / cfg->n_head, .d_model = C,
-                          .train_len = cfg->train_len};
-    PosTensor pt[POS_MAX_TENSORS];
-    int n_pos = m->pos->tensors ? m->pos->tensors(pt, &m->pcfg) : 0;
-    m->tensors = xcalloc((size_t)3 + 12 * L + n_pos, sizeof(Tensor));
+                          .train_len = cfg->train_len, .n_layer = L};
+    pos_spec_parse(cfg->method, &m->pos, &m->pcfg, err, errlen);   /* checked above */
+    m->pcfg_trained = m->pcfg;
+    int n_pos;
+    PosTensor *pt = pos_tensor_list(m->pos, &m->pcfg, &n_pos);
+    m->pos_nt = n_pos;
+    m->tensors = xcalloc((size_t)3 + 12 * L + (size_t)n_pos * L, sizeof(Tensor));
     char name[MODEL_NAME_LEN];
-    add_tensor(m, "tok_emb", 2, cfg->vocab, C);
+    add_tensor(m, "tok_emb", 2, cfg->vocab, C, 1);
     static const struct { const char *suffix; int ndim, rows, cols; } block[] = {
         /* rows/cols in units of C */
         {"ln1.weight", 1, 1, 0},      {"ln1.bias", 1, 1, 0},        {"attn.qkv.weight", 2, 3, 1},
@@ -114,13 +145,14 @@ int model_build(Model *m, const ModelConfig *cfg, char *err, size_t errlen) {
     for (int l = 0; l < L; l++)
         for (size_t s = 0; s < sizeof block / sizeof block[0]; s++) {
             snprintf(name, sizeof name, "blocks.%d.%s", l, block[s].suffix);
-            add_tensor(m, name, block[s].ndim, block[s].rows * C, block[s].cols * C);
+            add_tensor(m, name, block[s].ndim, block[s].rows * C, block[s].cols * C, block[s].ndim == 2);
         }
-    add_tensor(m, "ln_f.weight", 1, C, 0);
-    add_tensor(m, "ln_f.bias", 1, C, 0);
+    add_tensor(m, "ln_f.weight", 1, C, 0, 0);
+    add_tensor(m, "ln_f.bias", 1, C, 0, 0);
     m->pos_offset = m->n_params;
-    for (int i = 0; i < n_pos; i++) add_tensor(m, pt[i].name, pt[i].ndim, pt[i].shape[0], pt[i].shape[1]);
+    add_pos_tensors(m, pt, n_pos);
     m->pos_numel = m->n_params - m->pos_offset;
+    free(pt);
 
     m->params = xmalloc_floats(m->n_params);
     m->grads = xmalloc_floats(m->n_params);
@@ -128,6 +160,7 @@ int model_build(Model *m, const ModelConfig *cfg, char *err, size_t errlen) {
     m->g.blocks = xcalloc(L, sizeof(BlockParams));
     view_arena(m, &m->p, m->params);
     view_arena(m, &m->g, m->grads);
+    bind_pos_tensors(m);
     return 0;
 }
 
@@ -146,9 +179,16 @@ void model_init_weights(Model *m, uint64_t seed) {
             else w[j] = is_ln_weight ? 1.0f : 0.0f;
         }
     }
-    if (m->pos_numel) {
+    if (m->pos_numel) {   /* each tensor copy in the table's order: tensor k, then layer */
         memset(m->params + m->pos_offset, 0, m->pos_numel * sizeof(float));
-        if (m->pos->init) m->pos->init(m->params + m->pos_offset, &m->pcfg, &rng);
+        int n;
+        PosTensor *pt = pos_tensor_list(m->pos, &m->pcfg, &n);
+        const Tensor *t = m->tensors + 3 + 12 * m->cfg.n_layer;
+        for (int k = 0; k < n; k++)
+            for (int l = 0; l < (pt[k].per_layer ? m->cfg.n_layer : 1); l++, t++)
+                if (m->pos->init) m->pos->init(m->params + t->offset, k, pt[k].per_layer ? l : -1, &m->pcfg, &rng);
+        free(pt);
+        model_pos_project(m);
     }
 }
 
@@ -160,6 +200,8 @@ const Tensor *model_find_tensor(const Model *m, const char *name) {
 
 void model_free(Model *m) {
     free(m->tensors);
+    free(m->pos_p);
+    free(m->pos_g);
     free(m->params);
     free(m->grads);
     free(m->p.blocks);
@@ -170,18 +212,20 @@ void model_free(Model *m) {
     free(m->token_loss);
     free(m->eval_buf);
     free(m->pos_cache);
+    free(m->pos_table);
     memset(m, 0, sizeof *m);
 }
 
 /* ---- position method plumbing --------------------------------------------- */
 
 int model_set_pos_options(Model *m, const char *opts, char *err, size_t errlen) {
-    PosConfig c = m->pcfg;
-    c.variant = 0;
-    c.factor = 0.0f;
-    if (opts && *opts && pos_apply_options(m->pos, &c, opts, err, errlen) != 0) return -1;
+    PosConfig c = m->pcfg_trained;
+    if (opts && *opts && pos_apply_options(m->pos, &c, opts, 1, err, errlen) != 0) return -1;
     m->pcfg = c;
     m->pos_cache_len = 0;   /* tables depend on the options: refill */
+    m->pos_len = 0;
+    free(m->pos_table);
+    m->pos_table = NULL;
     return 0;
 }
 
@@ -191,19 +235,42 @@ int model_check_len(const Model *m, int T, char *err, size_t errlen) {
 }
 
 void model_pos_cache(Model *m, int T) {
-    if (!m->pos->cache_size || T <= m->pos_cache_len) return;
-    free(m->pos_cache);
-    m->pos_cache = xmalloc_floats(m->pos->cache_size(&m->pcfg, T));
-    m->pos->cache_fill(m->pos_cache, &m->pcfg, T);
-    m->pos_cache_len = T;
+    if (m->pos->cache_size && T > m->pos_cache_len) {
+        free(m->pos_cache);
+        m->pos_cache = xmalloc_floats(m->pos->cache_size(&m->pcfg, T));
+        m->pos->cache_fill(m->pos_cache, &m->pcfg, T);
+        m->pos_cache_len = T;
+    }
+    if (m->pos->table_size && T > m->pos_len) {
+        free(m->pos_table);
+        m->pos_table = xmalloc_floats(m->pos->table_size(&m->pcfg, T));
+    }
+    if (T > m->pos_len) m->pos_len = T;
 }
 
-PosCtx model_pos_ctx(const Model *m, int training) {
-    return (PosCtx){.cfg = m->pcfg,
-                    .params = m->pos_numel ? m->params + m->pos_offset : NULL,
-                    .dparams = training && m->pos_numel ? m->grads + m->pos_offset : NULL,
-                    .cache = m->pos_cache,
-                    .cache_len = m->pos_cache_len};
+void model_pos_project(Model *m) {
+    if (!m->pos->project) return;
+    int n;
+    PosTensor *pt = pos_tensor_list(m->pos, &m->pcfg, &n);
+    const Tensor *t = m->tensors + 3 + 12 * m->cfg.n_layer;
+    for (int k = 0; k < n; k++)
+        for (int l = 0; l < (pt[k].per_layer ? m->cfg.n_layer : 1); l++, t++)
+            m->pos->project(m->params + t->offset, t->numel, k, &m->pcfg);
+    free(pt);
+}
+
+PosCtx model_pos_ctx(const Model *m, int layer, int training) {
+    size_t at = (size_t)layer * m->pos_nt;
+    PosCtx c = {.cfg = m->pcfg,
+                .layer = layer,
+                .p = m->pos_nt ? (const float *const *)m->pos_p + at : NULL,
+                .dp = training && m->pos_nt ? m->pos_g + at : NULL,
+                .cache = m->pos_cache,
+                .cache_len = m->pos_cache_len,
+                .table = m->pos_table,
+                .table_len = m->pos_len};
+    if (m->pos->table_fill && m->pos_table) m->pos->table_fill(m->pos_table, m->pos_len, &c);
+    return c;
 }
 
 /* x (B, T, C) += PE for each sequence */
@@ -306,7 +373,7 @@ float model_forward(Model *m, const int *inputs, const int *targets, int B, int 
     int C = m->cfg.d_model, NH = m->cfg.n_head, hs = C / NH, V = m->cfg.vocab, BT = B * T;
     model_reserve_train(m, B, T);
     model_pos_cache(m, T);
-    PosCtx ctx = model_pos_ctx(m, 1);
+    PosCtx ctx = model_pos_ctx(m, 0, 1);
     struct TrainActs *a = m->ta;
     m->B = B;
     m->T = T;
@@ -319,6 +386,7 @@ float model_forward(Model *m, const int *inputs, const int *targets, int B, int 
     for (int l = 0; l < m->cfg.n_layer; l++) {
         LayerActs *la = &a->layers[l];
         const BlockParams *p = &m->p.blocks[l];
+        ctx = model_pos_ctx(m, l, 1);
         layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, x, p->ln1_w, p->ln1_b, BT, C);
         matmul_forward(la->qkv, la->ln1, p->qkv_w, p->qkv_b, BT, C, 3 * C);
         split_heads(la->q, la->k, la->v, la->qkv, B, T, NH, hs);
@@ -351,7 +419,7 @@ void model_backward(Model *m) {
     int B = m->B, T = m->T, C = m->cfg.d_model, NH = m->cfg.n_head, hs = C / NH, V = m->cfg.vocab, BT = B * T;
     int L = m->cfg.n_layer;
     struct TrainActs *a = m->ta;
-    PosCtx ctx = model_pos_ctx(m, 1);
+    PosCtx ctx = model_pos_ctx(m, 0, 1);
     size_t nC = (size_t)BT * C;
 
     /* loss = mean over BT tokens; logits = lnf @ tok_emb^T; lnf = ln_f(x_L) */
@@ -368,6 +436,7 @@ void model_backward(Model *m) {
         const BlockParams *p = &m->p.blocks[l];
         BlockParams *g = &m->g.blocks[l];
         const float *x = l ? a->layers[l - 1].res3 : a->encoded;
+        ctx = model_pos_ctx(m, l, 1);
         /* res3 = res2 + fcp(gelu(fc(ln2(res2)))); dres is d res3, and flows to res2 unchanged */
         zero(a->dfch_gelu, nC * 4);
         matmul_backward(a->dfch_gelu, g->fcp_w, g->fcp_b, a->dres, la->fch_gelu, p->fcp_w, BT, 4 * C, C);
@@ -392,7 +461,8 @@ void model_backward(Model *m) {
         layernorm_backward(a->dres, g->ln1_w, g->ln1_b, a->dtmp, x, p->ln1_w, la->ln1_mean, la->ln1_rstd, BT, C);
     }
     /* encoded = sqrt(C) tok_emb[x] + PE */
-    if (m->pos->embed_backward && ctx.dparams)
+    ctx = model_pos_ctx(m, 0, 1);
+    if (m->pos->embed_backward && ctx.dp)
         for (int b = 0; b < B; b++) m->pos->embed_backward(a->dres + (size_t)b * T * C, T, &ctx);
     encoder_backward(m->g.tok_emb, a->dres, m->inputs, sqrtf((float)C), BT, C);
 }
@@ -439,7 +509,7 @@ double model_eval_window(Model *m, const int *inputs, const int *targets, int T,
     int C = m->cfg.d_model, NH = m->cfg.n_head, hs = C / NH, V = m->cfg.vocab;
     model_reserve_eval(m, T);
     model_pos_cache(m, T);
-    PosCtx ctx = model_pos_ctx(m, 0);
+    PosCtx ctx = model_pos_ctx(m, 0, 0);
     EvalBufs e;
     Carver cv = {m->eval_buf, 0};
     carve_eval(&cv, &e, m->T_eval_max, C, V);
@@ -449,6 +519,7 @@ double model_eval_window(Model *m, const int *inputs, const int *targets, int T,
     pos_embed_forward(m, e.x, 1, T, &ctx);
     for (int l = 0; l < m->cfg.n_layer; l++) {
         const BlockParams *p = &m->p.blocks[l];
+        ctx = model_pos_ctx(m, l, 0);
         layernorm_forward(e.ln, e.mean, e.rstd, e.x, p->ln1_w, p->ln1_b, T, C);
         matmul_forward(e.qkv, e.ln, p->qkv_w, p->qkv_b, T, C, 3 * C);
         split_heads(e.q, e.k, e.v, e.qkv, 1, T, NH, hs);

@@ -23,7 +23,7 @@ typedef struct ModelConfig {
     int n_head;       /* NH */
     int d_model;      /* C */
     int train_len;    /* the training length the model is built for */
-    char method[32];  /* position method name */
+    char method[POS_SPEC_LEN];  /* position method spec: "name" or "name:key=value:..." */
 } ModelConfig;
 
 /* Range checks for a config (used by the checkpoint loader and flag parsing). */
@@ -35,7 +35,7 @@ typedef struct Tensor {
     int shape[2];
     size_t offset;    /* in floats, into the parameter arena */
     size_t numel;
-    int decay;        /* AdamW weight decay applies (2-D tensors) */
+    int decay;        /* AdamW weight decay applies (2-D weights; method tensors say themselves) */
 } Tensor;
 
 /* Pointers into the parameter (or gradient) arena for one block. */
@@ -52,13 +52,17 @@ typedef struct ParamView {
     float *tok_emb;           /* (V, C) */
     BlockParams *blocks;      /* [n_layer] */
     float *lnf_w, *lnf_b;     /* (C) */
-    float *pos;               /* method parameters (NULL if none) */
+    float *pos;               /* method parameters (NULL if none), tensors back to back */
 } ParamView;
 
 typedef struct Model {
     ModelConfig cfg;
     const PosMethod *pos;
-    PosConfig pcfg;
+    PosConfig pcfg;           /* the method's config; options as trained, or as --option set them */
+    PosConfig pcfg_trained;   /* options as the method spec gave them at training */
+    int pos_nt;               /* method tensors (PosTensor) */
+    const float **pos_p;      /* (n_layer, pos_nt): tensor k as layer l sees it, in params */
+    float **pos_g;            /* (n_layer, pos_nt): the same in grads */
 
     int n_tensors;
     Tensor *tensors;
@@ -82,9 +86,11 @@ typedef struct Model {
     float *eval_buf;
     size_t n_eval;
 
-    /* position-method cache */
+    /* position-method cache (positions < pos_cache_len) and per-layer table */
     float *pos_cache;
     int pos_cache_len;
+    float *pos_table;         /* table_size(pos_len) floats, refilled per layer */
+    int pos_len;              /* positions the cache and table cover */
 } Model;
 
 /* Build arenas for cfg (params zeroed); 0 or -1 with err (unknown method, bad sizes). */
@@ -109,14 +115,19 @@ void model_backward(Model *m);
 double model_eval_window(Model *m, const int *inputs, const int *targets, int T, float *nll);
 /* Scratch for model_eval_window up to length T (also called lazily). */
 void model_reserve_eval(Model *m, int T);
-/* Evaluation-time method options "k=v,..." (e.g. rotary "pi=4"); "" resets. 0 or -1 + err. */
+/* Evaluation-time method options "k=v,..." (e.g. rotary "pi=4") on top of the
+ * trained ones; "" resets to those. Options not marked at_eval are refused. 0 or -1 + err. */
 int model_set_pos_options(Model *m, const char *opts, char *err, size_t errlen);
 /* 0 if the method can run windows of length T, else -1 with the reason. */
 int model_check_len(const Model *m, int T, char *err, size_t errlen);
-/* Ensure the position cache covers T positions. */
+/* Ensure the position cache and table cover T positions. */
 void model_pos_cache(Model *m, int T);
-/* PosCtx for hooks; dparams NULL unless training. */
-PosCtx model_pos_ctx(const Model *m, int training);
+/* PosCtx for the hooks of layer l; dp NULL unless training. Fills the method's
+ * table for that layer (so call it again after the parameters change). */
+PosCtx model_pos_ctx(const Model *m, int layer, int training);
+/* The method's projection of its tensors onto their domain (after init and
+ * every optimiser step). */
+void model_pos_project(Model *m);
 
 /* Bytes held by each arena (for the harness's analytic memory report). */
 size_t model_bytes_params(const Model *m);

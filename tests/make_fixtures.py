@@ -23,9 +23,15 @@ and stored as F32. The model is written here from SPEC §2/§3 directly, not fro
 any other codebase. Python is a development tool only: posbench never needs it
 and CI never runs this script; the fixtures are committed.
 
-Usage:  /usr/bin/python3 tests/make_fixtures.py            write the fixtures
-        /usr/bin/python3 tests/make_fixtures.py --check    self-tests only, write nothing
+Usage:  /usr/bin/python3 tests/make_fixtures.py --method NAME   write NAME's fixture only
+        /usr/bin/python3 tests/make_fixtures.py --all           every method's; a file whose
+                 values agree with the new ones to float32 rounding is left as it is
+        /usr/bin/python3 tests/make_fixtures.py --check [--method NAME]   self-tests only, write nothing
         (--out DIR to write elsewhere)
+
+Each position method appears here as one entry of POS (its tensors, their
+initial values, its forward terms); a new method adds its entry and then runs
+--method NAME (see methods/README.md).
 
 --check verifies, per method: autograd gradients against central finite
 differences; a naive scalar-loop forward (position terms from the scalar
@@ -48,7 +54,6 @@ torch.set_num_threads(1)  # deterministic reductions; the model is tiny
 
 CFG = dict(vocab=256, n_layer=2, d_model=32, n_head=4, train_len=16, batch=2)
 OPT = dict(lr=3e-3, beta1=0.9, beta2=0.95, eps=1e-8, weight_decay=0.1, clip=1.0, steps=10)
-METHODS = ["nope", "sinusoidal", "rotary", "t5", "alibi"]
 SEED = 20220321          # weights and tokens
 T5_SEED = SEED + 1       # the t5 table has its own stream: other weights are identical across methods
 LONG_T = 160             # > max_distance 128, so the t5 window uses every bucket
@@ -59,6 +64,19 @@ CLIP_EPS = 1e-6          # torch.nn.utils.clip_grad_norm_: g *= min(1, clip / (n
 
 # ---------------------------------------------------------------------------
 # parameters (SPEC §6 names and layouts)
+
+def pos_tensor_names(method):
+    """(name, what, layer) of the method's tensors in the C model's order: each declared
+    tensor in turn, once when shared ("pos.<m>.<what>"), else once per layer
+    ("blocks.<l>.pos.<m>.<what>")."""
+    out = []
+    for t in POS[method].get("tensors", []):
+        if t["per_layer"]:
+            out += [("blocks.%d.pos.%s.%s" % (l, method, t["what"]), t, l) for l in range(CFG["n_layer"])]
+        else:
+            out.append(("pos.%s.%s" % (method, t["what"]), t, None))
+    return out
+
 
 def param_shapes(method):
     V, L, d = CFG["vocab"], CFG["n_layer"], CFG["d_model"]
@@ -72,9 +90,15 @@ def param_shapes(method):
                    (p + "mlp.fc.weight", (4 * d, d)), (p + "mlp.fc.bias", (4 * d,)),
                    (p + "mlp.proj.weight", (d, 4 * d)), (p + "mlp.proj.bias", (d,))]
     shapes += [("ln_f.weight", (d,)), ("ln_f.bias", (d,))]
-    if method == "t5":
-        shapes.append(("pos.t5.table", (T5_BUCKETS, CFG["n_head"])))
+    shapes += [(name, tuple(t["shape"]())) for name, t, _ in pos_tensor_names(method)]
     return shapes
+
+
+def decayed(method):
+    """Names that take AdamW weight decay: 2-D model weights, and the method tensors
+    that declare it (no rule by rank for those)."""
+    pos = {name: t["decay"] for name, t, _ in pos_tensor_names(method)}
+    return {name for name, shape in param_shapes(method) if (pos[name] if name in pos else len(shape) == 2)}
 
 
 def init_params(method):
@@ -82,12 +106,14 @@ def init_params(method):
 
     Linear weights and tok_emb N(0, 0.02), but qkv weights N(0, 0.1) so attention is
     far from uniform; LayerNorm weights 1 + 0.1 N, all biases 0.05 N (nonzero, so a
-    dropped bias shows); the t5 table 0.5 N (SPEC zero-initialises it in training,
-    but a zero table would not test the bias path)."""
+    dropped bias shows). Method tensors come from their own stream (POS[m]["init"]),
+    so the other weights are identical across methods; the t5 table is 0.5 N (SPEC
+    zero-initialises it in training, but a zero table would not test the bias path)."""
     rng = np.random.default_rng(SEED)
     out = {}
+    pos = {name for name, _, _ in pos_tensor_names(method)}
     for name, shape in param_shapes(method):
-        if name == "pos.t5.table":
+        if name in pos:
             continue
         if name.endswith("qkv.weight"):
             v = 0.1 * rng.standard_normal(shape)
@@ -98,9 +124,25 @@ def init_params(method):
         else:
             v = 0.02 * rng.standard_normal(shape)
         out[name] = v
-    if method == "t5":
-        out["pos.t5.table"] = 0.5 * np.random.default_rng(T5_SEED).standard_normal((T5_BUCKETS, CFG["n_head"]))
+    prng = np.random.default_rng(POS[method].get("seed", SEED + 100 + sorted(POS).index(method)))
+    for name, t, _ in pos_tensor_names(method):
+        out[name] = t["init"](prng, tuple(t["shape"]()))
+    project(method, out)
     return {name: out[name] for name, _ in param_shapes(method)}   # SPEC order
+
+
+def project(method, params):
+    """The method's projection onto its domain (after init and after every AdamW step),
+    in place on numpy arrays or torch tensors."""
+    for name, t, _ in pos_tensor_names(method):
+        if "clamp" in t:
+            lo, hi = t["clamp"]
+            x = params[name]
+            if isinstance(x, np.ndarray):
+                np.clip(x, lo, hi, out=x)
+            else:
+                with torch.no_grad():
+                    x.clamp_(min=lo, max=hi)
 
 
 def make_tokens():
@@ -153,17 +195,128 @@ def rotary_apply(x):
     return torch.cat([x1 * c - x2 * s, x2 * c + x1 * s], dim=-1)
 
 
-def score_bias(method, T, P, dtype):
-    """bias(h, i, j) as (H, T, T) (only j <= i is used), or None."""
-    H = CFG["n_head"]
-    dist = (torch.arange(T)[:, None] - torch.arange(T)[None, :]).clamp(min=0)  # i - j
-    if method == "alibi":
-        m = torch.tensor(alibi_slopes(H), dtype=dtype)
-        return -m[:, None, None] * dist.to(dtype)[None]
-    if method == "t5":
-        buckets = torch.tensor([t5_bucket(n) for n in range(T)])[dist]          # (T, T)
-        return P["pos.t5.table"][buckets].permute(2, 0, 1)                     # table[bucket][h]
-    return None
+def rel_dist(T):
+    """(T, T) long: i - j clamped at 0 (only j <= i is used)."""
+    return (torch.arange(T)[:, None] - torch.arange(T)[None, :]).clamp(min=0)
+
+
+def layer_tensor(P, method, what, layer):
+    """Tensor `what` of the method as layer `layer` sees it."""
+    shared = "pos.%s.%s" % (method, what)
+    return P[shared] if shared in P else P["blocks.%d.%s" % (layer, shared)]
+
+
+def alibi_bias(P, T, layer, dtype):
+    m = torch.tensor(alibi_slopes(CFG["n_head"]), dtype=dtype)
+    return -m[:, None, None] * rel_dist(T).to(dtype)[None]
+
+
+def t5_bias(P, T, layer, dtype):
+    buckets = torch.tensor([t5_bucket(n) for n in range(T)])[rel_dist(T)]    # (T, T)
+    return P["pos.t5.table"][buckets].permute(2, 0, 1)                        # table[bucket][h]
+
+
+# xPos (Sun et al. 2022): rotary times zeta_i^((p - c)/gamma) on q and its inverse on
+# k, zeta_i = (i/(hs/2) + 0.4)/1.4, positions centred at c = ceil(T/2) as torchscale's
+# min_pos = -(T // 2) rounding; gamma from the fixture's spec.
+XPOS_GAMMA = 32.0
+
+
+def xpos_scale(T, hs, dtype):
+    half = hs // 2
+    zeta = (torch.arange(half, dtype=dtype) / half + 0.4) / 1.4
+    n = torch.arange(T, dtype=dtype)[:, None] - (T + 1) // 2
+    return zeta[None, :] ** (n / XPOS_GAMMA)                                   # (T, half)
+
+
+def xpos_apply(x, is_key):
+    s = xpos_scale(x.shape[-2], x.shape[-1], x.dtype)
+    s = 1.0 / s if is_key else s
+    return rotary_apply(x) * torch.cat([s, s], dim=-1)
+
+
+def kerple_r(P, method, layer):
+    """r1, r2 (H,) of the layer."""
+    return layer_tensor(P, method, "r1", layer), layer_tensor(P, method, "r2", layer)
+
+
+def kerple_log_bias(P, T, layer, dtype):
+    r1, r2 = kerple_r(P, "kerple_log", layer)
+    d = rel_dist(T).to(dtype)[None]
+    return -r1[:, None, None] * torch.log1p(r2[:, None, None] * d)
+
+
+def kerple_power_bias(P, T, layer, dtype):
+    r1, r2 = kerple_r(P, "kerple_power", layer)
+    d = rel_dist(T).to(dtype)[None]
+    # d^r2 with the d = 0 entries held at 0 (and their r2-gradient 0): torch.pow's own rule
+    return -r1[:, None, None] * torch.where(d > 0, d.clamp(min=1.0) ** r2[:, None, None], torch.zeros_like(d))
+
+
+KERPLE_EPS = 1e-2
+
+
+def uniform(scale):
+    return lambda rng, shape: scale * rng.random(shape)
+
+
+def kerple_tensors(r1_scale, r2_scale, r2_max):
+    H = lambda: (CFG["n_head"],)
+    return [dict(what="r1", shape=H, per_layer=True, decay=False, init=uniform(r1_scale), clamp=(KERPLE_EPS, np.inf)),
+            dict(what="r2", shape=H, per_layer=True, decay=False, init=uniform(r2_scale), clamp=(KERPLE_EPS, r2_max))]
+
+
+POS = {
+    "nope": {},
+    "sinusoidal": dict(embed=lambda P, T, dtype: sinusoidal_table(T, CFG["d_model"], dtype)),
+    "rotary": dict(qk=lambda x, is_key, P, layer: rotary_apply(x)),
+    "t5": dict(seed=T5_SEED, bias=t5_bias,
+               tensors=[dict(what="table", shape=lambda: (T5_BUCKETS, CFG["n_head"]), per_layer=False, decay=True,
+                             init=lambda rng, shape: 0.5 * rng.standard_normal(shape))]),
+    "alibi": dict(bias=alibi_bias),
+    "learned": dict(embed=lambda P, T, dtype: P["pos.learned.table"][:T], long=False,
+                    tensors=[dict(what="table", shape=lambda: (CFG["train_len"], CFG["d_model"]), per_layer=False,
+                                  decay=True, init=lambda rng, shape: 0.1 * rng.standard_normal(shape))]),
+    "xpos": dict(spec="xpos:gamma=%g" % XPOS_GAMMA, qk=lambda x, is_key, P, layer: xpos_apply(x, is_key)),
+    "kerple_log": dict(bias=kerple_log_bias, tensors=kerple_tensors(2.0, 1.0, np.inf)),
+    "kerple_power": dict(bias=kerple_power_bias, tensors=kerple_tensors(1.0, 2.0, 2.0)),
+}
+
+
+def load_method_reference(name):
+    """A method not listed in POS carries its PyTorch reference in its own C file,
+    methods/<name>.c, between the lines "@torch-reference" and "@end" of a comment
+    (each line's leading " * " removed): Python that defines POS_ENTRY, a dict like
+    the entries above. So adding a method stays one file (methods/README.md)."""
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "methods", name + ".c")
+    if not os.path.exists(path):
+        return None
+    lines, inside = [], False
+    for line in open(path, encoding="utf-8"):
+        if "@torch-reference" in line:
+            inside = True
+        elif "@end" in line and inside:
+            break
+        elif inside:
+            lines.append(line.rstrip("\n")[3:] if line.startswith(" * ") else line.strip(" *\n"))
+    if not lines:
+        return None
+    scope = dict(globals())
+    exec("\n".join(lines), scope)
+    return scope["POS_ENTRY"]
+
+
+def add_method_references(names):
+    for name in names:
+        if name not in POS:
+            entry = load_method_reference(name)
+            if entry is None:
+                sys.exit("make_fixtures.py: no reference for '%s': add an entry to POS or an "
+                         "@torch-reference block to methods/%s.c" % (name, name))
+            POS[name] = entry
+
+
+METHODS = list(POS)
 
 
 # ---------------------------------------------------------------------------
@@ -185,21 +338,21 @@ def forward(P, idx, method):
     d, H = CFG["d_model"], CFG["n_head"]
     hs = d // H
     dtype = P["tok_emb"].dtype
+    pm = POS[method]
     x = math.sqrt(d) * P["tok_emb"][idx]                                     # (B, T, d)
-    if method == "sinusoidal":
-        x = x + sinusoidal_table(T, d, dtype)
-    bias = score_bias(method, T, P, dtype)
+    if "embed" in pm:
+        x = x + pm["embed"](P, T, dtype)
     causal = torch.tril(torch.ones(T, T, dtype=torch.bool))
     for i in range(CFG["n_layer"]):
         p = "blocks.%d." % i
         h = layernorm(x, P[p + "ln1.weight"], P[p + "ln1.bias"])
         qkv = h @ P[p + "attn.qkv.weight"].T + P[p + "attn.qkv.bias"]        # (B, T, 3d)
         q, k, v = [t.reshape(B, T, H, hs).transpose(1, 2) for t in qkv.split(d, dim=-1)]
-        if method == "rotary":
-            q, k = rotary_apply(q), rotary_apply(k)
+        if "qk" in pm:
+            q, k = pm["qk"](q, False, P, i), pm["qk"](k, True, P, i)
         s = q @ k.transpose(-1, -2) / math.sqrt(hs)                           # (B, H, T, T)
-        if bias is not None:
-            s = s + bias
+        if "bias" in pm:
+            s = s + pm["bias"](P, T, i, dtype)
         s = s.masked_fill(~causal, float("-inf"))
         y = torch.softmax(s, dim=-1) @ v                                      # (B, H, T, hs)
         y = y.transpose(1, 2).reshape(B, T, d)                                # head h -> cols h*hs..
@@ -231,10 +384,12 @@ def loss_and_grads(params_np, inputs, targets, method, dtype):
 
 
 def adamw_trajectory(params_np, inputs, targets, method, dtype):
-    """OPT["steps"] steps of forward -> backward -> clip_grad_norm_ -> AdamW (decay on 2-D only)."""
+    """OPT["steps"] steps of forward -> backward -> clip_grad_norm_ -> AdamW (decay on 2-D
+    weights and on the method tensors that declare it) -> the method's projection."""
     P = to_torch(params_np, dtype)
-    decay = [t for t in P.values() if t.dim() == 2]
-    no_decay = [t for t in P.values() if t.dim() != 2]
+    dec = decayed(method)
+    decay = [t for n, t in P.items() if n in dec]
+    no_decay = [t for n, t in P.items() if n not in dec]
     opt = torch.optim.AdamW([{"params": decay, "weight_decay": OPT["weight_decay"]},
                              {"params": no_decay, "weight_decay": 0.0}],
                             lr=OPT["lr"], betas=(OPT["beta1"], OPT["beta2"]), eps=OPT["eps"])
@@ -247,6 +402,7 @@ def adamw_trajectory(params_np, inputs, targets, method, dtype):
         loss.backward()
         norms.append(float(torch.nn.utils.clip_grad_norm_(list(P.values()), OPT["clip"])))
         opt.step()
+        project(method, P)
     with torch.no_grad():
         losses.append(float(token_nll(forward(P, idx, method), tgt).mean()))
     return np.array(losses), np.array(norms)
@@ -304,25 +460,30 @@ def build(method):
     inputs, targets, long_in, long_tg = make_tokens()
     logits, loss, grads = loss_and_grads(params, inputs, targets, method, torch.float64)
     losses, norms = adamw_trajectory(params, inputs, targets, method, torch.float64)
-    with torch.no_grad():
-        P = to_torch(params, torch.float64, requires_grad=False)
-        long_nll = token_nll(forward(P, torch.tensor(long_in), method), torch.tensor(long_tg)).numpy()
+    has_long = POS[method].get("long", True)    # learned: no rows beyond the training length
     tensors = list(params.items())
     tensors += [("fixture.inputs", inputs), ("fixture.targets", targets),
                 ("fixture.logits", logits), ("fixture.loss", np.array([loss]))]
     tensors += [("grad." + n, grads[n]) for n in params]
-    tensors += [("fixture.adamw_losses", losses), ("fixture.grad_norms", norms),
-                ("fixture.long.inputs", long_in), ("fixture.long.targets", long_tg),
-                ("fixture.long.nll", long_nll)]
+    tensors += [("fixture.adamw_losses", losses), ("fixture.grad_norms", norms)]
+    if has_long:
+        with torch.no_grad():
+            P = to_torch(params, torch.float64, requires_grad=False)
+            long_nll = token_nll(forward(P, torch.tensor(long_in), method), torch.tensor(long_tg)).numpy()
+        tensors += [("fixture.long.inputs", long_in), ("fixture.long.targets", long_tg),
+                    ("fixture.long.nll", long_nll)]
     meta = dict(format="posbench-1", method=method, vocab=CFG["vocab"], n_layer=CFG["n_layer"],
                 n_head=CFG["n_head"], d_model=CFG["d_model"], train_len=CFG["train_len"],
-                batch=CFG["batch"], seq_len=CFG["train_len"], long_len=LONG_T,
+                batch=CFG["batch"], seq_len=CFG["train_len"], long_len=LONG_T if has_long else 0,
                 lr=OPT["lr"], beta1=OPT["beta1"], beta2=OPT["beta2"], eps=OPT["eps"],
                 weight_decay=OPT["weight_decay"], clip=OPT["clip"], steps=OPT["steps"],
                 clip_rule="g *= min(1, clip / (total_norm + 1e-6))",
-                weight_decay_on="2-D tensors: tok_emb, qkv/proj/fc/mlp.proj weights, pos.t5.table",
+                weight_decay_on="2-D model weights and the method tensors that declare it: "
+                                + ", ".join(sorted(n for n in decayed(method) if ".pos." in "." + n)) or "none",
                 reference_dtype="float64", seed=SEED,
                 generator="tests/make_fixtures.py (PyTorch %s)" % torch.__version__.split("+")[0])
+    if "spec" in POS[method]:
+        meta["spec"] = POS[method]["spec"]
     return tensors, meta
 
 
@@ -350,11 +511,34 @@ def naive_logits(params_np, inputs, method):
             out[i + hs // 2] = vec[i + hs // 2] * math.cos(a) + vec[i] * math.sin(a)
         return out
 
-    def bias(h, i, j):
+    def xpos(vec, pos, is_key):
+        out = rope(vec, pos)
+        half = hs // 2
+        for i in range(half):
+            zeta = (i / half + 0.4) / 1.4
+            sc = zeta ** ((pos - (T + 1) // 2) / XPOS_GAMMA)
+            sc = 1.0 / sc if is_key else sc
+            out[i] *= sc
+            out[i + half] *= sc
+        return out
+
+    def kerple(l, h):
+        grab = lambda what: P["blocks.%d.pos.%s.%s" % (l, method, what)][h]
+        return grab("r1"), grab("r2")
+
+    def bias(l, h, i, j):
+        if "naive_bias" in POS[method]:     # a method's scalar definition (its @torch-reference block)
+            return POS[method]["naive_bias"](P, l, h, i, j)
         if method == "alibi":
             return -slopes[h] * (i - j)
         if method == "t5":
             return P["pos.t5.table"][t5_bucket(i - j)][h]
+        if method == "kerple_log":
+            r1, r2 = kerple(l, h)
+            return -r1 * math.log(1.0 + r2 * (i - j))
+        if method == "kerple_power":
+            r1, r2 = kerple(l, h)
+            return -r1 * (i - j) ** r2 if i > j else 0.0
         return 0.0
 
     logits = np.zeros((B * T, V))
@@ -367,6 +551,8 @@ def naive_logits(params_np, inputs, method):
                     w = 10000.0 ** (-2.0 * i / d)
                     x[t, i] += math.sin(t * w)
                     x[t, d // 2 + i] += math.cos(t * w)
+            if method == "learned":
+                x[t] += P["pos.learned.table"][t]
         for l in range(L):
             p = "blocks.%d." % l
             qkv = np.array([P[p + "attn.qkv.weight"] @ ln(x[t], P[p + "ln1.weight"], P[p + "ln1.bias"])
@@ -379,8 +565,11 @@ def naive_logits(params_np, inputs, method):
                 if method == "rotary":
                     q = np.array([rope(q[t], t) for t in range(T)])
                     k = np.array([rope(k[t], t) for t in range(T)])
+                if method == "xpos":
+                    q = np.array([xpos(q[t], t, False) for t in range(T)])
+                    k = np.array([xpos(k[t], t, True) for t in range(T)])
                 for i in range(T):
-                    s = np.array([q[i] @ k[j] / math.sqrt(hs) + bias(h, i, j) for j in range(i + 1)])
+                    s = np.array([q[i] @ k[j] / math.sqrt(hs) + bias(l, h, i, j) for j in range(i + 1)])
                     e = np.exp(s - s.max())
                     y[i, h * hs:(h + 1) * hs] = (e / e.sum()) @ v[:i + 1]
             x = x + y @ P[p + "attn.proj.weight"].T + P[p + "attn.proj.bias"]
@@ -451,8 +640,8 @@ def check(method, bench):
     rows.append(("fp32 vs fp64 grad norms (rel)", rel(n32, n64), 1e-4))
     rows.append(("AdamW lowers the loss (loss10 - loss0)", float(l64[-1] - l64[0]), 0.0))
 
-    # 4. dev/bench_torch.py's nn.Module, loaded with the same weights
-    if bench is not None:
+    # 4. dev/bench_torch.py's nn.Module, loaded with the same weights (for the methods it has)
+    if bench is not None and method in bench.METHODS:
         for dtype, lim in ((torch.float64, 1e-12), (torch.float32, 1e-5)):
             m = bench.GPT(CFG["vocab"], CFG["n_layer"], CFG["d_model"], CFG["n_head"], method).to(dtype)
             m.load_state_dict({n: torch.tensor(v, dtype=dtype) for n, v in params.items()}, strict=True)
@@ -503,12 +692,12 @@ def position_checks():
     return rows
 
 
-def run_checks():
+def run_checks(methods):
     bench = load_bench_module()
     if bench is None:
         print("note: dev/bench_torch.py not found; skipping the bench-model comparison")
     fails = 0
-    groups = [("position maths", position_checks())] + [(m, check(m, bench)) for m in METHODS]
+    groups = [("position maths", position_checks())] + [(m, check(m, bench)) for m in methods]
     for title, rows in groups:
         print("== %s" % title)
         for name, val, lim in rows:
@@ -520,25 +709,52 @@ def run_checks():
     return fails == 0
 
 
+def same_values(path, tensors, meta):
+    """True when the file at path holds the same tensor names, metadata and values to
+    within float32 rounding of the float64 reference (rel 1e-6 of each tensor's max):
+    then it is left as it is, so regenerating never rewrites others' fixtures with
+    last-bit changes."""
+    if not os.path.exists(path):
+        return False
+    m2, t2 = read_safetensors(path)
+    if list(t2) != [n for n, _ in tensors] or m2.get("method") != meta["method"]:
+        return False
+    return all(rel(t2[n], np.asarray(v, dtype=np.float32)) <= 1e-6 if np.abs(v).max() > 0 else not np.abs(t2[n]).max()
+               for n, v in tensors)
+
+
+def write_fixture(method, out):
+    tensors, meta = build(method)
+    path = os.path.join(out, method + ".safetensors")
+    if same_values(path, tensors, meta):
+        print("%-12s unchanged (values agree to float32 rounding)  %s" % (method, path))
+        return
+    write_safetensors(path, tensors, meta)
+    m2, t2 = read_safetensors(path)   # read back: every tensor bit-exact
+    assert list(t2) == [n for n, _ in tensors] and m2["method"] == method
+    assert all(np.array_equal(t2[n], np.asarray(v, dtype=np.float32)) for n, v in tensors)
+    print("%-12s %7d bytes  loss %.6f  adamw loss %.6f -> %.6f  grad norm[0] %.4f  %s" % (
+        method, os.path.getsize(path), float(t2["fixture.loss"][0]), float(t2["fixture.adamw_losses"][0]),
+        float(t2["fixture.adamw_losses"][-1]), float(t2["fixture.grad_norms"][0]), path))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
+    ap.add_argument("--method", action="append", help="this method only (repeatable)")
+    ap.add_argument("--all", action="store_true", help="every method (files that agree are left as they are)")
     ap.add_argument("--check", action="store_true", help="run the self-checks only; write nothing")
     ap.add_argument("--out", default=os.path.join(os.path.dirname(os.path.abspath(__file__)), "fixtures", "model"),
                     help="output folder (default tests/fixtures/model)")
     a = ap.parse_args()
+    add_method_references(a.method or [])
+    methods = a.method or (METHODS if a.all or a.check else None)
+    if not methods:
+        ap.error("name --method NAME (or --all, or --check)")
     if a.check:
-        sys.exit(0 if run_checks() else 1)
+        sys.exit(0 if run_checks(methods) else 1)
     os.makedirs(a.out, exist_ok=True)
-    for method in METHODS:
-        tensors, meta = build(method)
-        path = os.path.join(a.out, method + ".safetensors")
-        write_safetensors(path, tensors, meta)
-        m2, t2 = read_safetensors(path)   # read back: every tensor bit-exact
-        assert list(t2) == [n for n, _ in tensors] and m2["method"] == method
-        assert all(np.array_equal(t2[n], np.asarray(v, dtype=np.float32)) for n, v in tensors)
-        print("%-11s %7d bytes  loss %.6f  adamw loss %.6f -> %.6f  grad norm[0] %.4f  %s" % (
-            method, os.path.getsize(path), float(t2["fixture.loss"][0]), float(t2["fixture.adamw_losses"][0]),
-            float(t2["fixture.adamw_losses"][-1]), float(t2["fixture.grad_norms"][0]), path))
+    for method in methods:
+        write_fixture(method, a.out)
 
 
 if __name__ == "__main__":

@@ -15,70 +15,42 @@
 #include <stdlib.h>
 #include <string.h>
 #include "check.h"
+#include "pos_bound.h"
+#include "../methods/distance_bias.h"
 #include "../methods/method.h"
 #include "../common/util.h"
 
-#define METHOD(n) extern const PosMethod pos_##n;
-#include "methods_table.h"
-#undef METHOD
-
-static const struct { const char *name; const PosMethod *m; } test_table[] = {
-#define METHOD(n) {#n, &pos_##n},
-#include "methods_table.h"
-#undef METHOD
-};
-#define N_TEST_TABLE ((int)(sizeof test_table / sizeof test_table[0]))
+/* The methods these tests name directly (the generic checks loop over the registry). */
+extern const PosMethod pos_nope, pos_sinusoidal, pos_rotary, pos_t5, pos_alibi, pos_learned, pos_xpos,
+    pos_kerple_log, pos_kerple_power;
 
 #define PI_D 3.14159265358979323846
 
 /* ------------------------------------------------------------------ helpers */
 
-static PosConfig make_cfg(int NH, int hs, int L) {
+/* A config with method m's default options (m may be NULL: no options). */
+static PosConfig make_cfg(const PosMethod *m, int NH, int hs, int L) {
     PosConfig c;
     memset(&c, 0, sizeof c);
     c.n_head = NH;
     c.head_dim = hs;
     c.d_model = NH * hs;
     c.train_len = L;
+    c.n_layer = 2;
+    if (m) pos_options_default(m, &c);
     return c;
 }
 
-/* A method's context for positions < T: params (random N(0,1) so that every
- * bias entry is distinct, or zeros), dparams zeroed, cache filled. */
-typedef struct Fixture {
-    PosCtx ctx;
-    float *params, *dparams, *cache;   /* (n_params), (n_params), (cache_size) */
-    size_t n_params;
-} Fixture;
+/* A method's context for positions < T: params N(0,1) so that every bias entry
+ * is distinct (or the method's own initialisation when it declares kinks),
+ * dparams zeroed, cache filled. */
+typedef PosBound Fixture;
 
 static Fixture fixture_make(const PosMethod *m, PosConfig cfg, int T, uint64_t seed) {
-    Fixture f;
-    memset(&f, 0, sizeof f);
-    f.n_params = pos_param_count(m, &cfg);
-    if (f.n_params) {
-        Rng rng;
-        rng_seed(&rng, seed);
-        f.params = xmalloc_floats(f.n_params);
-        f.dparams = xmalloc_floats(f.n_params);
-        for (size_t k = 0; k < f.n_params; k++) f.params[k] = rng_normal(&rng);
-    }
-    if (m->cache_size) {
-        f.cache = xmalloc_floats(m->cache_size(&cfg, T));
-        m->cache_fill(f.cache, &cfg, T);
-    }
-    f.ctx.cfg = cfg;
-    f.ctx.params = f.params;
-    f.ctx.dparams = f.dparams;
-    f.ctx.cache = f.cache;
-    f.ctx.cache_len = T;
-    return f;
+    return pos_bound_make(m, cfg, T, m->fd.near_kink || m->project ? 0.0f : 1.0f, seed);
 }
 
-static void fixture_free(Fixture *f) {
-    free(f->params);
-    free(f->dparams);
-    free(f->cache);
-}
+static void fixture_free(Fixture *f) { pos_bound_free(f); }
 
 static void randn_fill(float *x, size_t n, Rng *rng) {
     for (size_t k = 0; k < n; k++) x[k] = rng_normal(rng);
@@ -110,32 +82,23 @@ static double qk_table(const PosMethod *m, const PosCtx *ctx, int T, int head, i
 /* ------------------------------------------------------------ 1. registry */
 
 static void test_registry(void) {
-    CHECK(pos_method_count == N_TEST_TABLE, "pos_method_count %d but tests/methods_table.h lists %d", pos_method_count,
-          N_TEST_TABLE);
     for (int k = 0; k < pos_method_count; k++) {
         const PosMethod *m = pos_methods[k];
-        int found = 0;
-        for (int t = 0; t < N_TEST_TABLE; t++)
-            if (test_table[t].m == m && strcmp(test_table[t].name, m->name) == 0) found = 1;
-        CHECK(found, "registered method '%s' is missing from tests/methods_table.h", m->name);
+        CHECK(pos_method_find(m->name) == m, "pos_method_find(\"%s\")", m->name);
+        CHECK(strstr(pos_method_names(), m->name) != NULL, "pos_method_names() lacks '%s'", m->name);
         for (int k2 = k + 1; k2 < pos_method_count; k2++)
             CHECK(strcmp(m->name, pos_methods[k2]->name) != 0, "method name '%s' registered twice", m->name);
     }
-    for (int t = 0; t < N_TEST_TABLE; t++) {
-        int found = 0;
-        for (int k = 0; k < pos_method_count; k++) found |= pos_methods[k] == test_table[t].m;
-        CHECK(found, "tests/methods_table.h lists '%s', which is not in the registry", test_table[t].name);
-        CHECK(pos_method_find(test_table[t].name) == test_table[t].m, "pos_method_find(\"%s\")", test_table[t].name);
-        CHECK(strstr(pos_method_names(), test_table[t].name) != NULL, "pos_method_names() lacks '%s': %s",
-              test_table[t].name, pos_method_names());
-    }
+    static const char *const expected[] = {"nope", "sinusoidal", "rotary", "t5", "alibi"};
+    for (size_t k = 0; k < sizeof expected / sizeof expected[0]; k++)
+        CHECK(pos_method_find(expected[k]) != NULL, "built-in method '%s' is not registered", expected[k]);
     CHECK(pos_method_find("no-such-method") == NULL, "unknown method found");
     CHECK(pos_method_find("") == NULL, "empty name found");
     CHECK(pos_method_find(NULL) == NULL, "NULL name found");
     CHECK(pos_method_find("ALIBI") == NULL, "lookup must be exact (case-sensitive)");
     CHECK(pos_method_find("alib") == NULL, "lookup must not match a prefix");
     {   /* "a, b, c" in registry order */
-        char want[1024] = "";
+        char want[2048] = "";
         for (int k = 0; k < pos_method_count; k++)
             snprintf(want + strlen(want), sizeof want - strlen(want), "%s%s", k ? ", " : "", pos_methods[k]->name);
         CHECK(strcmp(pos_method_names(), want) == 0, "pos_method_names() = '%s', want '%s'", pos_method_names(), want);
@@ -144,7 +107,7 @@ static void test_registry(void) {
     /* The contract every method keeps (method.h). */
     for (int k = 0; k < pos_method_count; k++) {
         const PosMethod *m = pos_methods[k];
-        PosConfig cfg = make_cfg(4, 16, 64);
+        PosConfig cfg = make_cfg(m, 4, 16, 64);
         size_t np = pos_param_count(m, &cfg);
         CHECK(m->name && m->name[0] && strlen(m->name) < 32, "%s: name must be non-empty and short", m->name);
         CHECK(m->summary && m->summary[0], "%s: summary missing", m->name);
@@ -152,7 +115,20 @@ static void test_registry(void) {
         CHECK(!m->qk_backward == !m->qk_forward, "%s: qk_forward and qk_backward come as a pair", m->name);
         CHECK(!m->bias_backward || m->bias_add, "%s: bias_backward without bias_add", m->name);
         CHECK(!m->cache_size == !m->cache_fill, "%s: cache_size and cache_fill come as a pair", m->name);
-        CHECK(!m->parse_option == !m->options_help, "%s: parse_option and options_help come as a pair", m->name);
+        CHECK(m->label && m->label[0] && m->citation && m->citation[0], "%s: label and citation are required", m->name);
+        CHECK(!m->qk_forward || m->family == POS_FAMILY_QK, "%s: a qk method's family is qk", m->name);
+        CHECK(!m->embed_forward || m->family == POS_FAMILY_ABSOLUTE, "%s: an embed method's family is absolute",
+              m->name);
+        CHECK(!m->bias_add || m->family == POS_FAMILY_BIAS || m->family == POS_FAMILY_DATA,
+              "%s: a bias method's family is bias or data-dependent", m->name);
+        CHECK(m->fd.eps >= 0 && m->fd.tol >= 0 && m->fd.eps < 1 && m->fd.tol < 0.1,
+              "%s: finite-difference step %g / tolerance %g out of range", m->name, m->fd.eps, m->fd.tol);
+        for (int o = 0; o < pos_option_count(m); o++) {
+            const PosOption *op = &m->options[o];
+            CHECK(o < POS_MAX_OPTIONS, "%s: more than %d options", m->name, POS_MAX_OPTIONS);
+            CHECK((op->type == 'f' || op->type == 'i') && op->lo <= op->def && op->def <= op->hi && op->help,
+                  "%s: option '%s' has a bad type, range or help", m->name, op->key);
+        }
         CHECK(!m->inspect_columns == !m->inspect_values, "%s: inspect_columns and inspect_values pair", m->name);
         CHECK(!m->inspect_columns || m->bias_add, "%s: inspect columns are for bias methods", m->name);
         if (np > 0) {
@@ -160,34 +136,36 @@ static void test_registry(void) {
                   "%s: has %zu parameters but no hook computes their gradient", m->name, np);
         }
         if (m->tensors) {
-            PosTensor t[POS_MAX_TENSORS];
-            memset(t, 0, sizeof t);
-            int nt = m->tensors(t, &cfg);
-            CHECK(nt >= 1 && nt <= POS_MAX_TENSORS, "%s: tensors() returned %d", m->name, nt);
+            int nt;
+            PosTensor *t = pos_tensor_list(m, &cfg, &nt);
+            CHECK(nt >= 1, "%s: tensors() returned %d", m->name, nt);
             char prefix[POS_NAME_LEN + 8];
             snprintf(prefix, sizeof prefix, "pos.%s.", m->name);
-            for (int q = 0; q < nt && q < POS_MAX_TENSORS; q++) {
+            for (int q = 0; q < nt; q++) {
                 CHECK(strncmp(t[q].name, prefix, strlen(prefix)) == 0 && strlen(t[q].name) > strlen(prefix),
                       "%s: tensor name '%s' must start with '%s'", m->name, t[q].name, prefix);
                 CHECK((t[q].ndim == 1 || t[q].ndim == 2) && t[q].shape[0] > 0 && (t[q].ndim == 1 || t[q].shape[1] > 0),
                       "%s: tensor '%s' has a bad shape", m->name, t[q].name);
+                CHECK((t[q].per_layer == 0 || t[q].per_layer == 1) && (t[q].decay == 0 || t[q].decay == 1),
+                      "%s: tensor '%s' per_layer/decay must be 0 or 1", m->name, t[q].name);
             }
+            free(t);
         }
     }
 
     /* Parameter counts and hook strings of the built-in methods. */
-    PosConfig c4 = make_cfg(4, 16, 64), c12 = make_cfg(12, 64, 512);
+    PosConfig c4 = make_cfg(NULL, 4, 16, 64), c12 = make_cfg(NULL, 12, 64, 512);
     CHECK(pos_param_count(&pos_t5, &c4) == 32 * 4, "t5 params at 4 heads: %zu", pos_param_count(&pos_t5, &c4));
     CHECK(pos_param_count(&pos_t5, &c12) == 32 * 12, "t5 params at 12 heads: %zu", pos_param_count(&pos_t5, &c12));
     CHECK(pos_param_count(&pos_alibi, &c12) == 0 && pos_param_count(&pos_rotary, &c12) == 0 &&
               pos_param_count(&pos_sinusoidal, &c12) == 0 && pos_param_count(&pos_nope, &c12) == 0,
           "param-free methods report parameters");
     {
-        PosTensor t[POS_MAX_TENSORS];
+        PosTensor t[1];
         int nt = pos_t5.tensors(t, &c12);
         CHECK(nt == 1 && strcmp(t[0].name, "pos.t5.table") == 0 && t[0].ndim == 2 && t[0].shape[0] == 32 &&
-                  t[0].shape[1] == 12,
-              "t5 tensor must be pos.t5.table {32, NH}");
+                  t[0].shape[1] == 12 && !t[0].per_layer && t[0].decay,
+              "t5 tensor must be pos.t5.table {32, NH}, shared, with weight decay");
         CHECK(pos_t5.init == NULL, "t5 table is zero-initialised (init NULL)");
     }
     static const struct { const PosMethod *m; const char *hooks; } hook_want[] = {
@@ -239,7 +217,7 @@ static void ref_slopes(int n, double *out) {
 }
 
 static void alibi_slopes_of(int NH, float *out) {
-    Fixture f = fixture_make(&pos_alibi, make_cfg(NH, 8, 64), 16, 1);
+    Fixture f = fixture_make(&pos_alibi, make_cfg(&pos_alibi, NH, 8, 64), 16, 1);
     /* read the slope through bias_add: bias(h, 1, 0) = -m_h */
     for (int h = 0; h < NH; h++) {
         float s[2] = {0, 0};
@@ -293,7 +271,7 @@ static void test_alibi_golden(void) {
 
     /* bias(h, i, j) = -m_h (i - j), also far from the origin (i up to 5000) */
     const int NH = 8, T = 5000;
-    Fixture f = fixture_make(&pos_alibi, make_cfg(NH, 8, 512), T, 1);
+    Fixture f = fixture_make(&pos_alibi, make_cfg(&pos_alibi, NH, 8, 512), T, 1);
     const int i0 = 4985, ni = 15, j0 = 0, nj = T;
     float *tile = xmalloc_floats((size_t)ni * nj), *want = xmalloc_floats((size_t)ni * nj);
     int bad = 0;
@@ -325,7 +303,7 @@ static int ref_t5_bucket(int n) {
 
 static void test_t5_golden(void) {
     const int NH = 3, T = 301;
-    Fixture f = fixture_make(&pos_t5, make_cfg(NH, 8, 128), T, 7);
+    Fixture f = fixture_make(&pos_t5, make_cfg(&pos_t5, NH, 8, 128), T, 7);
     /* table[b, h] = 100 b + h: the bias names its bucket */
     for (int b = 0; b < 32; b++)
         for (int h = 0; h < NH; h++) f.params[b * NH + h] = (float)(100 * b + h);
@@ -366,7 +344,7 @@ static void test_t5_golden(void) {
 
     /* far from the origin: a tile at i ~ 6000 crossing distance 128 */
     const int TL = 6000;
-    f = fixture_make(&pos_t5, make_cfg(NH, 8, 128), TL, 7);
+    f = fixture_make(&pos_t5, make_cfg(&pos_t5, NH, 8, 128), TL, 7);
     const int i0 = 5950, ni = 50, j0 = 5700, nj = 300;
     float *tile = xmalloc_floats((size_t)ni * nj);
     int bad = 0;
@@ -397,7 +375,7 @@ static const struct { int p, i; double c, s; } rope_golden[] = {
 
 static void test_rotary_golden(void) {
     const int hs = 8, half = hs / 2, T = 4096;
-    Fixture f = fixture_make(&pos_rotary, make_cfg(2, hs, 512), T, 1);
+    Fixture f = fixture_make(&pos_rotary, make_cfg(&pos_rotary, 2, hs, 512), T, 1);
     float *cs = xmalloc_floats((size_t)T * half), *sn = xmalloc_floats((size_t)T * half);
     float *cs2 = xmalloc_floats((size_t)T * half), *sn2 = xmalloc_floats((size_t)T * half);
     float *wc = xmalloc_floats((size_t)T * half), *ws = xmalloc_floats((size_t)T * half);
@@ -426,7 +404,7 @@ static void test_rotary_golden(void) {
     fixture_free(&f);
 
     /* odd hs = 5: pairs (0,2), (1,3); component 4 passes through unchanged */
-    f = fixture_make(&pos_rotary, make_cfg(1, 5, 64), 100, 1);
+    f = fixture_make(&pos_rotary, make_cfg(&pos_rotary, 1, 5, 64), 100, 1);
     float x5[100 * 5], want5[100 * 5];
     Rng rng;
     rng_seed(&rng, 3);
@@ -457,7 +435,7 @@ static const struct { int p, dim; double v; } sinusoidal_golden[] = {
 
 static void test_sinusoidal_golden(void) {
     const int C = 16, T = 4096;
-    Fixture f = fixture_make(&pos_sinusoidal, make_cfg(2, 8, 512), T, 1);
+    Fixture f = fixture_make(&pos_sinusoidal, make_cfg(&pos_sinusoidal, 2, 8, 512), T, 1);
     float *x = xmalloc_floats((size_t)T * C), *want = xmalloc_floats((size_t)T * C);
     pos_sinusoidal.embed_forward(x, T, &f.ctx);
     for (size_t k = 0; k < sizeof sinusoidal_golden / sizeof sinusoidal_golden[0]; k++) {
@@ -478,7 +456,7 @@ static void test_sinusoidal_golden(void) {
 
     /* odd d (3 heads x 5 = 15): halves of 7, last column 0 */
     const int C3 = 15, T3 = 50;
-    f = fixture_make(&pos_sinusoidal, make_cfg(3, 5, 64), T3, 1);
+    f = fixture_make(&pos_sinusoidal, make_cfg(&pos_sinusoidal, 3, 5, 64), T3, 1);
     memset(x, 0, sizeof(float) * T3 * C3);
     pos_sinusoidal.embed_forward(x, T3, &f.ctx);
     for (int p = 0; p < T3; p++) {
@@ -494,6 +472,7 @@ static void test_sinusoidal_golden(void) {
     free(want);
     fixture_free(&f);
 }
+
 
 /* -------------------------------------------------- 3. hooks and gradients */
 
@@ -514,9 +493,9 @@ static int method_options(const PosMethod *m, const char *const **opts) {
 /* qk: the transform must be linear and qk_backward its transpose Jacobian. */
 static void check_qk_hook(const PosMethod *m, const char *opt, int hs) {
     const int T = 6, n = T * hs;
-    PosConfig cfg = make_cfg(2, hs, 4);
+    PosConfig cfg = make_cfg(m, 2, hs, 4);
     char err[ERRLEN];
-    int rc = pos_apply_options(m, &cfg, opt, err, sizeof err);
+    int rc = pos_apply_options(m, &cfg, opt, 1, err, sizeof err);
     CHECK(rc == 0, "%s options '%s': %s", m->name, opt, err);
     if (rc) return;
     Fixture f = fixture_make(m, cfg, T, 3);
@@ -582,7 +561,9 @@ static void check_qk_hook(const PosMethod *m, const char *opt, int hs) {
 }
 
 /* sum over heads and causal entries of G (NH, T, T) times the bias, in double */
-static double bias_loss(const PosMethod *m, const PosCtx *ctx, const float *G, float *S, int NH, int T) {
+static double bias_loss(const PosMethod *m, Fixture *f, const float *G, float *S, int NH, int T) {
+    const PosCtx *ctx = &f->ctx;
+    pos_bound_refresh(f);   /* the table follows the (perturbed) parameters */
     double L = 0;
     for (int h = 0; h < NH; h++) {
         memset(S, 0, sizeof(float) * T * T);
@@ -593,6 +574,53 @@ static double bias_loss(const PosMethod *m, const PosCtx *ctx, const float *G, f
     return L;
 }
 
+/* The finite-difference step and tolerance a method declares (method.h). */
+static double fd_eps(const PosMethod *m) { return m->fd.eps > 0 ? m->fd.eps : 1e-2; }
+static double fd_tol(const PosMethod *m) { return m->fd.tol > 0 ? m->fd.tol : 1e-3; }
+
+/* Redraw f's parameters (the method's init, new seeds) until no kink lies
+ * within the step; the check is never skipped: failing to find such a point is
+ * itself a failure. */
+static void fd_away_from_kinks(const PosMethod *m, Fixture *f) {
+    if (!m->fd.near_kink) return;
+    int tries = 0;
+    while (m->fd.near_kink(&f->ctx, fd_eps(m)) && tries < 50) {
+        PosBound fresh = pos_bound_make(m, f->ctx.cfg, f->ctx.cache_len, 0.0f, 1000 + (uint64_t)tries++);
+        memcpy(f->params, fresh.params, sizeof(float) * f->n_params);
+        pos_bound_free(&fresh);
+        pos_bound_refresh(f);
+    }
+    CHECK(!m->fd.near_kink(&f->ctx, fd_eps(m)), "%s: no parameters away from kinks in %d draws", m->name, tries);
+}
+
+/* Worst relative error (floor 1e-2) of bias_backward's parameter gradient,
+ * accumulated over every head on top of 0.25, against central differences of
+ * bias_loss with the method's step. */
+static double bias_param_fd_err(const PosMethod *m, Fixture *f, const float *G, float *S, int NH, int T) {
+    for (size_t k = 0; k < f->n_params; k++) f->dparams[k] = 0.25f;
+    pos_bound_grads(f, f->dparams);
+    for (int h = 0; h < NH; h++) m->bias_backward(G + (size_t)h * T * T, T, h, 0, T, 0, T, &f->ctx);
+    float *grad = xmalloc_floats(f->n_params);
+    double *fd = malloc(sizeof(double) * f->n_params);
+    for (size_t k = 0; k < f->n_params; k++) grad[k] = f->dparams[k] - 0.25f;
+    const double eps = fd_eps(m);
+    for (size_t k = 0; k < f->n_params; k++) {
+        float keep = f->params[k];
+        f->params[k] = (float)(keep + eps);
+        double hp = (double)f->params[k] - keep;
+        double Lp = bias_loss(m, f, G, S, NH, T);
+        f->params[k] = (float)(keep - eps);
+        double hm = keep - (double)f->params[k];
+        double Lm = bias_loss(m, f, G, S, NH, T);
+        f->params[k] = keep;
+        fd[k] = (Lp - Lm) / (hp + hm);
+    }
+    double e = max_rel_err(grad, fd, f->n_params, 1e-2);
+    free(grad);
+    free(fd);
+    return e;
+}
+
 /* Tiles of (ti, tj) written into a scratch tile with padded rows must equal the
  * whole (T, T) matrix S on causal entries and write nothing outside the tile. */
 static void check_bias_tiles(const PosMethod *m, const PosCtx *ctx, const float *G, int NH, int T, int ti, int tj) {
@@ -600,7 +628,9 @@ static void check_bias_tiles(const PosMethod *m, const PosCtx *ctx, const float 
     const int ld = tj + 3;
     float *S = xmalloc_floats((size_t)T * T), *tile = xmalloc_floats((size_t)ti * ld);
     float *dp_whole = NULL, *dp_tiles = NULL;
-    size_t np = pos_param_count(m, &ctx->cfg);
+    size_t np = pos_layer_param_count(m, &ctx->cfg);
+    int nt = pos_tensor_count(m, &ctx->cfg);
+    float **dpw = xcalloc((size_t)nt + 1, sizeof(float *)), **dpt = xcalloc((size_t)nt + 1, sizeof(float *));
     PosCtx c = *ctx;
     if (np && m->bias_backward) {
         dp_whole = xmalloc_floats(np);
@@ -611,7 +641,8 @@ static void check_bias_tiles(const PosMethod *m, const PosCtx *ctx, const float 
         memset(S, 0, sizeof(float) * T * T);
         m->bias_add(S, T, h, 0, T, 0, T, ctx);
         if (dp_whole) {
-            c.dparams = dp_whole;
+            pos_bind_flat(m, &ctx->cfg, NULL, dp_whole, NULL, dpw);
+            c.dp = dpw;
             m->bias_backward(G + (size_t)h * T * T, T, h, 0, T, 0, T, &c);
         }
         for (int i0 = 0; i0 < T; i0 += ti)
@@ -627,7 +658,8 @@ static void check_bias_tiles(const PosMethod *m, const PosCtx *ctx, const float 
                         else if (j0 + cc <= i0 + r) bad += tile[r * ld + cc] != S[(i0 + r) * T + j0 + cc];
                     }
                 if (dp_tiles) {
-                    c.dparams = dp_tiles;
+                    pos_bind_flat(m, &ctx->cfg, NULL, dp_tiles, NULL, dpt);
+                    c.dp = dpt;
                     m->bias_backward(G + ((size_t)h * T + i0) * T + j0, T, h, i0, ni, j0, nj, &c);
                 }
             }
@@ -640,13 +672,13 @@ static void check_bias_tiles(const PosMethod *m, const PosCtx *ctx, const float 
         snprintf(what, sizeof what, "%s: bias_backward in %dx%d tiles vs whole matrix at T=%d", m->name, ti, tj, T);
         CHECK_CLOSE(what, dp_tiles, dp_whole, np, 1e-5, 1e-5);
     }
-    free(S); free(tile); free(dp_whole); free(dp_tiles);
+    free(S); free(tile); free(dp_whole); free(dp_tiles); free(dpw); free(dpt);
 }
 
 /* bias: tiles vs whole; with parameters, dparams vs central differences. */
 static void check_bias_hook(const PosMethod *m) {
     const int NH = 3, T = check_quick ? 140 : 150;   /* past distance 128 */
-    Fixture f = fixture_make(m, make_cfg(NH, 4, 64), T, 5);
+    Fixture f = fixture_make(m, make_cfg(m, NH, 4, 64), T, 5);
     Rng rng;
     rng_seed(&rng, 21);
     float *G = xmalloc_floats((size_t)NH * T * T);   /* (NH, T, T) upstream, nonzero above the diagonal too */
@@ -658,28 +690,10 @@ static void check_bias_hook(const PosMethod *m) {
     if (f.n_params) {
         CHECK(m->bias_backward != NULL, "%s has parameters but no bias_backward", m->name);
         if (m->bias_backward) {
-            /* accumulate: start dparams at 0.25 */
-            for (size_t k = 0; k < f.n_params; k++) f.dparams[k] = 0.25f;
-            for (int h = 0; h < NH; h++) m->bias_backward(G + (size_t)h * T * T, T, h, 0, T, 0, T, &f.ctx);
-            float *grad = xmalloc_floats(f.n_params);
-            double *fd = malloc(sizeof(double) * f.n_params);
-            for (size_t k = 0; k < f.n_params; k++) grad[k] = f.dparams[k] - 0.25f;
-            const double eps = 1e-2;
-            for (size_t k = 0; k < f.n_params; k++) {
-                float keep = f.params[k];
-                f.params[k] = (float)(keep + eps);
-                double hp = (double)f.params[k] - keep;
-                double Lp = bias_loss(m, &f.ctx, G, S, NH, T);
-                f.params[k] = (float)(keep - eps);
-                double hm = keep - (double)f.params[k];
-                double Lm = bias_loss(m, &f.ctx, G, S, NH, T);
-                f.params[k] = keep;
-                fd[k] = (Lp - Lm) / (hp + hm);
-            }
-            double e = max_rel_err(grad, fd, f.n_params, 1e-2);
-            CHECK(e < 1e-3, "%s: bias_backward dparams vs finite differences, rel err %.3g", m->name, e);
-            free(grad);
-            free(fd);
+            fd_away_from_kinks(m, &f);
+            double e = bias_param_fd_err(m, &f, G, S, NH, T);
+            CHECK(e < fd_tol(m), "%s: bias_backward dparams vs finite differences (step %g), rel err %.3g > %g",
+                  m->name, fd_eps(m), e, fd_tol(m));
         }
     }
     free(G);
@@ -691,7 +705,7 @@ static void check_bias_hook(const PosMethod *m) {
  * dparams vs central differences of sum G . (x + PE). */
 static void check_embed_hook(const PosMethod *m) {
     const int T = 9;
-    PosConfig cfg = make_cfg(2, 6, 16);
+    PosConfig cfg = make_cfg(m, 2, 6, 16);
     const int C = cfg.d_model, n = T * C;
     Fixture f = fixture_make(m, cfg, T, 9);
     Rng rng;
@@ -753,11 +767,166 @@ static void test_hooks(void) {
     }
 }
 
+/* xPos (Sun et al. 2022) scales from the paper's definition, Python double:
+ * zeta_i = (i/(hs/2) + 0.4)/1.4, s = zeta_i^((n - c)/gamma), c = ceil(T/2);
+ * q: s cos(n theta_i), s sin(n theta_i); k: cos/s, sin/s (hs 8, gamma 512, T 1024). */
+static const struct { int n, i; double qc, qs, kc, ks; } xpos_golden[] = {
+    {0, 0, 3.4999999999999996, 0.0, 0.28571428571428575, 0.0},
+    {1000, 0, 0.17039792398556428, 0.2505401837175708, 1.8560685368231247, 2.729022404330841},
+    {1000, 3, 0.4479310477928867, 0.6976112739454059, 0.651722141532393, 1.0149970975511844},
+    {300, 2, -1.1887335050662593, 0.16944985178376476, -0.8244784378905461, 0.117526551160578},
+};
+
+static void test_xpos_golden(void) {
+    const int hs = 8, half = hs / 2, T = 1024;
+    Fixture f = fixture_make(&pos_xpos, make_cfg(&pos_xpos, 2, hs, 128), T, 1);
+    float *qc = xmalloc_floats((size_t)T * half), *qs = xmalloc_floats((size_t)T * half);
+    float *kc = xmalloc_floats((size_t)T * half), *ks = xmalloc_floats((size_t)T * half);
+    qk_table(&pos_xpos, &f.ctx, T, 1, 0, qc, qs);
+    qk_table(&pos_xpos, &f.ctx, T, 1, 1, kc, ks);
+    for (size_t k = 0; k < sizeof xpos_golden / sizeof xpos_golden[0]; k++) {
+        size_t at = (size_t)xpos_golden[k].n * half + xpos_golden[k].i;
+        float got[4] = {qc[at], qs[at], kc[at], ks[at]};
+        float want[4] = {(float)xpos_golden[k].qc, (float)xpos_golden[k].qs, (float)xpos_golden[k].kc,
+                         (float)xpos_golden[k].ks};
+        char what[64];
+        snprintf(what, sizeof what, "xpos q and k scale x cos/sin at n=%d i=%d", xpos_golden[k].n, xpos_golden[k].i);
+        CHECK_CLOSE(what, got, want, 4, 2e-7, 0);
+    }
+    /* q_m . k_n = zeta_i^((m - n)/gamma) cos((m - n) theta_i) for the pair's unit vectors, any centre */
+    int bad = 0;
+    for (int i = 0; i < half; i++) {
+        double z = ((double)i / half + 0.4) / 1.4, th = pow(10000.0, -2.0 * i / hs);
+        for (int m = 900; m < 1024; m += 41)
+            for (int n = 0; n <= m; n += 97) {
+                size_t a = (size_t)m * half + i, b = (size_t)n * half + i;
+                double dot = (double)qc[a] * kc[b] + (double)qs[a] * ks[b];
+                double want = pow(z, (m - n) / 512.0) * cos((m - n) * th);
+                bad += fabs(dot - want) > 2e-6;
+            }
+    }
+    CHECK(bad == 0, "xpos q.k = zeta^((m-n)/gamma) cos((m-n) theta): %d pairs differ", bad);
+    char err[ERRLEN];
+    CHECK(pos_xpos.check_len(&f.ctx.cfg, 50000, err, sizeof err) == 0, "xpos at 50000 with gamma 512: %s", err);
+    CHECK(pos_xpos.check_len(&f.ctx.cfg, 60000, err, sizeof err) == -1 && strstr(err, "float32"),
+          "xpos refuses 60000 with gamma 512 (scales beyond e^64): %s", err);
+    free(qc); free(qs); free(kc); free(ks);
+    fixture_free(&f);
+}
+
+/* KERPLE (Chi et al. 2022) biases for given r1, r2, Python double:
+ *   log:   -r1 log(1 + r2 d)     power: -r1 d^r2 */
+static void test_kerple_golden(void) {
+    static const struct { const PosMethod *m; float r1, r2; int d; double want; } g[] = {
+        {&pos_kerple_log, 0.5f, 0.25f, 10, -0.626381484247684},
+        {&pos_kerple_log, 1.5f, 0.01f, 1000, -3.596842909197556},
+        {&pos_kerple_power, 0.5f, 1.5f, 10, -15.811388300841896},
+        {&pos_kerple_power, 2.0f, 0.25f, 1000, -11.246826503806982},
+        {&pos_kerple_power, 0.75f, 2.0f, 7, -36.75},
+    };
+    const int T = 1024;
+    for (size_t k = 0; k < sizeof g / sizeof g[0]; k++) {
+        Fixture f = fixture_make(g[k].m, make_cfg(g[k].m, 2, 4, 64), T, 1);
+        f.params[1] = g[k].r1;   /* head 1: r1 (tensor 0), r2 (tensor 1) */
+        f.params[2 + 1] = g[k].r2;
+        pos_bound_refresh(&f);
+        float row[2] = {0, 0};
+        g[k].m->bias_add(row, 2, 1, g[k].d, 1, 0, 1, &f.ctx);   /* bias(1, d, 0) */
+        float want = (float)g[k].want;
+        char what[80];
+        snprintf(what, sizeof what, "%s bias r1 %g r2 %g d %d", g[k].m->name, g[k].r1, g[k].r2, g[k].d);
+        CHECK_CLOSE(what, row, &want, 1, 2e-7, 0);
+        float zero[1] = {0}, at0[1] = {0};
+        g[k].m->bias_add(at0, 1, 1, 5, 1, 5, 1, &f.ctx);
+        CHECK_CLOSE("kerple bias at distance 0 is 0", at0, zero, 1, 0, 0);
+        fixture_free(&f);
+    }
+    /* the projection keeps the authors' domains: r >= 0.01, power's r2 <= 2 */
+    float x[4] = {-1.0f, 0.005f, 0.5f, 3.0f}, wl[4] = {0.01f, 0.01f, 0.5f, 3.0f}, wp[4] = {0.01f, 0.01f, 0.5f, 2.0f};
+    PosConfig cfg = make_cfg(&pos_kerple_log, 4, 4, 64);
+    float y[4];
+    memcpy(y, x, sizeof x);
+    pos_kerple_log.project(y, 4, 1, &cfg);
+    CHECK_CLOSE("kerple_log projection: r >= 0.01", y, wl, 4, 0, 0);
+    memcpy(y, x, sizeof x);
+    pos_kerple_power.project(y, 4, 1, &cfg);
+    CHECK_CLOSE("kerple_power projection: 0.01 <= r2 <= 2", y, wp, 4, 0, 0);
+    /* tensors: r1, r2 {NH}, per layer, no weight decay; shared=1 shares them */
+    PosTensor t[2];
+    CHECK(pos_kerple_log.tensors(t, &cfg) == 2 && !strcmp(t[0].name, "pos.kerple_log.r1") && t[0].per_layer &&
+              !t[0].decay && t[1].shape[0] == 4,
+          "kerple_log tensors r1, r2 {NH} per layer without decay");
+    CHECK(pos_param_count(&pos_kerple_log, &cfg) == 2 * 4 * 2, "kerple params: 2 x NH x n_layer");
+    char err[ERRLEN];
+    CHECK(pos_apply_options(&pos_kerple_log, &cfg, "shared=1", 0, err, sizeof err) == 0, "shared=1: %s", err);
+    CHECK(pos_kerple_log.tensors(t, &cfg) == 2 && !t[0].per_layer && pos_param_count(&pos_kerple_log, &cfg) == 8,
+          "kerple_log:shared=1 shares r1, r2 across layers");
+    PosConfig c2 = make_cfg(&pos_kerple_log, 4, 4, 64);
+    CHECK(pos_apply_options(&pos_kerple_log, &c2, "shared=1", 1, err, sizeof err) == -1 && strstr(err, "training"),
+          "shared is fixed at training: %s", err);
+}
+
+/* learned: adds its rows; beyond the table the length is refused with the reason. */
+static void test_learned(void) {
+    PosConfig cfg = make_cfg(&pos_learned, 2, 4, 16);
+    Fixture f = fixture_make(&pos_learned, cfg, 16, 3);
+    float x[16 * 8];
+    memset(x, 0, sizeof x);
+    pos_learned.embed_forward(x, 16, &f.ctx);
+    CHECK_CLOSE("learned adds table rows 0..T-1", x, f.params, 16 * 8, 0, 0);
+    char err[ERRLEN];
+    CHECK(pos_learned.check_len(&cfg, 16, err, sizeof err) == 0, "learned at L");
+    CHECK(pos_learned.check_len(&cfg, 17, err, sizeof err) == -1 && !strcmp(err, "learned table has 16 rows"),
+          "learned beyond L: '%s'", err);
+    fixture_free(&f);
+}
+
+/* A broken backward must fail the finite-difference check: a sign flip and a
+ * dropped factor in KERPLE-log's parameter gradient, through the same checker
+ * the real methods pass. */
+static void broken_grad_sign(double r1, double r2, int d, double *g1, double *g2) {
+    *g1 = log1p(r2 * d);   /* sign flipped */
+    *g2 = -r1 * d / (1.0 + r2 * d);
+}
+static void broken_grad_drop(double r1, double r2, int d, double *g1, double *g2) {
+    *g1 = -log1p(r2 * d);
+    *g2 = -d / (1.0 + r2 * d);   /* r1 dropped */
+}
+static void broken_backward_sign(const float *ds, int ld, int h, int i0, int ni, int j0, int nj, const PosCtx *c) {
+    pos_kernel_backward(ds, ld, h, i0, ni, j0, nj, c, broken_grad_sign);
+}
+static void broken_backward_drop(const float *ds, int ld, int h, int i0, int ni, int j0, int nj, const PosCtx *c) {
+    pos_kernel_backward(ds, ld, h, i0, ni, j0, nj, c, broken_grad_drop);
+}
+
+static void test_broken_backward_fails(void) {
+    const int NH = 3, T = 40;
+    void (*broken[2])(const float *, int, int, int, int, int, int, const PosCtx *) = {broken_backward_sign,
+                                                                                      broken_backward_drop};
+    const char *what[2] = {"sign flip", "dropped factor r1"};
+    Rng rng;
+    rng_seed(&rng, 5);
+    float *G = xmalloc_floats((size_t)NH * T * T), *S = xmalloc_floats((size_t)T * T);
+    randn_fill(G, (size_t)NH * T * T, &rng);
+    for (int b = 0; b < 3; b++) {
+        PosMethod m = pos_kerple_log;
+        if (b < 2) m.bias_backward = broken[b];
+        Fixture f = fixture_make(&m, make_cfg(&m, NH, 4, 64), T, 8);
+        f.m = &m;
+        double e = bias_param_fd_err(&m, &f, G, S, NH, T);
+        if (b < 2) CHECK(e > 10 * fd_tol(&m), "a %s in bias_backward must fail the check (rel err %.3g)", what[b], e);
+        else CHECK(e < fd_tol(&m), "the unbroken backward passes the same check (rel err %.3g)", e);
+        fixture_free(&f);
+    }
+    free(G);
+    free(S);
+}
+
 /* Rotary options: angles as defined, cache follows the option, norms kept. */
 static void rotary_table_for(const char *opt, int hs, int L, int T, float *cs, float *sn) {
-    PosConfig cfg = make_cfg(1, hs, L);
+    PosConfig cfg = make_cfg(&pos_rotary, 1, hs, L);
     char err[ERRLEN];
-    int rc = pos_apply_options(&pos_rotary, &cfg, opt, err, sizeof err);
+    int rc = pos_apply_options(&pos_rotary, &cfg, opt, 1, err, sizeof err);
     CHECK(rc == 0, "rotary option '%s': %s", opt, err);
     Fixture f = fixture_make(&pos_rotary, cfg, T, 1);
     qk_table(&pos_rotary, &f.ctx, T, 0, 0, cs, sn);
@@ -834,9 +1003,9 @@ static void test_rotary_options(void) {
     };
     for (size_t k = 0; k < sizeof nt / sizeof nt[0]; k++) {
         const int TN = 4096;
-        PosConfig cfg = make_cfg(1, hs, 256);
+        PosConfig cfg = make_cfg(&pos_rotary, 1, hs, 256);
         char err[ERRLEN];
-        int rc = pos_apply_options(&pos_rotary, &cfg, nt[k].opt, err, sizeof err);
+        int rc = pos_apply_options(&pos_rotary, &cfg, nt[k].opt, 1, err, sizeof err);
         CHECK(rc == 0, "rotary '%s': %s", nt[k].opt, err);
         Fixture f = fixture_make(&pos_rotary, cfg, TN, 1);
         Rng rng;
@@ -869,7 +1038,7 @@ static void expect_option_error(const PosMethod *m, PosConfig cfg, const char *o
                                 const char *must2) {
     char err[ERRLEN] = "";
     PosConfig before = cfg;
-    int rc = pos_apply_options(m, &cfg, opts, err, sizeof err);
+    int rc = pos_apply_options(m, &cfg, opts, 1, err, sizeof err);
     CHECK(rc == -1, "%s: options '%s' must fail (rc %d)", m->name, opts, rc);
     CHECK(memcmp(&before, &cfg, sizeof cfg) == 0, "%s: failed options '%s' changed the config", m->name, opts);
     CHECK(strstr(err, m->name) != NULL, "%s: error for '%s' must name the method: %s", m->name, opts, err);
@@ -878,26 +1047,49 @@ static void expect_option_error(const PosMethod *m, PosConfig cfg, const char *o
 }
 
 static void test_options(void) {
-    PosConfig cfg = make_cfg(4, 16, 128), before = cfg;
+    PosConfig cfg = make_cfg(&pos_rotary, 4, 16, 128), before = cfg;
     char err[ERRLEN];
-    CHECK(pos_apply_options(&pos_rotary, &cfg, NULL, err, sizeof err) == 0 && memcmp(&cfg, &before, sizeof cfg) == 0,
+    CHECK(pos_apply_options(&pos_rotary, &cfg, NULL, 1, err, sizeof err) == 0 && memcmp(&cfg, &before, sizeof cfg) == 0,
           "NULL options are accepted and change nothing");
-    CHECK(pos_apply_options(&pos_alibi, &cfg, "", err, sizeof err) == 0 && memcmp(&cfg, &before, sizeof cfg) == 0,
+    CHECK(pos_apply_options(&pos_alibi, &cfg, "", 1, err, sizeof err) == 0 && memcmp(&cfg, &before, sizeof cfg) == 0,
           "empty options are accepted for a method without options");
-    CHECK(pos_apply_options(&pos_rotary, &cfg, "pi=4", err, sizeof err) == 0 && cfg.variant != 0 && cfg.factor == 4.0f,
-          "rotary pi=4: variant %d factor %g", cfg.variant, cfg.factor);
-    int v_pi = cfg.variant;
+    CHECK(before.opt[0] == 1.0 && before.opt[1] == 1.0 && before.opt[2] == 1.0 && before.opt[3] == 1.0 &&
+              before.opt[4] == 32.0,
+          "rotary defaults pi=ntk=yarn=1, yarn_alpha 1, yarn_beta 32");
+    CHECK(pos_apply_options(&pos_rotary, &cfg, "pi=4", 1, err, sizeof err) == 0 && cfg.opt[0] == 4.0,
+          "rotary pi=4: opt %g", cfg.opt[0]);
     cfg = before;
-    CHECK(pos_apply_options(&pos_rotary, &cfg, "ntk=2.5", err, sizeof err) == 0 && cfg.variant != 0 &&
-              cfg.variant != v_pi && cfg.factor == 2.5f,
-          "rotary ntk=2.5: variant %d factor %g", cfg.variant, cfg.factor);
+    CHECK(pos_apply_options(&pos_rotary, &cfg, "ntk=2.5", 1, err, sizeof err) == 0 && cfg.opt[1] == 2.5,
+          "rotary ntk=2.5: opt %g", cfg.opt[1]);
     cfg = before;
-    CHECK(pos_apply_options(&pos_rotary, &cfg, "yarn=8", err, sizeof err) == 0 && cfg.factor == 8.0f,
-          "rotary yarn=8 with a known training length");
+    CHECK(pos_apply_options(&pos_rotary, &cfg, "yarn=8,yarn_alpha=2:yarn_beta=16", 1, err, sizeof err) == 0 &&
+              cfg.opt[2] == 8.0 && cfg.opt[3] == 2.0 && cfg.opt[4] == 16.0,
+          "rotary yarn=8 with alpha 2, beta 16 (',' and ':' both separate items): %s", err);
+    {
+        char buf[256];
+        pos_options_string(&pos_rotary, &cfg, 0, buf, sizeof buf);
+        CHECK(strcmp(buf, "yarn=8,yarn_alpha=2,yarn_beta=16") == 0, "changed options string '%s'", buf);
+        pos_options_string(&pos_rotary, &before, 1, buf, sizeof buf);
+        CHECK(strcmp(buf, "pi=1,ntk=1,yarn=1,yarn_alpha=1,yarn_beta=32") == 0, "all options string '%s'", buf);
+    }
+    {   /* method specs: name and options, at training */
+        const PosMethod *m = NULL;
+        PosConfig c = make_cfg(NULL, 4, 16, 128);
+        CHECK(pos_spec_parse("rotary:yarn=4:yarn_beta=24", &m, &c, err, sizeof err) == 0 && m == &pos_rotary &&
+                  c.opt[2] == 4.0 && c.opt[4] == 24.0,
+              "spec rotary:yarn=4:yarn_beta=24: %s", err);
+        CHECK(pos_spec_parse("alibi", &m, &c, err, sizeof err) == 0 && m == &pos_alibi, "spec alibi");
+        CHECK(pos_spec_parse("bogus:x=1", &m, &c, err, sizeof err) == -1 && strstr(err, "unknown method"),
+              "spec of an unknown method: %s", err);
+        CHECK(pos_spec_parse("rotary:pi=2:ntk=2", &m, &c, err, sizeof err) == -1 && strstr(err, "only one"),
+              "spec with two rotary variants: %s", err);
+        CHECK(pos_spec_check("alibi:slope=1", err, sizeof err) == -1 && strstr(err, "no options"),
+              "spec option for a method without options: %s", err);
+    }
 
-    const char *help = pos_rotary.options_help;
+    const char *help = "options: pi, ntk, yarn, yarn_alpha, yarn_beta";
     expect_option_error(&pos_rotary, before, "foo=1", "foo", help);
-    expect_option_error(&pos_rotary, before, "pi=abc", "abc", help);
+    expect_option_error(&pos_rotary, before, "pi=abc", "abc", "from 1 to");
     expect_option_error(&pos_rotary, before, "pi=0", "pi", NULL);
     expect_option_error(&pos_rotary, before, "pi=-2", "pi", NULL);
     expect_option_error(&pos_rotary, before, "pi=", "pi", NULL);
@@ -906,8 +1098,9 @@ static void test_options(void) {
     expect_option_error(&pos_rotary, before, "=4", "key=value", NULL);
     expect_option_error(&pos_rotary, before, "pi=2,ntk=2", "only one", NULL);
     expect_option_error(&pos_rotary, before, "pi=2,", NULL, NULL);
+    expect_option_error(&pos_rotary, before, "yarn=2,yarn_alpha=40", "yarn_beta", NULL);
     expect_option_error(&pos_rotary, before, "pi=2,bogus=3", "bogus", NULL);
-    expect_option_error(&pos_rotary, make_cfg(4, 16, 0), "yarn=4", "training length", NULL);
+    expect_option_error(&pos_rotary, make_cfg(&pos_rotary, 4, 16, 0), "yarn=4", "training length", NULL);
     expect_option_error(&pos_alibi, before, "slope=1", "no options", NULL);
     expect_option_error(&pos_nope, before, "pi=2", "no options", NULL);
     expect_option_error(&pos_t5, before, "buckets=64", "no options", NULL);
@@ -921,6 +1114,10 @@ void test_methods(void) {
     test_rotary_golden();
     test_sinusoidal_golden();
     test_hooks();
+    test_xpos_golden();
+    test_kerple_golden();
+    test_learned();
+    test_broken_backward_fails();
     test_rotary_options();
     test_options();
 }
