@@ -48,7 +48,7 @@ static void learned_embed_backward(const float *dx, int T, const PosCtx *ctx) {
 const PosMethod pos_learned = {
     .name = "learned",
     .summary = "learned absolute position table (L_train x d) added to token embeddings (GPT-2)",
-    .label = "Learned abs.",
+    .label = "Learned",
     .citation = "Radford et al. 2019 (GPT-2)",
     .family = POS_FAMILY_ABSOLUTE,
     .tensors = learned_tensors,

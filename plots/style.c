@@ -1,48 +1,60 @@
-/* style.c — the method style table of style.h. */
+/* style.c — how each method looks (style.h), derived from the registry: the
+ * label is the method's own (PosMethod.label), the order is the registry's, and
+ * the colour and point type come from a fixed palette by registry position, so
+ * a new method gets a look without an edit here. A method spec with options
+ * ("xpos:gamma=256") is labelled "xPos (gamma=256)" and gets a look chosen by a
+ * hash of the spec, so it keeps it across figures and runs. */
 #include "style.h"
+#include <stdlib.h>
 #include <string.h>
 #include "plot.h"
+#include "../methods/method.h"
 
-static const MethodStyle method_styles[] = {
-    {"nope", "NoPE", "#7F7F7F", 6},             /* open circle */
-    {"sinusoidal", "Sinusoidal", "#0072B2", 5}, /* filled square */
-    {"rotary", "Rotary", "#009E73", 9},         /* filled triangle */
-    {"t5", "T5 bias", "#E69F00", 13},           /* filled diamond */
-    {"alibi", "ALiBi", "#D55E00", 7},           /* filled circle */
-    {"learned", "Learned", "#CC79A7", 11},      /* filled triangle down */
-    {"xpos", "xPos", "#56B4E9", 8},             /* open triangle */
-    {"kerple", "KERPLE", "#000000", 12},        /* open diamond */
-    {"fire", "FIRE", "#8C510A", 15},            /* filled pentagon */
+/* By registry position: Okabe–Ito colour-blind-safe colours first. */
+static const struct { const char *colour; int point; } palette[] = {
+    {"#7F7F7F", 6},  /* open circle */       {"#0072B2", 5},  /* filled square */
+    {"#009E73", 9},  /* filled triangle */   {"#E69F00", 13}, /* filled diamond */
+    {"#D55E00", 7},  /* filled circle */     {"#CC79A7", 11}, /* filled triangle down */
+    {"#56B4E9", 8},  /* open triangle */     {"#000000", 12}, /* open diamond */
+    {"#8C510A", 15}, /* filled pentagon */   {"#882255", 4},  /* open square */
+    {"#44AA99", 10}, /* open triangle down */ {"#999933", 14}, /* open pentagon */
+    {"#332288", 1},  {"#AA4499", 2},  {"#117733", 3},
 };
-/* A method not in the table gets one of these, chosen by a hash of its name, so
- * it keeps its look across figures and runs. */
-static const MethodStyle fallback_styles[] = {
-    {NULL, NULL, "#882255", 4}, {NULL, NULL, "#44AA99", 10}, {NULL, NULL, "#999933", 14},
-    {NULL, NULL, "#332288", 1}, {NULL, NULL, "#AA4499", 2},  {NULL, NULL, "#117733", 3},
-};
-#define N_STYLES ((int)(sizeof method_styles / sizeof method_styles[0]))
-#define N_FALLBACK ((int)(sizeof fallback_styles / sizeof fallback_styles[0]))
+#define N_PALETTE ((int)(sizeof palette / sizeof palette[0]))
 
 int style_rank(const char *name) {
-    for (int i = 0; i < N_STYLES; i++)
-        if (strcmp(method_styles[i].name, name) == 0) return i;
+    for (int i = 0; i < pos_method_count; i++)
+        if (strcmp(pos_methods[i]->name, name) == 0) return i;
     return -1;
+}
+
+/* "<label> (<options>)" for a spec "name:options" of a registered method, kept
+ * for the life of the process; NULL otherwise. */
+static const char *spec_label(const char *spec) {
+    static char *made[64];   /* the labels made so far */
+    static int n_made;
+    const char *colon = strchr(spec, ':');
+    if (!colon) return NULL;
+    char name[POS_SPEC_LEN], label[256];
+    snprintf(name, sizeof name, "%.*s", (int)(colon - spec), spec);
+    int r = style_rank(name);
+    if (r < 0) return NULL;
+    snprintf(label, sizeof label, "%s (%s)", pos_methods[r]->label, colon + 1);
+    for (int i = 0; i < n_made; i++)
+        if (!strcmp(made[i], label)) return made[i];
+    return n_made < 64 ? (made[n_made++] = xstrdup(label)) : NULL;
 }
 
 MethodStyle method_style(const char *name) {
     int i = style_rank(name);
-    if (i >= 0) return method_styles[i];
+    if (i >= 0) return (MethodStyle){name, pos_methods[i]->label, palette[i % N_PALETTE].colour, palette[i % N_PALETTE].point};
     unsigned h = 5381;
     for (const char *p = name; *p; p++) h = h * 33u + (unsigned char)*p;
-    MethodStyle s = fallback_styles[h % N_FALLBACK];
-    s.name = name;
-    s.label = name;
-    return s;
+    int k = (int)(h % N_PALETTE);
+    const char *label = spec_label(name);
+    return (MethodStyle){name, label ? label : name, palette[k].colour, palette[k].point};
 }
 
-int style_count(void) { return N_STYLES; }
+int style_count(void) { return pos_method_count; }
 
-const char *plot_method_label(const char *method) {
-    int i = style_rank(method);
-    return i >= 0 ? method_styles[i].label : method;
-}
+const char *plot_method_label(const char *method) { return method_style(method).label; }
