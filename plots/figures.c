@@ -297,6 +297,30 @@ static int cmp_train(const void *a, const void *b) {
     return (x->step > y->step) - (x->step < y->step);
 }
 
+/* One data block of the validation curve of (m, L): x (tokens / xunit) and the
+ * validation loss, averaged over the seeds measured at that step. buf: scratch
+ * of r->ntr rows. Lowers *ylo to the smallest value written. */
+static void val_block(const Run *r, int m, long L, double xunit, TrainRow *buf, FILE *fp, double *ylo) {
+    int k = 0, rows = 0;
+    for (int j = 0; j < r->ntr; j++)
+        if (r->tr[j].m == m && r->tr[j].L == L && isfinite(r->tr[j].val)) buf[k++] = r->tr[j];
+    qsort(buf, (size_t)k, sizeof(TrainRow), cmp_train);
+    fprintf(fp, "# %s, L = %ld: x validation_loss (mean over seeds)\n", r->meth[m], L);
+    for (int j = 0; j < k;) {
+        double st = 0, sv = 0;
+        int c = 0;
+        for (long step = buf[j].step; j < k && buf[j].step == step; j++, c++) {
+            st += buf[j].tokens;
+            sv += buf[j].val;
+        }
+        fprintf(fp, "%.6g %.6g\n", st / c / xunit, sv / c);
+        *ylo = fmin(*ylo, sv / c);
+        rows++;
+    }
+    if (!rows) fputs("NaN NaN\n", fp);
+    fputs("\n\n", fp);
+}
+
 static int fig_training(Plot *pl, char *err, size_t errlen) {
     Run *r = pl->r;
     if (!r->have_train) return 0;
@@ -366,6 +390,7 @@ static int fig_training(Plot *pl, char *err, size_t errlen) {
             if (!rows) fputs("NaN NaN\n", af.fp);
             fputs("\n\n", af.fp);
         }
+        for (int i = 0; i < n; i++) val_block(r, ms[i], Ls[p], xunit, buf, af.fp, &ylo);
         if (atomic_commit(&af, err, errlen) != 0) { free(buf); return 1; }
     }
     /* The y axis starts at the loss reached after 3% of training: the first drop from
@@ -391,13 +416,16 @@ static int fig_training(Plot *pl, char *err, size_t errlen) {
         fputc('\n', f);
     }
     double pad = (ytop - ylo) * 0.05;
-    fprintf(f, "xmin = 0\nxmax = %g\nymin = %g\nymax = %g\nxlab = '%s'\n", xmax * 1.02, ylo - pad, ytop + pad, xlab);
+    fprintf(f, "xmin = 0\nxmax = %g\nymin = %g\nymax = %g\nxlab = '%s'\nhasval = %d\n", xmax * 1.02, ylo - pad,
+            ytop + pad, xlab, r->have_val);
     char cap[800];
     snprintf(cap, sizeof cap,
-             "Training loss (nats per token%s) against training tokens: every method saw the same data and "
+             "Training loss (nats per token%s) against training tokens%s: every method saw the same data and "
              "steps, so differences at the right end are differences at the training length, before any "
              "extrapolation (the first steps are cut off at the top).",
-             nseeds_max > 1 ? ", mean over seeds" : "");
+             nseeds_max > 1 ? ", mean over seeds" : "",
+             r->have_val ? "; dashed with open circles: loss on a fixed held-out slice at L (the convergence check)"
+                         : "");
     return fig_finish(pl, &af, "training.gp", "training", cap, err, errlen);
 }
 

@@ -8,6 +8,7 @@
 #include <string.h>
 #include "../common/strbuf.h"
 #include "figures.h"
+#include "sections.h"
 
 /* Number formats for tables. */
 
@@ -90,7 +91,7 @@ static void report_table(FILE *f, const Run *r, long L, int mode, int field) {
             char cell[96], bcell[96];
             fmt_stat(cell, sizeof cell, s, dec, 1);
             /* best = equal to the column minimum as printed */
-            fmt_stat(bcell, sizeof bcell, (Stat){1, best[t], 0}, dec < 0 ? decimals_for(s.mean) : dec, 0);
+            fmt_stat(bcell, sizeof bcell, (Stat){1, best[t], 0, NAN}, dec < 0 ? decimals_for(s.mean) : dec, 0);
             char mean_only[96];
             fmt_stat(mean_only, sizeof mean_only, s, dec, 0);
             int is_best = s.n && strcmp(mean_only, bcell) == 0;
@@ -140,7 +141,7 @@ static void report_speed(FILE *f, const Run *r) {
             }
             snprintf(c[2], sizeof c[2], isfinite(rss) ? "%.0f" : "—", rss);
             snprintf(c[3], sizeof c[3], isfinite(wall) ? "%.0f" : "—", wall);
-            Stat e0 = {0, NAN, NAN}, e1 = e0, r0 = e0, r1 = e0;
+            Stat e0 = {0, NAN, NAN, NAN}, e1 = e0, r0 = e0, r1 = e0;
             if (nT) {
                 e0 = eval_stat(r, m, L, mode, T[0], F_TPS, NULL);
                 e1 = eval_stat(r, m, L, mode, T[nT - 1], F_TPS, NULL);
@@ -330,6 +331,9 @@ int write_report(Plot *pl, char *err, size_t errlen) {
             }
         }
     }
+    report_significance(f, r);
+    report_headline(f, r);
+    report_convergence(f, r);
     fputs("## Speed and memory\n\n", f);
     report_speed(f, r);
     fputs("## Figures\n\n", f);

@@ -261,7 +261,7 @@ int run_load(Run *r, const char *dir, char *err, size_t errlen) {
     if (load_optional_csv(r, dir, "train.csv", "no training curves", &c)) {
         int tm = csv_col(&c, "method"), tL = csv_col(&c, "train_len"), tS = csv_col(&c, "seed"),
             tst = csv_col(&c, "step"), ttk = csv_col(&c, "tokens"), tlo = csv_col(&c, "loss"),
-            tts = csv_col(&c, "tokens_per_s");
+            tts = csv_col(&c, "tokens_per_s"), tva = csv_col(&c, "val_loss");
         if (tm < 0 || tL < 0 || tlo < 0 || (ttk < 0 && tst < 0)) {
             run_note(r, "train.csv lacks method, train_len, loss or tokens columns: no training curves");
         } else {
@@ -278,6 +278,8 @@ int run_load(Run *r, const char *dir, char *err, size_t errlen) {
                 t->tokens = ttk >= 0 ? csv_num(csv_get(&c, i, ttk)) : (double)t->step;
                 t->loss = csv_num(csv_get(&c, i, tlo));
                 t->tps = csv_num(csv_get(&c, i, tts));
+                t->val = tva >= 0 ? csv_num(csv_get(&c, i, tva)) : NAN;
+                r->have_val |= isfinite(t->val);
                 run_add_L(r, L);
             }
             r->have_train = r->ntr > 0;

@@ -28,6 +28,7 @@ typedef struct TrainRow {  /* one train.csv row */
     int m;
     long L, seed, step;
     double tokens, loss, tps;
+    double val;            /* validation loss at this step (train.csv val_loss), NAN when not measured */
 } TrainRow;
 
 typedef struct PosRow {    /* one positions.csv row */
@@ -55,6 +56,7 @@ typedef struct Run {
     PosRow *po;
     int npo;
     int have_train, have_pos, have_meta, have_status;
+    int have_val;       /* some train.csv row carries a validation loss */
     int train_by_step;  /* train.csv has no tokens column: curves against steps */
     char split[64];
     int max_seeds;
@@ -81,11 +83,24 @@ double meta_train(const Run *r, int m, long L, const char *key);
 typedef struct Stat {
     int n;
     double mean, sd; /* sd: sample standard deviation (n − 1), 0 for one seed */
+    double half;     /* 95% confidence half-width t(0.975, n − 1)·sd/√n; NAN for one value */
 } Stat;
 
 enum { F_PPL, F_BPB, F_NLL, F_TPS, F_RSS };  /* EvalRow fields eval_stat can aggregate */
 
 Stat stat_of(const double *v, int n);        /* over the finite values of v[n] */
+/* Paired differences a[i] − b[i] over the i where both are finite. */
+Stat stat_paired(const double *a, const double *b, int n);
+/* 1 when the 95% interval of s excludes 0 (n ≥ 2). */
+int stat_significant(Stat s);
+/* Student's t: regularised incomplete beta I_x(a, b); P(T ≤ t) with df degrees of
+ * freedom; its q-quantile (t_quantile(0.975, 2) = 4.3027). */
+double betai(double a, double b, double x);
+double t_cdf(double t, double df);
+double t_quantile(double q, double df);
+/* Per-seed values of (m, L, mode, T, field) into v[MAX_SEEDS] in the order of seeds S[ns]
+ * (NAN where that seed has no row), so two methods' arrays pair up seed by seed. */
+void eval_by_seed(const Run *r, int m, long L, int mode, long T, int f, const long *S, int ns, double *v);
 /* Over seeds for one (method, L, mode, T); *rows (may be NULL) = rows found, finite or not. */
 Stat eval_stat(const Run *r, int m, long L, int mode, long T, int f, int *rows);
 /* Appends v to set[n] unless present (and n < max); returns the new count. */

@@ -18,8 +18,69 @@ static double ev_field(const EvalRow *e, int f) {
     }
 }
 
+/* Continued fraction of I_x(a, b) without its prefactor (modified Lentz); it
+ * converges quickly for x < (a + 1) / (a + b + 2), and betai uses the symmetry
+ * I_x(a, b) = 1 − I_{1−x}(b, a) on the other side. */
+static double betacf(double a, double b, double x) {
+    const double tiny = 1e-300;
+    double c = 1.0, d = 1.0 - (a + b) * x / (a + 1.0);
+    d = 1.0 / (fabs(d) < tiny ? tiny : d);
+    double f = d;
+    for (int m = 1; m <= 500; m++) {
+        double m2 = 2.0 * m, step = 1.0;
+        double num[2] = {m * (b - m) * x / ((a + m2 - 1.0) * (a + m2)),
+                         -(a + m) * (a + b + m) * x / ((a + m2) * (a + m2 + 1.0))};
+        for (int k = 0; k < 2; k++) { /* the even, then the odd term */
+            d = 1.0 + num[k] * d;
+            c = 1.0 + num[k] / c;
+            d = 1.0 / (fabs(d) < tiny ? tiny : d);
+            if (fabs(c) < tiny) c = tiny;
+            step = d * c;
+            f *= step;
+        }
+        if (fabs(step - 1.0) < 1e-15) break;
+    }
+    return f;
+}
+
+double betai(double a, double b, double x) {
+    if (x <= 0.0) return 0.0;
+    if (x >= 1.0) return 1.0;
+    double pre = exp(lgamma(a + b) - lgamma(a) - lgamma(b) + a * log(x) + b * log1p(-x));
+    if (x < (a + 1.0) / (a + b + 2.0)) return pre * betacf(a, b, x) / a;
+    return 1.0 - pre * betacf(b, a, 1.0 - x) / b;
+}
+
+double t_cdf(double t, double df) {
+    double tail = 0.5 * betai(0.5 * df, 0.5, df / (df + t * t)); /* P(T > |t|) */
+    return t >= 0 ? 1.0 - tail : tail;
+}
+
+/* Bisection on the monotone CDF. */
+double t_quantile(double q, double df) {
+    if (q == 0.5) return 0.0;
+    if (q < 0.5) return -t_quantile(1.0 - q, df);
+    double lo = 0.0, hi = 1.0;
+    while (t_cdf(hi, df) < q && hi < 1e12) hi *= 2.0;
+    for (int i = 0; i < 200 && hi - lo > 1e-12 * hi; i++) {
+        double mid = 0.5 * (lo + hi);
+        if (t_cdf(mid, df) < q) lo = mid;
+        else hi = mid;
+    }
+    return 0.5 * (lo + hi);
+}
+
+Stat stat_paired(const double *a, const double *b, int n) {
+    double d[MAX_SEEDS];
+    int k = 0;
+    for (int i = 0; i < n && k < MAX_SEEDS; i++) d[k++] = isfinite(a[i]) && isfinite(b[i]) ? a[i] - b[i] : NAN;
+    return stat_of(d, k);
+}
+
+int stat_significant(Stat s) { return s.n >= 2 && isfinite(s.half) && fabs(s.mean) > s.half; }
+
 Stat stat_of(const double *v, int n) {
-    Stat s = {0, NAN, NAN};
+    Stat s = {0, NAN, NAN, NAN};
     double sum = 0;
     for (int i = 0; i < n; i++)
         if (isfinite(v[i])) { sum += v[i]; s.n++; }
@@ -29,6 +90,7 @@ Stat stat_of(const double *v, int n) {
     for (int i = 0; i < n; i++)
         if (isfinite(v[i])) ss += (v[i] - s.mean) * (v[i] - s.mean);
     s.sd = s.n > 1 ? sqrt(ss / (s.n - 1)) : 0;
+    if (s.n > 1) s.half = t_quantile(0.975, s.n - 1) * s.sd / sqrt((double)s.n);
     return s;
 }
 
@@ -44,6 +106,16 @@ Stat eval_stat(const Run *r, int m, long L, int mode, long T, int f, int *rows) 
     }
     if (rows) *rows = k;
     return stat_of(v, n);
+}
+
+void eval_by_seed(const Run *r, int m, long L, int mode, long T, int f, const long *S, int ns, double *v) {
+    for (int s = 0; s < ns; s++) v[s] = NAN;
+    for (int i = 0; i < r->nev; i++) {
+        const EvalRow *e = &r->ev[i];
+        if (e->m != m || e->L != L || e->mode != mode || e->T != T) continue;
+        for (int s = 0; s < ns; s++)
+            if (S[s] == e->seed) v[s] = ev_field(e, f);
+    }
 }
 
 static int cmp_long(const void *a, const void *b) {

@@ -4,6 +4,7 @@
 # Variables (figures/data/training.gp):
 #   nser, slabel[i], linetype i; npanel, pfile[p], ptitle[p]
 #   data blocks (index i-1): tokens in the unit of xlab (or steps) mean_loss
+#   hasval: blocks nser..2*nser-1 hold the validation curves (x, loss), drawn dashed
 #   xmin xmax ymin ymax (the first steps are above ymax: clipped on purpose), xlab
 load vars
 load plotdir.'/common.gp'
@@ -30,6 +31,12 @@ do for [p = 1:npanel] {
     set xlabel xlab offset 0, 0.4
     if (p == 1) { set ylabel 'training loss (nats per token)' offset 1.2, 0 } else { unset ylabel }
     if (p == 1) { eval keyon } else { eval keyoff }
-    plot for [i = 1:nser] pfile[p] index (i - 1) using 1:2 with linespoints lt i pi 4 ps 0.6 title slabel[i]
+    if (hasval) {
+        plot for [i = 1:nser] pfile[p] index (i - 1) using 1:2 with linespoints lt i pi 4 ps 0.6 title slabel[i], \
+             for [i = 1:nser] pfile[p] index (nser + i - 1) using 1:2 with linespoints lt i dt 2 pt 6 ps 0.5 notitle, \
+             NaN with linespoints lc 'black' dt 2 pt 6 ps 0.5 title 'held-out'
+    } else {
+        plot for [i = 1:nser] pfile[p] index (i - 1) using 1:2 with linespoints lt i pi 4 ps 0.6 title slabel[i]
+    }
 }
 unset multiplot

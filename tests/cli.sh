@@ -88,6 +88,8 @@ done
 check "every ppl finite" awk -F, 'NR > 1 && ($10 == "nan" || $10 == "" || $10 + 0 <= 1) { bad = 1 } END { exit bad }' "$T/run/results.csv"
 check "meta.json records the dataset hash" grep -q '"hash": "[0-9a-f]\{16\}"' "$T/run/meta.json"
 check "meta.json records BLAS and threads" grep -q '"blas_core"' "$T/run/meta.json"
+check "report has the convergence section" grep -q '^## Training budget and convergence' "$T/run/report.md"
+check "train.csv of the sweep carries held-out losses" awk -F, 'NR > 1 && $10 != "" { n++ } END { exit !(n >= 10) }' "$T/run/train.csv"
 check "sweep printed the perplexity table" grep -q "nonoverlapping perplexity" "$T/sweep.out"
 before=$(stat -c %Y "$T/run/units/alibi-L16-s1/model.safetensors")
 "$PB" sweep --preset tiny --out "$T/run" >/dev/null 2>"$T/rerun.err"

@@ -93,6 +93,14 @@ if [ $FIXTURE -eq 1 ]; then # the fixture's full set: 5 methods, 2 seeds, both m
     check "fixture: report has the sliding-window table" grep -q 'sliding window, stride 64' "$RUN/report.md"
     check "fixture: report has the bits-per-byte tables" grep -q '^### Bits per byte' "$RUN/report.md"
     check "fixture: report has the speed and memory table" grep -q '^## Speed and memory' "$RUN/report.md"
+    # two seeds: mean [mean -+ t(0.975, 1) * sd / sqrt 2] with sd = |a - b| / sqrt 2, worked out here by hand
+    want=$(awk -F, '$1 == "alibi" && $4 == 128 && $5 == "nonoverlapping" { v[n++] = $10 }
+        END { m = (v[0] + v[1]) / 2; d = v[0] - v[1]; if (d < 0) d = -d; h = 12.7062047 * d / 2;
+              printf "| ALiBi | %.2f [%.2f, %.2f] |", m, m - h, m + h }' "$RUN/results.csv")
+    check "fixture: report gives ALiBi's 95% interval at L ($want)" grep -qF "$want" "$RUN/report.md"
+    check "fixture: report has the paired differences with n.s. marks" grep -q 'Paired differences against the best method' "$RUN/report.md"
+    check "fixture: the best method is marked in the paired table" grep -q '| best |' "$RUN/report.md"
+    check "fixture: no convergence section without a held-out curve" bash -c "! grep -q '^## Training budget' '$RUN/report.md'"
     check "fixture: report shows the machine" grep -q 'Haswell' "$RUN/report.md"
     check "fixture: a complete run reports nothing missing" bash -c "! grep -q '^## Missing' '$RUN/report.md'"
 fi

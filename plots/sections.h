@@ -1,0 +1,30 @@
+/* sections.h — report.md sections about the science of a run, one function
+ * each, called by write_report (report.c) in this order:
+ *   convergence  training budget per model and whether its held-out loss had settled;
+ *   significance seed statistics: 95% intervals and paired differences between methods;
+ *   headline     the paper's claim: ALiBi trained at L against sinusoidal trained at longer L.
+ * A section whose data the run lacks writes nothing.
+ */
+#ifndef POSBENCH_PLOTS_SECTIONS_H
+#define POSBENCH_PLOTS_SECTIONS_H
+#include <stdio.h>
+#include "run.h"
+
+/* Converged: the held-out loss changed by less than this over the last 20% of
+ * training, (v(s) − v(last)) / v(last) with s the last measured step <= 0.8 * last
+ * (so the window covers at least the last 20%). */
+#define CONVERGED_BELOW 0.02
+
+void report_convergence(FILE *f, const Run *r);
+void report_significance(FILE *f, const Run *r);
+void report_headline(FILE *f, const Run *r);
+
+/* The held-out curve of (m, L, seed): final value and relative change over the last
+ * 20% of training; steps and tokens trained. 0, or -1 without a held-out curve. */
+typedef struct Convergence {
+    long steps;
+    double tokens, final_val, change;
+} Convergence;
+int convergence_of(const Run *r, int m, long L, long seed, Convergence *c);
+
+#endif
