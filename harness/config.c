@@ -34,6 +34,7 @@ static const Key keys[] = {
     {"eval_mults", K_LONGLIST, F(eval_mults), F(n_eval_mults), 0, 1, 4096, "evaluation lengths as multiples of L"},
     {"lengths", K_LONGLIST, F(lengths), F(n_lengths), 0, 1, 1 << 22, "explicit evaluation lengths (override eval_mults)"},
     {"batch", K_INT, F(batch), 0, 0, 1, 4096, "sequences per training step"},
+    {"batch_tokens", K_LONGLIST, F(batch_tokens), 0, 0, 0, 1L << 30, "tokens per step; > 0 sets batch = batch_tokens / L"},
     {"steps", K_INT, F(steps), 0, 0, 1, 10000000, "training steps"},
     {"warmup", K_INT, F(warmup), 0, 0, 0, 10000000, "linear warm-up steps"},
     {"lr", K_DOUBLE, F(lr), 0, 0, 1e-7, 1.0, "peak learning rate"},
@@ -211,6 +212,16 @@ void config_init(RunConfig *c, const char *preset) {
 static int cmp_long(const void *a, const void *b) {
     long x = *(const long *)a, y = *(const long *)b;
     return (x > y) - (x < y);
+}
+
+int config_batch(const RunConfig *c, long L) {
+    if (c->batch_tokens <= 0) return c->batch;
+    if (L <= 0 || c->batch_tokens % L != 0 || c->batch_tokens / L < 1)
+        die_input("config: batch_tokens = %ld must be a positive multiple of every training length (%ld)",
+                  c->batch_tokens, L);
+    if (c->batch_tokens / L > 4096) die_input("config: batch_tokens / %ld = %ld sequences is over 4096", L,
+                                               c->batch_tokens / L);
+    return (int)(c->batch_tokens / L);
 }
 
 int config_eval_lengths(const RunConfig *c, long L, long *out, int max) {

@@ -29,6 +29,7 @@ typedef struct RunConfig {
     long lengths[CFG_MAX_LIST];      /* explicit evaluation lengths (override eval_mults) */
     /* training */
     int batch, steps, warmup;
+    long batch_tokens;        /* > 0: sequences per step = batch_tokens / L (same tokens per step at every L) */
     double lr, lr_min, weight_decay, clip;
     int ckpt_every, log_every;
     int val_every;            /* validation loss at L every N steps (0 = off), logged in train.csv */
@@ -46,6 +47,9 @@ void config_init(RunConfig *c, const char *preset);
 /* Apply one "key = value" file / one key; exit 2 naming key and source on error. */
 void config_load_file(RunConfig *c, const char *path);
 void config_set(RunConfig *c, const char *key, const char *value, const char *source);
+/* Sequences per training step at length L: batch, or batch_tokens / L when that is set.
+ * Exit 2 naming the key when batch_tokens is not a multiple of L. */
+int config_batch(const RunConfig *c, long L);
 /* Evaluation lengths for training length L (sorted, unique). Returns the count. */
 int config_eval_lengths(const RunConfig *c, long L, long *out, int max);
 /* Write every field as "key = value" lines (re-loadable) / as a JSON object. */

@@ -310,6 +310,7 @@ int cmd_sweep(int argc, char **argv) {
             die_input("--lengths: %ld is longer than the %s split of %s (%zu tokens)", lens[n - 1], cfg.split,
                       cfg.data, evs->n_tokens);
         if (data_check_window(trs, (int)cfg.train_lens[i], err, sizeof err) != 0) die_input("--train-lens: %s", err);
+        config_batch(&cfg, cfg.train_lens[i]);   /* batch_tokens must divide by every L */
     }
 
     char start[64], conf_path[4400];

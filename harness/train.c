@@ -204,7 +204,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     }
     run_identity_json(&id, cfg, ts.extra_json, sizeof ts.extra_json);
 
-    int B = cfg->batch, T = (int)L;
+    int B = config_batch(cfg, L), T = (int)L;
     int *inputs = xmalloc(sizeof(int) * B * T), *targets = xmalloc(sizeof(int) * B * T);
     model_reserve_train(&m, B, T);
     ValSlice val = val_slice(&ds, cfg, T);

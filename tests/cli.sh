@@ -71,6 +71,11 @@ efinal=$("$PB" eval --ckpt "$T/val/model.safetensors" --lengths 16 --max-tokens 
 check "final val_loss ($vfinal) equals eval's nll on the same 4096 tokens at L ($efinal)" \
     awk -v a="$vfinal" -v b="$efinal" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d < 2e-5) }'
 
+# --- batch_tokens: the same tokens per step at every training length ---
+"$PB" train --method alibi --preset tiny --set "steps=2;log_every=1;batch_tokens=96" --train-len 32 --out "$T/bt" 2>/dev/null
+check "batch_tokens = 96 at L = 32 trains 3 sequences (96 tokens) per step" grep -q '^alibi,32,1,1,96,' "$T/bt/train.csv"
+bad "batch_tokens not a multiple of L" "batch_tokens" sweep --preset tiny --set "batch_tokens=100" --out "$T/bt2"
+
 # --- tiny sweep: the run folder of SPEC §6 ---
 "$PB" sweep --preset tiny --out "$T/run" >"$T/sweep.out" 2>"$T/sweep.err"
 rc=$?
