@@ -58,7 +58,7 @@ int cmd_eval(int argc, char **argv) {
         {"--mode", "M", "nonoverlapping", "nonoverlapping | sliding", NULL, 0},
         {"--stride", "S", NULL, "sliding stride, 1 <= S <= window (default: L/2)", NULL, 0},
         {"--data", "D", NULL, "corpus, prepared folder or text file (default: the training data)", NULL, 0},
-        {"--split", "NAME", "valid", "valid | test (a plain text file is scored whole)", NULL, 0},
+        {"--split", "NAME", "valid", "valid | test (held out from training) | all (the whole text: only for text the model never saw)", NULL, 0},
         {"--max-tokens", "N", "32768", "score at most N tokens: a prefix of the split, the same for every length", NULL, 0},
         {"--per-position", "FILE", NULL, "also write per-position mean loss (nonoverlapping windows) as CSV", NULL, 0},
         {"--option", "K=V", NULL, "evaluation-time method option, e.g. pi=4 for rotary", NULL, 0},
@@ -101,11 +101,12 @@ int cmd_eval(int argc, char **argv) {
     const char *opt = flag_str(fl, nf, "--option");
     if (opt && model_set_pos_options(&m, opt, err, sizeof err) != 0) die_input("--option: %s", err);
 
-    /* data: the training corpus unless told otherwise; a plain file is scored whole */
+    /* data: the training corpus unless told otherwise; the held-out split named (a file's or a
+     * folder's too: "all" only when asked for) */
     const char *spec = flag_str(fl, nf, "--data") ? flag_str(fl, nf, "--data") : id.data;
     const char *split_name = flag_str(fl, nf, "--split");
-    if (strcmp(split_name, "valid") && strcmp(split_name, "test"))
-        die_input("--split: '%s' must be valid or test", split_name);
+    if (strcmp(split_name, "valid") && strcmp(split_name, "test") && strcmp(split_name, "all"))
+        die_input("--split: '%s' must be valid, test or all", split_name);
     Dataset ds;
     if (!strcmp(id.tokenizer, "bpe") && strcmp(spec, id.data)) {
         /* another text under the training corpus's BPE, not a BPE trained on it */
@@ -120,10 +121,7 @@ int cmd_eval(int argc, char **argv) {
     }
     if (data_vocab(&ds) != m.cfg.vocab)
         die_input("--data: %s has vocabulary %d but %s was trained with %d", spec, data_vocab(&ds), ckpt, m.cfg.vocab);
-    const DataSplit *sp = data_split(&ds, "all");
-    if (sp) split_name = "all";
-    else sp = data_split(&ds, split_name);
-    if (!sp) die_input("--data: %s has no %s split", spec, split_name);
+    const DataSplit *sp = run_eval_split(&ds, spec, split_name, "--data");
     long max_tokens = flag_int(fl, nf, "--max-tokens", 1, 1L << 40);
     long longest = 0;
     for (int i = 0; i < n_len; i++) longest = lengths[i] > longest ? lengths[i] : longest;

@@ -4,6 +4,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/file.h>
+#include <sys/stat.h>
 #include <unistd.h>
 #include <string.h>
 #include "../common/json.h"
@@ -83,4 +84,33 @@ void run_lock_folder(const char *dir, const char *flag) {
     int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {}   /* the pid is for messages only */
     remove_stale_tmp(dir);
+}
+
+const DataSplit *run_eval_split(const Dataset *ds, const char *spec, const char *name, const char *flag) {
+    const DataSplit *sp = data_split(ds, name), *all = data_split(ds, "all");
+    if (!sp) die_input("%s: %s has no %s split", flag, spec, name);
+    if (sp->n_tokens == 0 && all) {
+        const DataSplit *tr = data_split(ds, "train");
+        die_input("%s: %s holds %d document%s (%d in train), so its %s split is empty: a folder needs at least 3 "
+                  "documents to give train, valid and test one each (or give a single text file, which is cut into "
+                  "byte ranges)", flag, spec, all->n_docs, all->n_docs == 1 ? "" : "s", tr ? tr->n_docs : 0, name);
+    }
+    return sp;
+}
+
+void run_split_rule_json(const Dataset *ds, const char *spec, FILE *f) {
+    struct stat st;
+    const DataSplit *tr = data_split(ds, "train"), *va = data_split(ds, "valid"), *all = data_split(ds, "all");
+    if (stat(spec, &st) == 0 && S_ISREG(st.st_mode) && tr && va && all) {
+        unsigned long long a = tr->n_bytes, b = a + va->n_bytes, n = all->n_bytes;
+        fprintf(f, "{\"rule\": \"one text file cut into byte ranges: train ends just after the first newline at or "
+                   "after 90%% of the file if one lies within the next 1%%, else at 90%%; valid ends the same way at 95%%; "
+                   "test is the rest\", \"byte_ranges\": {\"train\": [0, %llu], \"valid\": [%llu, %llu], \"test\": "
+                   "[%llu, %llu]}}", a, a, b, b, n);
+    } else if (data_split(ds, "test") && !all && !strncmp(ds->name, "wikitext", 8)) {
+        fprintf(f, "{\"rule\": \"the corpus's own train, valid and test files\"}");
+    } else {
+        fprintf(f, "{\"rule\": \"by document name: FNV-1a-64(name) mod 100 < 90 train, < 95 valid, else test "
+                   "(datasets/README.md)\"}");
+    }
 }

@@ -19,6 +19,13 @@ void run_open_data(Dataset *ds, const char *spec, const char *tokenizer, int bpe
  * ("*.tmp.PID") left by processes that have died. */
 void run_lock_folder(const char *dir, const char *flag);
 
+/* The split `name` of ds (opened from spec) to score, or exit 2 saying plainly why there is none:
+ * an empty split of a folder with too few documents is named as such, not blamed on --lengths. */
+const DataSplit *run_eval_split(const Dataset *ds, const char *spec, const char *name, const char *flag);
+/* How ds was split, as one JSON object for meta.json: the rule, and for a single text file the byte
+ * range of each part. */
+void run_split_rule_json(const Dataset *ds, const char *spec, FILE *f);
+
 /* What a checkpoint says about the run that made it (TrainState.extra_json). */
 typedef struct RunIdentity {
     int seed;

@@ -103,7 +103,9 @@ static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds,
         fprintf(f, "%s\"%s\": {\"documents\": %d, \"tokens\": %zu, \"bytes\": %llu}", i ? ", " : "",
                 ds->splits[i].name, ds->splits[i].n_docs, ds->splits[i].n_tokens,
                 (unsigned long long)ds->splits[i].n_bytes);
-    fprintf(f, "}},\n  \"commit\": \"%s\",\n  \"cpu\": \"%s\",\n  \"build\": \"%s\",\n  \"blas\": \"%s\",\n  \"blas_core\": \"%s\",\n"
+    fprintf(f, "}, \"split_rule\": ");
+    run_split_rule_json(ds, cfg->data, f);
+    fprintf(f, "},\n  \"commit\": \"%s\",\n  \"cpu\": \"%s\",\n  \"build\": \"%s\",\n  \"blas\": \"%s\",\n  \"blas_core\": \"%s\",\n"
                "  \"threads\": %d,\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n  \"wall_s\": %.1f,\n",
             runtime_commit(), runtime_cpu_name(), runtime_build_info(), runtime_blas_name(), runtime_blas_core(), runtime_threads(), start,
             end, wall);
@@ -300,8 +302,7 @@ int cmd_sweep(int argc, char **argv) {
     /* the data, opened (and prepared) once here so bad input stops the sweep before training */
     Dataset ds;
     run_open_data(&ds, cfg.data, cfg.tokenizer, cfg.bpe_vocab, "--data");
-    const DataSplit *evs = data_split(&ds, cfg.split);
-    if (!evs) die_input("--data: %s has no %s split", cfg.data, cfg.split);
+    const DataSplit *evs = run_eval_split(&ds, cfg.data, cfg.split, "--data");
     const DataSplit *trs = data_split(&ds, "train");
     for (int i = 0; i < cfg.n_train_lens; i++) {
         long lens[CFG_MAX_LIST];

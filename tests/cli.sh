@@ -107,10 +107,10 @@ bad "re-run with a different config" "different configuration" sweep --preset ti
 POSBENCH="$PB" bash tests/plot_test.sh "$T/run" >"$T/plot.out" 2>&1
 check "plots of the tiny sweep ($(tail -n 1 "$T/plot.out"))" grep -q ' 0 failed' "$T/plot.out"
 
-# --- eval on a plain text file, read as bytes and scored whole ---
+# --- eval on a plain text file, read as bytes and scored whole when asked (--split all) ---
 cat datasets/default/*.txt | head -c 3000 >"$T/plain.txt"
-"$PB" eval --ckpt "$T/run/units/alibi-L16-s1/model.safetensors" --lengths 16,64 --data "$T/plain.txt" >"$T/plain.csv" 2>/dev/null
-check "eval on a plain file scores it whole" awk -F, 'NR > 1 && $7 == "all" && $8 == 2999 { n++ } END { exit n != 2 }' "$T/plain.csv"
+"$PB" eval --ckpt "$T/run/units/alibi-L16-s1/model.safetensors" --lengths 16,64 --data "$T/plain.txt" --split all >"$T/plain.csv" 2>/dev/null
+check "eval --split all on a plain file scores it whole" awk -F, 'NR > 1 && $7 == "all" && $8 == 2999 { n++ } END { exit n != 2 }' "$T/plain.csv"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
