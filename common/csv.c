@@ -105,3 +105,16 @@ long csv_long(const char *s, long def) {
     return isfinite(v) ? (long)v : def;
 }
 
+
+void csv_fput_field(FILE *f, const char *s) {
+    if (strpbrk(s, ",\"\n")) {
+        fputc('"', f);
+        for (; *s; s++) {
+            if (*s == '"') fputc('"', f);
+            fputc(*s, f);
+        }
+        fputc('"', f);
+    } else {
+        fputs(s, f);
+    }
+}

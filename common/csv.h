@@ -1,4 +1,5 @@
-/* csv.h — reading the comma-separated files of a run folder.
+/* csv.h — reading (and quoting fields for writing) the comma-separated files
+ * of a run folder.
  *
  * A file is a header line naming the columns, then rows. Fields may be quoted
  * ("a,b", "say ""hi"""); blank lines and a trailing '\r' are ignored; a row
@@ -9,6 +10,7 @@
 #ifndef POSBENCH_CSV_H
 #define POSBENCH_CSV_H
 #include <stddef.h>
+#include <stdio.h>
 
 #define CSV_MAX_COLS 64
 
@@ -32,5 +34,9 @@ const char *csv_get(const Csv *c, int row, int col);
 double csv_num(const char *s);
 /* A cell as a whole number; def when it is not a finite number. */
 long csv_long(const char *s, long def);
+
+/* Writing: a field as is, or quoted (quotes doubled) when it holds a comma,
+ * a quote or a newline. */
+void csv_fput_field(FILE *f, const char *s);
 
 #endif
