@@ -334,6 +334,7 @@ int write_report(Plot *pl, char *err, size_t errlen) {
     report_significance(f, r);
     report_headline(f, r);
     report_convergence(f, r);
+    report_learned(f, r);
     fputs("## Speed and memory\n\n", f);
     report_speed(f, r);
     fputs("## Figures\n\n", f);

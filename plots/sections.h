@@ -2,7 +2,8 @@
  * each, called by write_report (report.c) in this order:
  *   convergence  training budget per model and whether its held-out loss had settled;
  *   significance seed statistics: 95% intervals and paired differences between methods;
- *   headline     the paper's claim: ALiBi trained at L against sinusoidal trained at longer L.
+ *   headline     the paper's claim: ALiBi trained at L against sinusoidal trained at longer L;
+ *   learned      the biases a learned bias method ended with, per head and distance.
  * A section whose data the run lacks writes nothing.
  */
 #ifndef POSBENCH_PLOTS_SECTIONS_H
@@ -18,6 +19,7 @@
 void report_convergence(FILE *f, const Run *r);
 void report_significance(FILE *f, const Run *r);
 void report_headline(FILE *f, const Run *r);
+void report_learned(FILE *f, const Run *r);
 
 /* The held-out curve of (m, L, seed): final value and relative change over the last
  * 20% of training; steps and tokens trained. 0, or -1 without a held-out curve. */

@@ -95,6 +95,11 @@ check "meta.json records the dataset hash" grep -q '"hash": "[0-9a-f]\{16\}"' "$
 check "meta.json records BLAS and threads" grep -q '"blas_core"' "$T/run/meta.json"
 check "report has the convergence section" grep -q '^## Training budget and convergence' "$T/run/report.md"
 check "train.csv of the sweep carries held-out losses" awk -F, 'NR > 1 && $10 != "" { n++ } END { exit !(n >= 10) }' "$T/run/train.csv"
+check "report shows T5's learned biases" grep -q '^### T5 bias, trained at L = 16 (seed 1)' "$T/run/report.md"
+want=$("$PB" inspect t5 --ckpt "$T/run/units/t5-L16-s1/model.safetensors" --len 64 2>/dev/null |
+       awk -F, '$1 == 1 && $2 == 63 && $3 == 62 { printf "%.2f", $4 }')
+got=$(awk -F'|' '/^### T5 bias, trained at L = 16/ { on = 1 } on && $2 == " 1 " { gsub(/ /, "", $4); print $4; exit }' "$T/run/report.md")
+check "report's T5 bias (head 1, distance 1: $got) is inspect's ($want)" [ -n "$want" -a "$got" = "$want" ]
 check "sweep printed the perplexity table" grep -q "nonoverlapping perplexity" "$T/sweep.out"
 before=$(stat -c %Y "$T/run/units/alibi-L16-s1/model.safetensors")
 "$PB" sweep --preset tiny --out "$T/run" >/dev/null 2>"$T/rerun.err"
