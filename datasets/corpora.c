@@ -210,10 +210,25 @@ static int is_text_name(const char *n) {
 
 /* Relative paths of the text files under root/rel (hidden entries skipped, depth <= 16).
  * match: NULL = is_text_name, else a name filter. Returns -1 with err on an unreadable folder. */
+/* The folders from root down to the one being listed (depth + 1 of them), by device and inode:
+ * a folder that is its own ancestor (a symlink cycle) is an error, not a loop. */
+typedef struct FolderChain { dev_t dev[18]; ino_t ino[18]; } FolderChain;
+
 static int list_files(const char *root, const char *rel, int depth, int (*match)(const char *), PathList *out,
-                      char *err, size_t errlen) {
+                      FolderChain *chain, char *err, size_t errlen) {
     char dir[4096];
     data_fmt(dir, sizeof dir, "%s%s%s", root, rel[0] ? "/" : "", rel);
+    struct stat here;
+    if (stat(dir, &here) == 0) {
+        for (int i = 0; i < depth; i++)
+            if (chain->dev[i] == here.st_dev && chain->ino[i] == here.st_ino) {
+                data_fmt(err, errlen, "%s: a symlink cycle (this folder is one of its own parents, %d level%s up); "
+                         "remove the link", dir, depth - i, depth - i == 1 ? "" : "s");
+                return -1;
+            }
+        chain->dev[depth] = here.st_dev;
+        chain->ino[depth] = here.st_ino;
+    }
     DIR *d = opendir(dir);
     if (!d) {
         data_fmt(err, errlen, "%s: cannot read folder (%s)", dir, strerror(errno));
@@ -232,7 +247,7 @@ static int list_files(const char *root, const char *rel, int depth, int (*match)
             char mf[8300];
             data_fmt(mf, sizeof mf, "%s/manifest.txt", full);
             if (path_exists(mf)) continue;          /* a prepared folder inside: not text */
-            if (depth < 16 && list_files(root, relp, depth + 1, match, out, err, errlen) != 0) { rc = -1; break; }
+            if (depth < 16 && list_files(root, relp, depth + 1, match, out, chain, err, errlen) != 0) { rc = -1; break; }
             continue;
         }
         if (!(match ? match(e->d_name) : is_text_name(e->d_name))) continue;
@@ -251,7 +266,8 @@ static int list_files(const char *root, const char *rel, int depth, int (*match)
 static int load_folder(Source *src, const char *root, int (*match)(const char *), int strip_brown, char *err,
                        size_t errlen) {
     PathList files = {0};
-    if (list_files(root, "", 0, match, &files, err, errlen) != 0) { pl_free(&files); return -1; }
+    FolderChain chain;
+    if (list_files(root, "", 0, match, &files, &chain, err, errlen) != 0) { pl_free(&files); return -1; }
     if (files.n == 0) {
         data_fmt(err, errlen, "%s: no text files in this folder (looked for *.txt, *.text, *.md, *.raw, *.tokens)",
                  root);

@@ -146,11 +146,21 @@ static char *trim(char *s) {
 
 void config_load_file(RunConfig *c, const char *path) {
     char err[ERRLEN];
-    char *text = read_file(path, NULL, err, sizeof err);
+    size_t len;
+    char *text = read_file(path, &len, err, sizeof err);
     if (!text) die_input("--config: %s", err);
+    if (len >= 3 && !memcmp(text, "\xef\xbb\xbf", 3))
+        die_input("%s:1: starts with a UTF-8 byte-order mark; save the file without one", path);
+    const char *nul = memchr(text, 0, len);
+    if (nul) {
+        int at = 1;
+        for (const char *p = text; p < nul; p++) at += *p == '\n';
+        die_input("%s:%d: contains a NUL byte (a binary file, or a text file in UTF-16?)", path, at);
+    }
     int lineno = 0;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
+    for (char *line = text, *next; line; line = next) {   /* every line counts, blank ones too */
+        next = strchr(line, '\n');
+        if (next) *next++ = 0;
         lineno++;
         char *hash = strchr(line, '#');
         if (hash) *hash = 0;

@@ -72,6 +72,8 @@ int cmd_eval(int argc, char **argv) {
     runtime_set_threads((int)flag_int(fl, nf, "--threads", 0, 1024));
     const char *ckpt = flag_str(fl, nf, "--ckpt");
     if (!ckpt) die_input("--ckpt is required");
+    if (flag_str(fl, nf, "--out")) run_check_out_file(flag_str(fl, nf, "--out"), "--out");
+    if (flag_str(fl, nf, "--per-position")) run_check_out_file(flag_str(fl, nf, "--per-position"), "--per-position");
     Model m;
     TrainState ts = {0};
     if (checkpoint_load(ckpt, &m, NULL, &ts, err, sizeof err) != 0) die_input("--ckpt: %s", err);

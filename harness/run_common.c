@@ -1,6 +1,7 @@
 /* run_common.c — see run_common.h */
 #include "run_common.h"
 #include <errno.h>
+#include <limits.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <sys/file.h>
@@ -113,4 +114,76 @@ void run_split_rule_json(const Dataset *ds, const char *spec, FILE *f) {
         fprintf(f, "{\"rule\": \"by document name: FNV-1a-64(name) mod 100 < 90 train, < 95 valid, else test "
                    "(datasets/README.md)\"}");
     }
+}
+
+void run_check_out_path(const char *path, const char *flag, size_t reserve) {
+    size_t n = strlen(path);
+    if (n + reserve >= PATH_MAX)
+        die_input("%s: the path is %zu characters; at most %zu fit (the system's limit PATH_MAX is %d, less room for "
+                  "the files written inside)", flag, n, (size_t)PATH_MAX - reserve - 1, PATH_MAX);
+}
+
+void run_check_data_hash(const char *dir, const Dataset *ds, const char *spec) {
+    char path[4200], err[ERRLEN], old[64] = "";
+    snprintf(path, sizeof path, "%s/data_hash.txt", dir);
+    char *text = read_file(path, NULL, err, sizeof err);
+    if (text) {
+        sscanf(text, "%63s", old);
+        free(text);
+        if (strcmp(old, data_hash(ds)))
+            die_input("--data: %s now has hash %s, but the units in %s were trained on data with hash %s (%s); "
+                      "the corpus changed: choose another folder", spec, data_hash(ds), dir, old, path);
+        return;
+    }
+    AtomicFile af;
+    if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_input("--out: %s", err);
+    fprintf(af.fp, "%s %s\n", data_hash(ds), spec);
+    if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
+}
+
+void run_check_resume(const char *ckpt, const char *stored_json, const RunIdentity *now, const RunConfig *c, long L) {
+    static const char *const schedule[] = {"steps", "warmup", "lr", "lr_min", "weight_decay", "clip", "batch",
+                                           "batch_tokens"};
+    RunIdentity was;
+    run_identity_parse(&was, stored_json);
+    if (was.seed && was.seed != now->seed)
+        die_input("--resume: %s was trained with seed %d, not %d", ckpt, was.seed, now->seed);
+    if (was.dataset_hash[0] && strcmp(was.dataset_hash, now->dataset_hash))
+        die_input("--resume: %s was trained on %s (data hash %s), not on %s (data hash %s)", ckpt, was.data,
+                  was.dataset_hash, now->data, now->dataset_hash);
+    if (strcmp(was.tokenizer, now->tokenizer))
+        die_input("--resume: %s was trained with the %s tokenizer, not %s", ckpt, was.tokenizer, now->tokenizer);
+    char *cur = NULL, err[ERRLEN];
+    size_t len = 0;
+    FILE *mem = open_memstream(&cur, &len);
+    config_write_json(c, mem);
+    fclose(mem);
+    JsonDoc a, b;
+    if (json_parse(&a, stored_json, strlen(stored_json), err, sizeof err) != 0) die_input("--resume: %s: %s", ckpt, err);
+    if (json_parse(&b, cur, len, err, sizeof err) != 0) die_internal("%s", err);
+    const JsonValue *ca = json_get(&a.root, "config"), *cb = &b.root;
+    for (size_t i = 0; ca && cb && i < sizeof schedule / sizeof schedule[0]; i++) {
+        const JsonValue *x = json_get(ca, schedule[i]), *y = json_get(cb, schedule[i]);
+        if (!x || !y || x->type != JSON_NUMBER || y->type != JSON_NUMBER) continue;   /* an older checkpoint */
+        if (json_number(x) != json_number(y))
+            die_input("--resume: %s was trained with %s = %g, this command has %g (another schedule would not "
+                      "continue the same run; L %ld)", ckpt, schedule[i], json_number(x), json_number(y), L);
+    }
+    json_doc_free(&a);
+    json_doc_free(&b);
+    free(cur);
+}
+
+void run_check_out_file(const char *path, const char *flag) {
+    struct stat st;
+    run_check_out_path(path, flag, 32);
+    if (!*path) die_input("%s: empty file name", flag);
+    if (stat(path, &st) == 0 && S_ISDIR(st.st_mode)) die_input("%s: %s is a folder; name a file to write", flag, path);
+    char parent[PATH_MAX];
+    snprintf(parent, sizeof parent, "%s", path);
+    char *slash = strrchr(parent, '/');
+    if (!slash) return;
+    if (slash == parent) slash[1] = 0;
+    else *slash = 0;
+    if (stat(parent, &st) != 0 || !S_ISDIR(st.st_mode)) die_input("%s: %s: no such folder", flag, parent);
 }

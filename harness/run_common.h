@@ -26,6 +26,16 @@ const DataSplit *run_eval_split(const Dataset *ds, const char *spec, const char 
  * range of each part. */
 void run_split_rule_json(const Dataset *ds, const char *spec, FILE *f);
 
+/* Exit 2 when path (a run folder or output file given with flag) leaves less than `reserve`
+ * characters below PATH_MAX for the names written inside it. */
+void run_check_out_path(const char *path, const char *flag, size_t reserve);
+/* An output file named by flag: not a folder, its folder present, its name within PATH_MAX (exit 2
+ * otherwise), checked before any work. */
+void run_check_out_file(const char *path, const char *flag);
+/* The run folder dir remembers the hash of the data its units were trained on (data_hash.txt);
+ * a later run whose data differs exits 2 naming both hashes. */
+void run_check_data_hash(const char *dir, const Dataset *ds, const char *spec);
+
 /* What a checkpoint says about the run that made it (TrainState.extra_json). */
 typedef struct RunIdentity {
     int seed;
@@ -37,6 +47,10 @@ typedef struct RunIdentity {
 void run_identity_json(const RunIdentity *id, const RunConfig *c, char *out, size_t n);
 /* Parse; missing fields get defaults (seed 0, data "default", byte). */
 void run_identity_parse(RunIdentity *id, const char *json);
+
+/* Exit 2 unless the checkpoint at ckpt (its run identity JSON stored) was made by the same run as
+ * the command's: seed, data (hash), tokenizer and every key of the training schedule. */
+void run_check_resume(const char *ckpt, const char *stored_json, const RunIdentity *now, const RunConfig *c, long L);
 
 /* Train one unit into dir (train.c). Exits on bad input; returns 0. */
 int train_run(const RunConfig *cfg, const char *method, long L, int seed, const char *dir, int resume);

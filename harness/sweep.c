@@ -264,13 +264,20 @@ int cmd_sweep(int argc, char **argv) {
     for (char *m = strtok_r(mbuf, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
         if (pos_spec_check(m, err0, sizeof err0) != 0) die_input("--methods: %s", err0);
         if (n_methods == 32) die_input("--methods: at most 32 methods");
+        for (int j = 0; j < n_methods; j++)
+            if (!strcmp(methods[j], m)) die_input("--methods: '%s' is given twice (each method is one set of units)", m);
         methods[n_methods++] = m;
     }
     if (!n_methods) die_input("--methods: no method given");
+    for (int i = 0; i < cfg.n_train_lens; i++)
+        for (int j = 0; j < i; j++)
+            if (cfg.train_lens[i] == cfg.train_lens[j])
+                die_input("--train-lens: %ld is given twice (each length is one set of units)", cfg.train_lens[i]);
 
     char dir[4096], err[ERRLEN], path[4400];
     if (flag_str(fl, nf, "--out")) snprintf(dir, sizeof dir, "%s", flag_str(fl, nf, "--out"));
     else snprintf(dir, sizeof dir, "runs/%s", cfg.preset);
+    run_check_out_path(dir, "--out", 200);
     if (mkdir_p(dir, err, sizeof err) != 0) die_input("--out: %s", err);
     snprintf(path, sizeof path, "%s/.write-test", dir);
     FILE *probe = fopen(path, "w");
@@ -303,6 +310,7 @@ int cmd_sweep(int argc, char **argv) {
     Dataset ds;
     run_open_data(&ds, cfg.data, cfg.tokenizer, cfg.bpe_vocab, "--data");
     const DataSplit *evs = run_eval_split(&ds, cfg.data, cfg.split, "--data");
+    run_check_data_hash(dir, &ds, cfg.data);
     const DataSplit *trs = data_split(&ds, "train");
     for (int i = 0; i < cfg.n_train_lens; i++) {
         long lens[CFG_MAX_LIST];

@@ -157,6 +157,7 @@ int cmd_train(int argc, char **argv) {
 int train_run(const RunConfig *cfg, const char *method, long L, int seed, const char *dir, int resume) {
     char err[ERRLEN], path[4200];
     runtime_set_threads(cfg->threads);
+    run_check_out_path(dir, "--out", 100);
     if (mkdir_p(dir, err, sizeof err) != 0) die_input("--out: %s", err);
     run_lock_folder(dir, "--out");
     snprintf(path, sizeof path, "%s/train.json", dir);
@@ -186,9 +187,16 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     TrainLog lg = {0};
     if (have_ckpt) {
         if (checkpoint_load(path, &m, &opt, &ts, err, sizeof err) != 0) die_input("--resume: %s", err);
-        if (strcmp(m.cfg.method, method) || m.cfg.train_len != L || m.cfg.vocab != data_vocab(&ds))
-            die_input("--resume: %s was made for method %s, L %d, vocab %d, not %s, L %ld, vocab %d", path,
-                      m.cfg.method, m.cfg.train_len, m.cfg.vocab, method, L, data_vocab(&ds));
+        if (strcmp(m.cfg.method, method) || m.cfg.train_len != L || m.cfg.vocab != data_vocab(&ds) ||
+            m.cfg.n_layer != cfg->n_layer || m.cfg.n_head != cfg->n_head || m.cfg.d_model != cfg->d_model)
+            die_input("--resume: %s is a model of method %s, L %d, vocab %d, %d layers, %d heads, d_model %d, not %s, "
+                      "L %ld, vocab %d, %d layers, %d heads, d_model %d", path, m.cfg.method, m.cfg.train_len,
+                      m.cfg.vocab, m.cfg.n_layer, m.cfg.n_head, m.cfg.d_model, method, L, data_vocab(&ds),
+                      cfg->n_layer, cfg->n_head, cfg->d_model);
+        if (ts.step > cfg->steps)
+            die_input("--steps: %s is already at step %ld, beyond --steps %d; nothing to train", path, ts.step,
+                      cfg->steps);
+        run_check_resume(path, ts.extra_json, &id, cfg, L);
         data_rng.s = ts.data_rng;
         snprintf(path, sizeof path, "%s/train.csv", dir);
         log_read(&lg, path, ts.step);
