@@ -12,6 +12,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../common/runfiles.h"
 #include "../model/checkpoint.h"
 #include "run_common.h"
 
@@ -145,8 +146,8 @@ int cmd_eval(int argc, char **argv) {
     const char *pos_path = flag_str(fl, nf, "--per-position");
     if (pos_path && atomic_open(&pf, pos_path, "w", err, sizeof err) != 0) die_input("--per-position: %s", err);
     if (!flag_on(fl, nf, "--no-header")) {
-        fprintf(out, "method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb,arena_mb\n");
-        if (pos_path) fprintf(pf.fp, "method,train_len,seed,eval_len,pos,nll\n");
+        runfile_header(out, results_cols, RC_N);
+        if (pos_path) runfile_header(pf.fp, positions_cols, PC_N);
     }
     for (int i = 0; i < n_len; i++) {
         long W = lengths[i], S = sliding ? (stride ? stride : (L / 2 > 0 ? L / 2 : 1)) : W;

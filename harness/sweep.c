@@ -13,7 +13,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include "../common/csv.h"
 #include "../common/json.h"
+#include "../common/runfiles.h"
 #include "../common/spawn.h"
 #include "../plots/plot.h"
 #include "run_common.h"
@@ -86,6 +88,33 @@ static void write_method_options(FILE *f, const Unit *units, int n_units) {
     fprintf(f, "\n  },\n");
 }
 
+/* meta.json "train": per method, training speed and memory averaged over its
+ * finished units (their train.json). */
+static void write_train_summaries(FILE *f, const Unit *units, int n_units) {
+    fprintf(f, "  \"train\": {");
+    int first = 1;
+    for (int i = 0; i < n_units; i++) {
+        int seen = 0;
+        for (int j = 0; j < i; j++) seen |= !strcmp(units[j].method, units[i].method);
+        if (seen) continue;
+        double tps = 0, rss = 0, wall_s = 0, params = 0;
+        int n = 0;
+        for (int j = 0; j < n_units; j++) {
+            char path[4400], err[ERRLEN];
+            TrainSummary ts;
+            snprintf(path, sizeof path, "%s/train.json", units[j].dir);
+            if (strcmp(units[j].method, units[i].method) || train_summary_read(path, &ts, err, sizeof err) != 0)
+                continue;
+            tps += ts.tokens_per_s, wall_s += ts.wall_s, params = (double)ts.params, n++;
+            rss = ts.peak_rss_mb > rss ? ts.peak_rss_mb : rss;
+        }
+        if (!n) continue;
+        fprintf(f, "%s\n    \"%s\": {\"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f, \"wall_s\": %.1f, \"params\": %.0f}",
+                first ? "" : ",", units[i].method, tps / n, rss, wall_s / n, params);
+        first = 0;
+    }
+}
+
 static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds, const Unit *units, int n_units,
                        const char *start, double wall) {
     char path[4200], err[ERRLEN], end[64];
@@ -110,35 +139,7 @@ static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds,
             runtime_commit(), runtime_cpu_name(), runtime_build_info(), runtime_blas_name(), runtime_blas_core(), runtime_threads(), start,
             end, wall);
     write_method_options(f, units, n_units);
-    /* per method: training speed and memory averaged over its units; every unit's summary too */
-    fprintf(f, "  \"train\": {");
-    int first = 1;
-    for (int i = 0; i < n_units; i++) {
-        int seen = 0;
-        for (int j = 0; j < i; j++) seen |= !strcmp(units[j].method, units[i].method);
-        if (seen) continue;
-        double tps = 0, rss = 0, wall_s = 0, params = 0;
-        int n = 0;
-        for (int j = 0; j < n_units; j++) {
-            if (strcmp(units[j].method, units[i].method)) continue;
-            snprintf(path, sizeof path, "%s/train.json", units[j].dir);
-            char *t = read_file(path, NULL, err, sizeof err);
-            if (!t) continue;
-            double a, b, c, d;
-            char *p;
-            if ((p = strstr(t, "\"tokens_per_s\": ")) && sscanf(p + 16, "%lf", &a) == 1 &&
-                (p = strstr(t, "\"wall_s\": ")) && sscanf(p + 10, "%lf", &b) == 1 &&
-                (p = strstr(t, "\"peak_rss_mb\": ")) && sscanf(p + 15, "%lf", &c) == 1 &&
-                (p = strstr(t, "\"params\": ")) && sscanf(p + 10, "%lf", &d) == 1) {
-                tps += a; wall_s += b; rss = c > rss ? c : rss; params = d; n++;
-            }
-            free(t);
-        }
-        if (!n) continue;
-        fprintf(f, "%s\n    \"%s\": {\"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f, \"wall_s\": %.1f, \"params\": %.0f}",
-                first ? "" : ",", units[i].method, tps / n, rss, wall_s / n, params);
-        first = 0;
-    }
+    write_train_summaries(f, units, n_units);
     fprintf(f, "\n  },\n  \"units\": [");
     for (int i = 0; i < n_units; i++) {
         snprintf(path, sizeof path, "%s/train.json", units[i].dir);
@@ -154,6 +155,8 @@ static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds,
 static void merge_outputs(const char *dir, Unit *units, int n_units, const long *lens_of_unit[], const int *n_lens,
                           int sliding) {
     static const char *names[] = {"results.csv", "train.csv", "positions.csv"};
+    static const char *const *cols[] = {results_cols, train_cols, positions_cols};
+    static const int ncols[] = {RC_N, TC_N, PC_N};
     for (int k = 0; k < 3; k++) {
         char path[4200], err[ERRLEN], src[4400];
         snprintf(path, sizeof path, "%s/%s", dir, names[k]);
@@ -175,11 +178,7 @@ static void merge_outputs(const char *dir, Unit *units, int n_units, const long 
                     append_csv(af.fp, src, &header);
                 }
         }
-        if (!header) {
-            if (k == 0) fprintf(af.fp, "method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb,arena_mb\n");
-            if (k == 1) fprintf(af.fp, "method,train_len,seed,step,tokens,loss,lr,grad_norm,tokens_per_s\n");
-            if (k == 2) fprintf(af.fp, "method,train_len,seed,eval_len,pos,nll\n");
-        }
+        if (!header) runfile_header(af.fp, cols[k], ncols[k]);
         if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
     }
 }
@@ -188,28 +187,28 @@ static void merge_outputs(const char *dir, Unit *units, int n_units, const long 
 static void print_table(const char *dir) {
     char path[4200], err[ERRLEN];
     snprintf(path, sizeof path, "%s/results.csv", dir);
-    char *text = read_file(path, NULL, err, sizeof err);
-    if (!text) return;
+    Csv c;
+    if (csv_load(&c, path, err, sizeof err) != 0) return;
     printf("\nnonoverlapping perplexity (%s/results.csv):\n", dir);
-    char last[128] = "", *save = NULL;
-    for (char *line = strtok_r(strchr(text, '\n') ? strchr(text, '\n') + 1 : text, "\n", &save); line;
-         line = strtok_r(NULL, "\n", &save)) {
-        char method[64], mode[32], key[128];
-        long L, W;
-        int seed;
-        double ppl;
-        if (sscanf(line, "%63[^,],%ld,%d,%ld,%31[^,],%*[^,],%*[^,],%*[^,],%*[^,],%lf", method, &L, &seed, &W, mode,
-                   &ppl) != 6 || strcmp(mode, "nonoverlapping"))
-            continue;
-        snprintf(key, sizeof key, "%s %ld %d", method, L, seed);
+    int col[RC_N];
+    for (int k = 0; k < RC_N; k++) col[k] = csv_col(&c, results_cols[k]);
+    char last[256] = "";
+    for (int i = 0; i < c.nrow; i++) {
+        const char *method = csv_get(&c, i, col[RC_METHOD]);
+        long L = csv_long(csv_get(&c, i, col[RC_TRAIN_LEN]), -1), seed = csv_long(csv_get(&c, i, col[RC_SEED]), -1),
+             W = csv_long(csv_get(&c, i, col[RC_EVAL_LEN]), -1);
+        const char *ppl = csv_get(&c, i, col[RC_PPL]);
+        if (!*method || L < 0 || W < 0 || !*ppl || strcmp(csv_get(&c, i, col[RC_MODE]), "nonoverlapping")) continue;
+        char key[256];
+        snprintf(key, sizeof key, "%s %ld %ld", method, L, seed);
         if (strcmp(last, key)) {
-            printf("%s  %-12s L=%-5ld seed %-3d", last[0] ? "\n" : "", method, L, seed);
+            printf("%s  %-12s L=%-5ld seed %-3ld", last[0] ? "\n" : "", method, L, seed);
             snprintf(last, sizeof last, "%s", key);
         }
-        printf("  %ld: %.2f", W, ppl);
+        printf("  %ld: %.2f", W, strtod(ppl, NULL));
     }
     printf("\n");
-    free(text);
+    csv_free(&c);
 }
 
 /* Temporary files of dead writers in the units' folders and figures/ (run_lock_folder did RUN). */

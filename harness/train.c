@@ -12,6 +12,8 @@
 #include <signal.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../common/csv.h"
+#include "../common/runfiles.h"
 #include "../model/checkpoint.h"
 #include "run_common.h"
 #include "runtime.h"
@@ -35,31 +37,29 @@ static void log_push(TrainLog *lg, TrainRow r) {
 /* Keep the rows of an earlier attempt up to `step` (the checkpoint being resumed). */
 static void log_read(TrainLog *lg, const char *path, long step) {
     char err[ERRLEN];
-    char *text = read_file(path, NULL, err, sizeof err);
-    if (!text) return;
-    char *save = NULL;
-    for (char *line = strtok_r(text, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
-        TrainRow r;
-        char method[64];
-        long L;
-        int seed;
-        int used = 0;
-        if (sscanf(line, "%63[^,],%ld,%d,%ld,%ld,%f,%f,%f,%f%n", method, &L, &seed, &r.step, &r.tokens, &r.loss, &r.lr,
-                   &r.grad_norm, &r.tokens_per_s, &used) == 9 &&
-            r.step <= step) {
-            r.val_loss = NAN;
-            if (line[used] == ',' && line[used + 1]) r.val_loss = strtof(line + used + 1, NULL);
-            log_push(lg, r);
-        }
+    Csv c;
+    if (csv_load(&c, path, err, sizeof err) != 0) return;
+    int col[TC_N];
+    for (int k = 0; k < TC_N; k++) col[k] = csv_col(&c, train_cols[k]);
+    for (int i = 0; i < c.nrow; i++) {
+        const char *step_s = csv_get(&c, i, col[TC_STEP]);
+        if (!*step_s || col[TC_LOSS] < 0) continue;
+        TrainRow r = {.step = strtol(step_s, NULL, 10), .tokens = strtol(csv_get(&c, i, col[TC_TOKENS]), NULL, 10),
+                      .loss = strtof(csv_get(&c, i, col[TC_LOSS]), NULL), .lr = strtof(csv_get(&c, i, col[TC_LR]), NULL),
+                      .grad_norm = strtof(csv_get(&c, i, col[TC_GRAD_NORM]), NULL),
+                      .tokens_per_s = strtof(csv_get(&c, i, col[TC_TOKENS_PER_S]), NULL), .val_loss = NAN};
+        const char *v = csv_get(&c, i, col[TC_VAL_LOSS]);
+        if (*v) r.val_loss = strtof(v, NULL);
+        if (r.step <= step) log_push(lg, r);
     }
-    free(text);
+    csv_free(&c);
 }
 
 static void log_write(const TrainLog *lg, const char *path, const char *method, long L, int seed) {
     AtomicFile af;
     char err[ERRLEN];
     if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_internal("%s", err);
-    fprintf(af.fp, "method,train_len,seed,step,tokens,loss,lr,grad_norm,tokens_per_s,val_loss\n");
+    runfile_header(af.fp, train_cols, TC_N);
     for (int i = 0; i < lg->n; i++) {
         const TrainRow *r = &lg->rows[i];
         fprintf(af.fp, "%s,%ld,%d,%ld,%ld,%.6f,%.6g,%.6f,%.1f,", method, L, seed, r->step, r->tokens, r->loss, r->lr,
@@ -276,16 +276,15 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     progress_end(&pr, status);
 
     snprintf(path, sizeof path, "%s/train.json", dir);
-    AtomicFile af;
-    if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_internal("%s", err);
-    fprintf(af.fp,
-            "{\"method\": \"%s\", \"train_len\": %ld, \"seed\": %d, \"steps\": %d, \"tokens\": %ld, "
-            "\"final_loss\": %.9g, \"tokens_per_s\": %.1f, \"wall_s\": %.2f, \"peak_rss_mb\": %.1f, \"params\": %zu, "
-            "\"bytes_params\": %zu, \"bytes_train_acts\": %zu, \"threads\": %d, \"resumed\": %s, \"build\": \"%s\"}\n",
-            method, L, seed, cfg->steps, (long)cfg->steps * B * T, isfinite(loss) ? loss : (float)(lg.n ? lg.rows[lg.n - 1].loss : 0),
-            tps, now_seconds() - t_start, peak_rss_kb() / 1024.0, m.n_params, model_bytes_params(&m),
-            model_bytes_train_acts(&m), runtime_threads(), have_ckpt ? "true" : "false", runtime_build_info());
-    if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
+    TrainSummary sum = {.train_len = L, .tokens = (long)cfg->steps * B * T, .seed = seed, .steps = cfg->steps,
+                        .threads = runtime_threads(), .resumed = have_ckpt,
+                        .final_loss = isfinite(loss) ? loss : (float)(lg.n ? lg.rows[lg.n - 1].loss : 0),
+                        .tokens_per_s = tps, .wall_s = now_seconds() - t_start, .peak_rss_mb = peak_rss_kb() / 1024.0,
+                        .params = m.n_params, .bytes_params = model_bytes_params(&m),
+                        .bytes_train_acts = model_bytes_train_acts(&m)};
+    snprintf(sum.method, sizeof sum.method, "%s", method);
+    snprintf(sum.build, sizeof sum.build, "%s", runtime_build_info());
+    if (train_summary_write(path, &sum, err, sizeof err) != 0) die_internal("%s", err);
     free(inputs);
     free(targets);
     free(lg.rows);

@@ -1,5 +1,6 @@
 /* run.c — loading a run folder for the figures and report (run.h): the CSVs
- * through common/csv.h, meta.json and status.json through common/json.h, and
+ * through common/csv.h and the column lists of common/runfiles.h, meta.json
+ * through common/json.h, and
  * the notes on what is missing.
  */
 #include "run.h"
@@ -9,11 +10,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../common/csv.h"
+#include "../common/runfiles.h"
 #include "../common/util.h"
 #include "style.h"
 
 /* ------------------------------------------------------------------------ */
-/* meta.json and status.json, read with the shared parser (model/json.h).    */
+/* meta.json, read with the shared parser (common/json.h).                  */
 
 const JsonValue *jv_path(const JsonValue *j, const char *path) {
     char key[128];
@@ -123,7 +125,6 @@ void run_free(Run *r) {
     free(r->tr);
     free(r->po);
     json_doc_free(&r->meta);
-    json_doc_free(&r->status);
     free(r->notes.s);
 }
 
@@ -183,11 +184,9 @@ static int load_optional_csv(Run *r, const char *dir, const char *name, const ch
     return 1;
 }
 
-int run_load(Run *r, const char *dir, char *err, size_t errlen) {
-    memset(r, 0, sizeof *r);
-    snprintf(r->dir, sizeof r->dir, "%s", dir);
+/* meta.json (optional): the configuration, its methods and training lengths. */
+static void load_meta(Run *r, const char *dir) {
     char path[PATH_MAX + 32], why[ERRLEN];
-
     snprintf(path, sizeof path, "%s/meta.json", dir);
     if (!path_exists(path)) {
         run_note(r, "meta.json is missing: configuration shown as unknown");
@@ -199,12 +198,6 @@ int run_load(Run *r, const char *dir, char *err, size_t errlen) {
     } else {
         r->have_meta = 1;
     }
-    snprintf(path, sizeof path, "%s/status.json", dir);
-    if (path_exists(path)) {
-        if (load_json(path, &r->status, why, sizeof why) == 0) r->have_status = 1;
-        else run_note(r, "status.json unreadable (%s): run state not shown", why);
-    }
-
     const JsonValue *cm = r->have_meta ? jv_path(&r->meta.root, "config.methods") : NULL;
     for (unsigned i = 0; cm && cm->type == JSON_ARRAY && i < cm->n; i++)
         if (json_at(cm, i)->type == JSON_STRING) {
@@ -214,107 +207,126 @@ int run_load(Run *r, const char *dir, char *err, size_t errlen) {
     const JsonValue *tl = r->have_meta ? jv_path(&r->meta.root, "config.train_lens") : NULL;
     for (unsigned i = 0; tl && tl->type == JSON_ARRAY && i < tl->n; i++)
         if (jv_num(json_at(tl, i)) > 0) run_add_L(r, (long)jv_num(json_at(tl, i)));
+}
 
-    /* results.csv: required */
+/* Column indices of a column list in a loaded CSV (-1 where absent). */
+static void find_cols(const Csv *c, const char *const *names, int n, int *col) {
+    for (int k = 0; k < n; k++) col[k] = csv_col(c, names[k]);
+}
+
+/* One results.csv row into r (rows without method, mode or lengths are skipped). */
+static void add_eval_row(Run *r, const Csv *c, int i, const int *col) {
+    const char *name = csv_get(c, i, col[RC_METHOD]), *mode = csv_get(c, i, col[RC_MODE]);
+    long L = csv_long(csv_get(c, i, col[RC_TRAIN_LEN]), -1), T = csv_long(csv_get(c, i, col[RC_EVAL_LEN]), -1);
+    if (!*name || !*mode || L <= 0 || T <= 0) return; /* not a data row */
+    EvalRow *e = &r->ev[r->nev++];
+    e->m = run_method(r, name);
+    r->n_results[e->m]++;
+    e->mode = intern(&r->mode, &r->nmode, mode);
+    e->L = L;
+    e->T = T;
+    e->seed = csv_long(csv_get(c, i, col[RC_SEED]), 0);
+    e->stride = csv_long(csv_get(c, i, col[RC_STRIDE]), T);
+    e->tokens = csv_num(csv_get(c, i, col[RC_TOKENS]));
+    e->nll = csv_num(csv_get(c, i, col[RC_NLL]));
+    e->ppl = csv_num(csv_get(c, i, col[RC_PPL]));
+    e->bpb = csv_num(csv_get(c, i, col[RC_BPB]));
+    e->tps = csv_num(csv_get(c, i, col[RC_TOKENS_PER_S]));
+    e->rss = csv_num(csv_get(c, i, col[RC_PEAK_RSS_MB]));
+    run_add_L(r, L);
+    const char *sp = csv_get(c, i, col[RC_SPLIT]);
+    if (*sp && !strstr(r->split, sp) && strlen(r->split) + strlen(sp) + 3 < sizeof r->split)
+        snprintf(r->split + strlen(r->split), sizeof r->split - strlen(r->split), "%s%s", *r->split ? ", " : "", sp);
+}
+
+/* results.csv: required, with at least the columns the tables need. */
+static int load_results(Run *r, const char *dir, char *err, size_t errlen) {
+    char path[PATH_MAX + 32];
     Csv c;
     snprintf(path, sizeof path, "%s/results.csv", dir);
     if (csv_load(&c, path, err, errlen) != 0) return -1;
-    const char *need[] = {"method", "train_len", "eval_len", "mode", "ppl"};
+    int col[RC_N];
+    find_cols(&c, results_cols, RC_N, col);
+    static const int need[] = {RC_METHOD, RC_TRAIN_LEN, RC_EVAL_LEN, RC_MODE, RC_PPL};
     for (size_t i = 0; i < sizeof need / sizeof need[0]; i++)
-        if (csv_col(&c, need[i]) < 0) {
-            snprintf(err, errlen, "%s: no column '%s' in the header", path, need[i]);
+        if (col[need[i]] < 0) {
+            snprintf(err, errlen, "%s: no column '%s' in the header", path, results_cols[need[i]]);
             csv_free(&c);
             return -1;
         }
-    int cm_ = csv_col(&c, "method"), cL = csv_col(&c, "train_len"), cS = csv_col(&c, "seed"),
-        cT = csv_col(&c, "eval_len"), cmo = csv_col(&c, "mode"), cst = csv_col(&c, "stride"),
-        csp = csv_col(&c, "split"), ctk = csv_col(&c, "tokens"), cnl = csv_col(&c, "nll"),
-        cpp = csv_col(&c, "ppl"), cbp = csv_col(&c, "bpb"), cts = csv_col(&c, "tokens_per_s"),
-        crs = csv_col(&c, "peak_rss_mb");
     r->ev = xcalloc((size_t)c.nrow + 1, sizeof(EvalRow));
-    for (int i = 0; i < c.nrow; i++) {
-        const char *name = csv_get(&c, i, cm_), *mode = csv_get(&c, i, cmo);
-        long L = csv_long(csv_get(&c, i, cL), -1), T = csv_long(csv_get(&c, i, cT), -1);
-        if (!*name || !*mode || L <= 0 || T <= 0) continue; /* not a data row */
-        EvalRow *e = &r->ev[r->nev++];
-        e->m = run_method(r, name);
-        r->n_results[e->m]++;
-        e->mode = intern(&r->mode, &r->nmode, mode);
-        e->L = L;
-        e->T = T;
-        e->seed = csv_long(csv_get(&c, i, cS), 0);
-        e->stride = csv_long(csv_get(&c, i, cst), T);
-        e->tokens = csv_num(csv_get(&c, i, ctk));
-        e->nll = csv_num(csv_get(&c, i, cnl));
-        e->ppl = csv_num(csv_get(&c, i, cpp));
-        e->bpb = csv_num(csv_get(&c, i, cbp));
-        e->tps = csv_num(csv_get(&c, i, cts));
-        e->rss = csv_num(csv_get(&c, i, crs));
-        run_add_L(r, L);
-        const char *sp = csv_get(&c, i, csp);
-        if (*sp && !strstr(r->split, sp) && strlen(r->split) + strlen(sp) + 3 < sizeof r->split)
-            snprintf(r->split + strlen(r->split), sizeof r->split - strlen(r->split), "%s%s", *r->split ? ", " : "", sp);
-    }
+    for (int i = 0; i < c.nrow; i++) add_eval_row(r, &c, i, col);
     csv_free(&c);
+    return 0;
+}
 
-    /* train.csv and positions.csv: optional */
-    if (load_optional_csv(r, dir, "train.csv", "no training curves", &c)) {
-        int tm = csv_col(&c, "method"), tL = csv_col(&c, "train_len"), tS = csv_col(&c, "seed"),
-            tst = csv_col(&c, "step"), ttk = csv_col(&c, "tokens"), tlo = csv_col(&c, "loss"),
-            tts = csv_col(&c, "tokens_per_s"), tva = csv_col(&c, "val_loss");
-        if (tm < 0 || tL < 0 || tlo < 0 || (ttk < 0 && tst < 0)) {
-            run_note(r, "train.csv lacks method, train_len, loss or tokens columns: no training curves");
-        } else {
-            r->tr = xcalloc((size_t)c.nrow + 1, sizeof(TrainRow));
-            r->train_by_step = ttk < 0;
-            for (int i = 0; i < c.nrow; i++) {
-                long L = csv_long(csv_get(&c, i, tL), -1);
-                if (!*csv_get(&c, i, tm) || L <= 0) continue;
-                TrainRow *t = &r->tr[r->ntr++];
-                t->m = run_method(r, csv_get(&c, i, tm));
-                t->L = L;
-                t->seed = csv_long(csv_get(&c, i, tS), 0);
-                t->step = csv_long(csv_get(&c, i, tst), i);
-                t->tokens = ttk >= 0 ? csv_num(csv_get(&c, i, ttk)) : (double)t->step;
-                t->loss = csv_num(csv_get(&c, i, tlo));
-                t->tps = csv_num(csv_get(&c, i, tts));
-                t->val = tva >= 0 ? csv_num(csv_get(&c, i, tva)) : NAN;
-                r->have_val |= isfinite(t->val);
-                run_add_L(r, L);
-            }
-            r->have_train = r->ntr > 0;
-            if (!r->have_train) run_note(r, "train.csv has no rows yet: no training curves");
-        }
+/* train.csv (optional): training curves; without a tokens column, against steps. */
+static void load_train(Run *r, const char *dir) {
+    Csv c;
+    if (!load_optional_csv(r, dir, "train.csv", "no training curves", &c)) return;
+    int col[TC_N];
+    find_cols(&c, train_cols, TC_N, col);
+    if (col[TC_METHOD] < 0 || col[TC_TRAIN_LEN] < 0 || col[TC_LOSS] < 0 || (col[TC_TOKENS] < 0 && col[TC_STEP] < 0)) {
+        run_note(r, "train.csv lacks method, train_len, loss or tokens columns: no training curves");
         csv_free(&c);
+        return;
     }
-    if (load_optional_csv(r, dir, "positions.csv", "no per-position loss figure", &c)) {
-        int pm = csv_col(&c, "method"), pL = csv_col(&c, "train_len"), pS = csv_col(&c, "seed"),
-            pT = csv_col(&c, "eval_len"), pp = csv_col(&c, "pos"), pn = csv_col(&c, "nll");
-        if (pm < 0 || pL < 0 || pT < 0 || pp < 0 || pn < 0) {
-            run_note(r, "positions.csv lacks method, train_len, eval_len, pos or nll: no per-position figure");
-        } else {
-            r->po = xcalloc((size_t)c.nrow + 1, sizeof(PosRow));
-            for (int i = 0; i < c.nrow; i++) {
-                long L = csv_long(csv_get(&c, i, pL), -1), T = csv_long(csv_get(&c, i, pT), -1),
-                     pos = csv_long(csv_get(&c, i, pp), -1);
-                if (!*csv_get(&c, i, pm) || L <= 0 || T <= 0 || pos < 0 || pos >= T) continue;
-                PosRow *q = &r->po[r->npo++];
-                q->m = run_method(r, csv_get(&c, i, pm));
-                q->L = L;
-                q->T = T;
-                q->pos = pos;
-                q->seed = csv_long(csv_get(&c, i, pS), 0);
-                q->nll = csv_num(csv_get(&c, i, pn));
-            }
-            r->have_pos = r->npo > 0;
-        }
-        csv_free(&c);
+    r->tr = xcalloc((size_t)c.nrow + 1, sizeof(TrainRow));
+    r->train_by_step = col[TC_TOKENS] < 0;
+    for (int i = 0; i < c.nrow; i++) {
+        long L = csv_long(csv_get(&c, i, col[TC_TRAIN_LEN]), -1);
+        if (!*csv_get(&c, i, col[TC_METHOD]) || L <= 0) continue;
+        TrainRow *t = &r->tr[r->ntr++];
+        t->m = run_method(r, csv_get(&c, i, col[TC_METHOD]));
+        t->L = L;
+        t->seed = csv_long(csv_get(&c, i, col[TC_SEED]), 0);
+        t->step = csv_long(csv_get(&c, i, col[TC_STEP]), i);
+        t->tokens = col[TC_TOKENS] >= 0 ? csv_num(csv_get(&c, i, col[TC_TOKENS])) : (double)t->step;
+        t->loss = csv_num(csv_get(&c, i, col[TC_LOSS]));
+        t->tps = csv_num(csv_get(&c, i, col[TC_TOKENS_PER_S]));
+        t->val = col[TC_VAL_LOSS] >= 0 ? csv_num(csv_get(&c, i, col[TC_VAL_LOSS])) : NAN;
+        r->have_val |= isfinite(t->val);
+        run_add_L(r, L);
     }
+    r->have_train = r->ntr > 0;
+    if (!r->have_train) run_note(r, "train.csv has no rows yet: no training curves");
+    csv_free(&c);
+}
 
-    /* display orders */
+/* positions.csv (optional): loss per position in a window. */
+static void load_positions(Run *r, const char *dir) {
+    Csv c;
+    if (!load_optional_csv(r, dir, "positions.csv", "no per-position loss figure", &c)) return;
+    int col[PC_N];
+    find_cols(&c, positions_cols, PC_N, col);
+    if (col[PC_METHOD] < 0 || col[PC_TRAIN_LEN] < 0 || col[PC_EVAL_LEN] < 0 || col[PC_POS] < 0 || col[PC_NLL] < 0) {
+        run_note(r, "positions.csv lacks method, train_len, eval_len, pos or nll: no per-position figure");
+        csv_free(&c);
+        return;
+    }
+    r->po = xcalloc((size_t)c.nrow + 1, sizeof(PosRow));
+    for (int i = 0; i < c.nrow; i++) {
+        long L = csv_long(csv_get(&c, i, col[PC_TRAIN_LEN]), -1), T = csv_long(csv_get(&c, i, col[PC_EVAL_LEN]), -1),
+             pos = csv_long(csv_get(&c, i, col[PC_POS]), -1);
+        if (!*csv_get(&c, i, col[PC_METHOD]) || L <= 0 || T <= 0 || pos < 0 || pos >= T) continue;
+        PosRow *q = &r->po[r->npo++];
+        q->m = run_method(r, csv_get(&c, i, col[PC_METHOD]));
+        q->L = L;
+        q->T = T;
+        q->pos = pos;
+        q->seed = csv_long(csv_get(&c, i, col[PC_SEED]), 0);
+        q->nll = csv_num(csv_get(&c, i, col[PC_NLL]));
+    }
+    r->have_pos = r->npo > 0;
+    csv_free(&c);
+}
+
+/* Display orders: methods by (config position, style rank, first seen); modes
+ * nonoverlapping, sliding, then others. Insertion sorts: the lists are short. */
+static void sort_orders(Run *r) {
     r->order = xmalloc(sizeof(int) * (size_t)(r->nmeth + 1));
     for (int i = 0; i < r->nmeth; i++) r->order[i] = i;
-    for (int i = 1; i < r->nmeth; i++) { /* insertion sort on (config position, style rank, first seen) */
+    for (int i = 1; i < r->nmeth; i++) {
         int v = r->order[i], j = i;
         for (; j > 0; j--) {
             int u = r->order[j - 1];
@@ -335,6 +347,16 @@ int run_load(Run *r, const char *dir, char *err, size_t errlen) {
         }
         r->mode_order[j] = v;
     }
+}
+
+int run_load(Run *r, const char *dir, char *err, size_t errlen) {
+    memset(r, 0, sizeof *r);
+    snprintf(r->dir, sizeof r->dir, "%s", dir);
+    load_meta(r, dir);
+    if (load_results(r, dir, err, errlen) != 0) return -1;
+    load_train(r, dir);
+    load_positions(r, dir);
+    sort_orders(r);
     return 0;
 }
 
@@ -350,14 +372,6 @@ void find_missing(Run *r) {
             if (ns > max_seeds) max_seeds = ns;
         }
     r->max_seeds = max_seeds;
-    const JsonValue *st = json_get(&r->status.root, "state"); /* NULL unless have_status */
-    if (!st) st = json_get(&r->status.root, "status");
-    if (st && st->type == JSON_STRING) {
-        const JsonValue *cur = json_get(&r->status.root, "method");
-        if (!cur) cur = json_get(&r->status.root, "current");
-        if (cur && cur->type == JSON_STRING) run_note(r, "status.json says the run is %s (%s)", st->u.str, cur->u.str);
-        else run_note(r, "status.json says the run is %s", st->u.str);
-    }
     for (int k = 0; k < r->nmeth; k++) {
         int m = r->order[k];
         const char *name = r->meth[m];

@@ -55,12 +55,12 @@ typedef struct Run {
     int ntr;
     PosRow *po;
     int npo;
-    int have_train, have_pos, have_meta, have_status;
+    int have_train, have_pos, have_meta;
     int have_val;       /* some train.csv row carries a validation loss */
     int train_by_step;  /* train.csv has no tokens column: curves against steps */
     char split[64];
     int max_seeds;
-    JsonDoc meta, status; /* root.type JSON_NULL unless have_meta / have_status */
+    JsonDoc meta;      /* root.type JSON_NULL unless have_meta */
     Sb notes;          /* what is missing or failed, one "- ..." line each */
 } Run;
 

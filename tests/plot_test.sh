@@ -49,7 +49,7 @@ is_png() { [ "$(head -c 8 "$1" | od -An -tx1 | tr -d ' \n')" = "89504e470d0a1a0a
 is_pdf() { [ "$(head -c 5 "$1")" = "%PDF-" ] && tail -c 64 "$1" | grep -q '%%EOF'; }
 
 # The data files a run folder holds; plotting must leave them byte-identical.
-DATA_FILES="results.csv train.csv positions.csv meta.json status.json"
+DATA_FILES="results.csv train.csv positions.csv meta.json"
 snapshot() { # snapshot DIR OUT: checksums of the data files present
     (cd "$1" && for f in $DATA_FILES; do [ -f "$f" ] && cksum "$f"; done) >"$2"
 }

@@ -1,0 +1,56 @@
+/* runfiles.h — the files of a run folder: their names, their CSV columns
+ * (defined once here, used by every writer and reader) and train.json.
+ *
+ *   RUN/config.conf            the resolved configuration (config.c)
+ *   RUN/meta.json              preset, config, dataset, machine, timing, per-method
+ *                              training summaries (sweep.c)
+ *   RUN/results.csv            results_cols: one row per (unit, length, mode)
+ *   RUN/train.csv              train_cols: one row per logged training step
+ *   RUN/positions.csv          positions_cols: mean loss per position in a window
+ *   RUN/report.md, figures/    plots/
+ *   RUN/units/M-L<L>-s<S>/     one trained model: model.safetensors,
+ *                              train_state.safetensors, train.csv, train.json,
+ *                              eval-<W>-<mode>.csv (results_cols),
+ *                              positions-<W>.csv (positions_cols)
+ *
+ * The run-level CSVs are the units' files concatenated (one header). docs/FORMATS.md
+ * describes every column.
+ */
+#ifndef POSBENCH_RUNFILES_H
+#define POSBENCH_RUNFILES_H
+#include <stddef.h>
+#include <stdio.h>
+
+enum ResultsCol {
+    RC_METHOD, RC_TRAIN_LEN, RC_SEED, RC_EVAL_LEN, RC_MODE, RC_STRIDE, RC_SPLIT, RC_TOKENS,
+    RC_NLL, RC_PPL, RC_BPB, RC_TOKENS_PER_S, RC_PEAK_RSS_MB, RC_ARENA_MB, RC_N
+};
+enum TrainCol {
+    TC_METHOD, TC_TRAIN_LEN, TC_SEED, TC_STEP, TC_TOKENS, TC_LOSS, TC_LR, TC_GRAD_NORM, TC_TOKENS_PER_S,
+    TC_VAL_LOSS, TC_N
+};
+enum PositionsCol { PC_METHOD, PC_TRAIN_LEN, PC_SEED, PC_EVAL_LEN, PC_POS, PC_NLL, PC_N };
+
+extern const char *const results_cols[RC_N];     /* "method", "train_len", ... */
+extern const char *const train_cols[TC_N];
+extern const char *const positions_cols[PC_N];
+
+/* The header line "a,b,c\n" of a column list. */
+void runfile_header(FILE *f, const char *const *cols, int n);
+
+/* train.json: a finished unit's training summary (its presence marks the unit done). */
+typedef struct TrainSummary {
+    char method[96];
+    long train_len, tokens;
+    int seed, steps, threads, resumed;
+    double final_loss, tokens_per_s, wall_s, peak_rss_mb;
+    size_t params, bytes_params, bytes_train_acts;
+    char build[256];
+} TrainSummary;
+
+/* Written atomically as one line of JSON. 0, or -1 with err. */
+int train_summary_write(const char *path, const TrainSummary *s, char *err, size_t errlen);
+/* 0, or -1 with err (missing, not JSON, or a field missing or of the wrong type). */
+int train_summary_read(const char *path, TrainSummary *s, char *err, size_t errlen);
+
+#endif
