@@ -97,32 +97,7 @@ static void name_from_path(char *out, size_t cap, const char *path) {
     if (!out[0]) data_fmt(out, cap, "data");
 }
 
-void data_fmt(char *out, size_t cap, const char *fmt, ...) {
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(out, cap, fmt, ap);
-    va_end(ap);
-}
-
-void data_note(const char *fmt, ...) {
-    if (!data_verbose) return;
-    va_list ap;
-    va_start(ap, fmt);
-    vsay(fmt, ap);
-    va_end(ap);
-}
-
 /* ---------------------------------------------------------------- split rule */
-
-uint64_t data_fnv1a64(const void *p, size_t n) {
-    const uint8_t *s = p;
-    uint64_t h = 0xcbf29ce484222325ull;
-    for (size_t i = 0; i < n; i++) {
-        h ^= s[i];
-        h *= 0x100000001b3ull;
-    }
-    return h;
-}
 
 int data_split_of_name(const char *name) {
     unsigned r = (unsigned)(data_fnv1a64(name, strlen(name)) % 100);

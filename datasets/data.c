@@ -21,61 +21,11 @@
 #include <unistd.h>
 
 const char *const data_split_names[N_SPLIT_KINDS] = {"train", "valid", "test", "all"};
-int data_verbose = 1;
 
 #define TOK_MAGIC "PBTOKENS"
 #define TOK_VERSION 1
 #define TOK_HEADER 128
 enum { TOK_BYTE = 0, TOK_BPE = 1 };
-
-/* ---------------------------------------------------------------- locations */
-
-static char g_datasets[4096], g_cache[4096];
-static int g_cache_set;
-
-static int has_default(const char *dir) {
-    char p[4200];
-    data_fmt(p, sizeof p, "%s/default", dir);
-    struct stat st;
-    return stat(p, &st) == 0 && S_ISDIR(st.st_mode);
-}
-
-/* POSBENCH_DATASETS, else datasets/ beside the binary (or one folder up, for build/), else ./datasets */
-const char *data_datasets_dir(void) {
-    if (g_datasets[0]) return g_datasets;
-    const char *env = getenv("POSBENCH_DATASETS");
-    if (env && *env) {
-        data_fmt(g_datasets, sizeof g_datasets, "%s", env);
-        return g_datasets;
-    }
-    char exe[4096];
-    ssize_t n = readlink("/proc/self/exe", exe, sizeof exe - 1);
-    if (n > 0) {
-        exe[n] = 0;
-        char *slash = strrchr(exe, '/');
-        if (slash) *slash = 0;
-        char cand[4200];
-        data_fmt(cand, sizeof cand, "%s/datasets", exe);
-        if (has_default(cand)) { data_fmt(g_datasets, sizeof g_datasets, "%s", cand); return g_datasets; }
-        data_fmt(cand, sizeof cand, "%s/../datasets", exe);
-        if (has_default(cand)) { data_fmt(g_datasets, sizeof g_datasets, "%s", cand); return g_datasets; }
-    }
-    data_fmt(g_datasets, sizeof g_datasets, "datasets");
-    return g_datasets;
-}
-
-void data_set_cache_dir(const char *dir) {
-    g_cache_set = dir != NULL;
-    if (dir) data_fmt(g_cache, sizeof g_cache, "%s", dir);
-}
-
-const char *data_cache_dir(void) {
-    if (g_cache_set) return g_cache;
-    const char *env = getenv("POSBENCH_DATA_CACHE");
-    if (env && *env) data_fmt(g_cache, sizeof g_cache, "%s", env);
-    else data_fmt(g_cache, sizeof g_cache, "%s/cache", data_datasets_dir());
-    return g_cache;
-}
 
 /* ---------------------------------------------------------------- little-endian fields */
 
