@@ -22,11 +22,10 @@
 #include "runtime.h"
 
 typedef struct Unit {
-    char method[32];
+    char method[POS_SPEC_LEN];
     long L;
     int seed;
     char dir[4300];
-    int trained, failed;
 } Unit;
 
 /* A child posbench (train or eval); exits 1 when it cannot be started or waited for. */
@@ -229,53 +228,48 @@ static void remove_stale_unit_tmp(const char *dir) {
     closedir(d);
 }
 
+#define SWEEP_MAX_METHODS 32
+
+/* One sweep: its configuration, folder, methods, data and units. */
+typedef struct Sweep {
+    RunConfig cfg;
+    char dir[4096], conf_path[4400];
+    char mbuf[256], *methods[SWEEP_MAX_METHODS];   /* methods point into mbuf */
+    int n_methods;
+    Dataset ds;
+    Unit *units;
+    int n_units, failures;
+    const long **lens_of;                          /* unit -> its evaluation lengths (rows of all_lens) */
+    int *n_lens;
+    long all_lens[CFG_MAX_LIST][CFG_MAX_LIST];     /* per training length */
+} Sweep;
+
 static const Command sweep_cmd = {"sweep", "", "train every method at L, evaluate every length, plot and report", NULL};
 
-int cmd_sweep(int argc, char **argv) {
-    Flag fl[] = {
-        {"--preset", "P", "quick", "preset under harness/presets: tiny, quick, paper", NULL, 0},
-        {"--config", "FILE", NULL, "config file of 'key = value' lines overriding the preset", NULL, 0},
-        {"--set", "K=V;...", NULL, "override config keys, e.g. \"steps=500;lr=1e-3\"", NULL, 0},
-        {"--methods", "a,b,...", NULL, "position methods (default: the config's methods)", NULL, 0},
-        {"--train-lens", "a,b,...", NULL, "training lengths (default: the config's train_lens)", NULL, 0},
-        {"--lengths", "a,b,...", NULL, "evaluation lengths (default: the config's eval_mults x L)", NULL, 0},
-        {"--seeds", "N", NULL, "seeds per (method, L) (default: the config's seeds)", NULL, 0},
-        {"--data", "D", NULL, "corpus, prepared folder or text file (default: the config's data)", NULL, 0},
-        {"--out", "DIR", NULL, "run folder (default: runs/PRESET)", NULL, 0},
-        {"--threads", "N", NULL, "threads (default: the config's threads; 0 = all cores)", NULL, 0},
-        {"--no-plot", NULL, NULL, "skip figures and report", NULL, 0},
-    };
-    int nf = NFLAGS(fl);
-    flags_parse(fl, nf, argc, argv, &sweep_cmd, NULL, 0);
-    RunConfig cfg;
-    run_config_resolve(&cfg, flag_str(fl, nf, "--preset"), flag_str(fl, nf, "--config"), flag_str(fl, nf, "--set"));
-    static const struct { const char *flag, *key; } over[] = {{"--methods", "methods"}, {"--train-lens", "train_lens"},
-        {"--lengths", "lengths"}, {"--seeds", "seeds"}, {"--data", "data"}, {"--threads", "threads"}};
-    for (size_t i = 0; i < sizeof over / sizeof over[0]; i++)
-        if (flag_str(fl, nf, over[i].flag)) config_set(&cfg, over[i].key, flag_str(fl, nf, over[i].flag), over[i].flag);
-    runtime_set_threads(cfg.threads);
-
-    /* methods, validated before anything runs */
-    char mbuf[256], *methods[32], err0[ERRLEN];
+/* The methods of the config, each checked and given once; train lengths given once. */
+static int sweep_methods(const RunConfig *cfg, char *mbuf, size_t mcap, char **methods) {
+    char err[ERRLEN];
     int n_methods = 0;
-    snprintf(mbuf, sizeof mbuf, "%s", cfg.methods);
+    snprintf(mbuf, mcap, "%s", cfg->methods);
     char *save = NULL;
     for (char *m = strtok_r(mbuf, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
-        if (pos_spec_check(m, err0, sizeof err0) != 0) die_input("--methods: %s", err0);
-        if (n_methods == 32) die_input("--methods: at most 32 methods");
+        if (pos_spec_check(m, err, sizeof err) != 0) die_input("--methods: %s", err);
+        if (n_methods == SWEEP_MAX_METHODS) die_input("--methods: at most %d methods", SWEEP_MAX_METHODS);
         for (int j = 0; j < n_methods; j++)
             if (!strcmp(methods[j], m)) die_input("--methods: '%s' is given twice (each method is one set of units)", m);
         methods[n_methods++] = m;
     }
     if (!n_methods) die_input("--methods: no method given");
-    for (int i = 0; i < cfg.n_train_lens; i++)
+    for (int i = 0; i < cfg->n_train_lens; i++)
         for (int j = 0; j < i; j++)
-            if (cfg.train_lens[i] == cfg.train_lens[j])
-                die_input("--train-lens: %ld is given twice (each length is one set of units)", cfg.train_lens[i]);
+            if (cfg->train_lens[i] == cfg->train_lens[j])
+                die_input("--train-lens: %ld is given twice (each length is one set of units)", cfg->train_lens[i]);
+    return n_methods;
+}
 
-    char dir[4096], err[ERRLEN], path[4400];
-    if (flag_str(fl, nf, "--out")) snprintf(dir, sizeof dir, "%s", flag_str(fl, nf, "--out"));
-    else snprintf(dir, sizeof dir, "runs/%s", cfg.preset);
+/* The run folder: created, writable, locked for this process, stale temporaries gone. */
+static void sweep_open_folder(const char *dir) {
+    char err[ERRLEN], path[4400];
     run_check_out_path(dir, "--out", 200);
     if (mkdir_p(dir, err, sizeof err) != 0) die_input("--out: %s", err);
     snprintf(path, sizeof path, "%s/.write-test", dir);
@@ -285,12 +279,15 @@ int cmd_sweep(int argc, char **argv) {
     unlink(path);
     run_lock_folder(dir, "--out");   /* one writer per run folder; children die with this process */
     remove_stale_unit_tmp(dir);
+}
 
-    /* the resolved config: children read it; a re-run must not mix configurations */
+/* The resolved config as DIR/config.conf: children read it; a re-run must not mix configurations. */
+static void sweep_write_config(const char *dir, const RunConfig *cfg) {
+    char err[ERRLEN], path[4400];
     char *cfg_text = NULL;
     size_t cfg_len = 0;
     FILE *mem = open_memstream(&cfg_text, &cfg_len);
-    config_write(&cfg, mem);
+    config_write(cfg, mem);
     fclose(mem);
     snprintf(path, sizeof path, "%s/config.conf", dir);
     char *old = read_file(path, NULL, err, sizeof err);
@@ -304,112 +301,160 @@ int cmd_sweep(int argc, char **argv) {
     }
     free(old);
     free(cfg_text);
+}
 
-    /* the data, opened (and prepared) once here so bad input stops the sweep before training */
-    Dataset ds;
-    run_open_data(&ds, cfg.data, cfg.tokenizer, cfg.bpe_vocab, "--data");
-    const DataSplit *evs = run_eval_split(&ds, cfg.data, cfg.split, "--data");
-    run_check_data_hash(dir, &ds, cfg.data);
-    const DataSplit *trs = data_split(&ds, "train");
-    for (int i = 0; i < cfg.n_train_lens; i++) {
+/* The data, opened (and prepared) once here so bad input stops the sweep before training. */
+static void sweep_open_data(Dataset *ds, RunConfig *cfg, const char *dir) {
+    char err[ERRLEN];
+    run_open_data(ds, cfg->data, cfg->tokenizer, cfg->bpe_vocab, "--data");
+    const DataSplit *evs = run_eval_split(ds, cfg->data, cfg->split, "--data");
+    run_check_data_hash(dir, ds, cfg->data);
+    const DataSplit *trs = data_split(ds, "train");
+    for (int i = 0; i < cfg->n_train_lens; i++) {
         long lens[CFG_MAX_LIST];
-        int n = config_eval_lengths(&cfg, cfg.train_lens[i], lens, CFG_MAX_LIST);
+        int n = config_eval_lengths(cfg, cfg->train_lens[i], lens, CFG_MAX_LIST);
         if ((long)evs->n_tokens < lens[n - 1] + 1)
-            die_input("--lengths: %ld is longer than the %s split of %s (%zu tokens)", lens[n - 1], cfg.split,
-                      cfg.data, evs->n_tokens);
-        if (data_check_window(trs, (int)cfg.train_lens[i], err, sizeof err) != 0) die_input("--train-lens: %s", err);
-        config_batch(&cfg, cfg.train_lens[i]);   /* batch_tokens must divide by every L */
+            die_input("--lengths: %ld is longer than the %s split of %s (%zu tokens)", lens[n - 1], cfg->split,
+                      cfg->data, evs->n_tokens);
+        if (data_check_window(trs, (int)cfg->train_lens[i], err, sizeof err) != 0) die_input("--train-lens: %s", err);
+        config_batch(cfg, cfg->train_lens[i]);   /* batch_tokens must divide by every L */
     }
+}
 
-    char start[64], conf_path[4400];
-    runtime_iso_time(start, sizeof start);
-    double t0 = now_seconds();
-    snprintf(conf_path, sizeof conf_path, "%s/config.conf", dir);
-    int n_units = cfg.n_train_lens * n_methods * cfg.seeds;
-    Unit *units = xcalloc(n_units, sizeof(Unit));
-    const long **lens_of = xcalloc(n_units, sizeof(long *));
-    int *n_lens = xcalloc(n_units, sizeof(int));
-    long all_lens[CFG_MAX_LIST][CFG_MAX_LIST];
-    int u = 0, failures = 0;
-    char threads[16], sliding_stride[32], maxtok[32], slidetok[32];
-    snprintf(threads, sizeof threads, "%d", cfg.threads);
-    snprintf(maxtok, sizeof maxtok, "%ld", cfg.eval_tokens);
-    snprintf(slidetok, sizeof slidetok, "%ld", cfg.sliding_tokens);
-    for (int li = 0; li < cfg.n_train_lens; li++) {
-        long L = cfg.train_lens[li];
-        int n_eval = config_eval_lengths(&cfg, L, all_lens[li], CFG_MAX_LIST);
-        for (int mi = 0; mi < n_methods; mi++)
-            for (int seed = 1; seed <= cfg.seeds; seed++, u++) {
-                Unit *un = &units[u];
-                snprintf(un->method, sizeof un->method, "%s", methods[mi]);
+/* A unit's training by a child `posbench train` (resuming); skipped when train.json exists.
+ * 0, or 1 when it failed. */
+static int train_unit(const Sweep *sw, const Unit *un) {
+    char path[4400], Ls[32], seeds[16], threads[16];
+    snprintf(path, sizeof path, "%s/train.json", un->dir);
+    if (path_exists(path)) return 0;
+    snprintf(Ls, sizeof Ls, "%ld", un->L);
+    snprintf(seeds, sizeof seeds, "%d", un->seed);
+    snprintf(threads, sizeof threads, "%d", sw->cfg.threads);
+    char *args[] = {"posbench", "train", "--preset", (char *)sw->cfg.preset, "--config", (char *)sw->conf_path,
+                    "--method", (char *)un->method, "--train-len", Ls, "--seed", seeds, "--out", (char *)un->dir, "--resume",
+                    "--threads", threads, NULL};
+    int rc = run_child(args);
+    if (rc == 0) return 0;
+    fprintf(stderr, "sweep: training %s failed (exit %d); continuing with the others\n", un->dir, rc);
+    return 1;
+}
+
+/* One evaluation of a unit by a child `posbench eval` at window W in one mode;
+ * skipped when its eval CSV exists. 0, or 1 when it failed. */
+static int eval_unit(const Sweep *sw, const Unit *un, long W, int sliding) {
+    const RunConfig *cfg = &sw->cfg;
+    const char *mname = sliding ? "sliding" : "nonoverlapping";
+    char out[4400], pos[4400], ckpt[4400], Ws[32], threads[16], tokens[32], stride[32];
+    snprintf(out, sizeof out, "%s/eval-%ld-%s.csv", un->dir, W, mname);
+    if (path_exists(out)) return 0;
+    snprintf(pos, sizeof pos, "%s/positions-%ld.csv", un->dir, W);
+    snprintf(ckpt, sizeof ckpt, "%s/model.safetensors", un->dir);
+    snprintf(Ws, sizeof Ws, "%ld", W);
+    snprintf(threads, sizeof threads, "%d", cfg->threads);
+    snprintf(tokens, sizeof tokens, "%ld", sliding ? cfg->sliding_tokens : cfg->eval_tokens);
+    long L = un->L;
+    snprintf(stride, sizeof stride, "%ld", cfg->sliding_div ? (L / cfg->sliding_div > 0 ? L / cfg->sliding_div : 1) : L);
+    char *args[] = {"posbench", "eval", "--ckpt", ckpt, "--lengths", Ws, "--mode", (char *)mname,
+                    "--split", (char *)cfg->split, "--data", (char *)cfg->data, "--threads", threads, "--out", out,
+                    "--max-tokens", tokens, sliding ? "--stride" : "--per-position", sliding ? stride : pos, NULL};
+    int rc = run_child(args);
+    if (rc == 0) return 0;
+    fprintf(stderr, "sweep: evaluating %s at %s (%s) failed (exit %d)\n", un->dir, Ws, mname, rc);
+    return 1;
+}
+
+/* Every (L, method, seed) unit in order: trained, then evaluated at each length and mode. */
+static void sweep_units(Sweep *sw) {
+    const RunConfig *cfg = &sw->cfg;
+    sw->n_units = cfg->n_train_lens * sw->n_methods * cfg->seeds;
+    sw->units = xcalloc(sw->n_units, sizeof(Unit));
+    sw->lens_of = xcalloc(sw->n_units, sizeof(long *));
+    sw->n_lens = xcalloc(sw->n_units, sizeof(int));
+    int u = 0;
+    for (int li = 0; li < cfg->n_train_lens; li++) {
+        long L = cfg->train_lens[li];
+        int n_eval = config_eval_lengths(cfg, L, sw->all_lens[li], CFG_MAX_LIST);
+        for (int mi = 0; mi < sw->n_methods; mi++)
+            for (int seed = 1; seed <= cfg->seeds; seed++, u++) {
+                Unit *un = &sw->units[u];
+                snprintf(un->method, sizeof un->method, "%s", sw->methods[mi]);
                 un->L = L;
                 un->seed = seed;
-                snprintf(un->dir, sizeof un->dir, "%s/units/%s-L%ld-s%d", dir, un->method, L, seed);
-                lens_of[u] = all_lens[li];
-                n_lens[u] = n_eval;
-                char Ls[32], seeds[16];
-                snprintf(Ls, sizeof Ls, "%ld", L);
-                snprintf(seeds, sizeof seeds, "%d", seed);
-                snprintf(path, sizeof path, "%s/train.json", un->dir);
-                fprintf(stderr, "sweep: unit %d/%d  %s L=%ld seed=%d\n", u + 1, n_units, un->method, L, seed);
-                if (!path_exists(path)) {
-                    char *args[] = {"posbench", "train", "--preset", cfg.preset, "--config", conf_path, "--method",
-                                    un->method, "--train-len", Ls, "--seed", seeds, "--out", un->dir, "--resume",
-                                    "--threads", threads, NULL};
-                    int rc = run_child(args);
-                    if (rc != 0) {
-                        fprintf(stderr, "sweep: training %s failed (exit %d); continuing with the others\n", un->dir, rc);
-                        un->failed = 1;
-                        failures++;
-                        continue;
-                    }
+                snprintf(un->dir, sizeof un->dir, "%s/units/%s-L%ld-s%d", sw->dir, un->method, L, seed);
+                sw->lens_of[u] = sw->all_lens[li];
+                sw->n_lens[u] = n_eval;
+                fprintf(stderr, "sweep: unit %d/%d  %s L=%ld seed=%d\n", u + 1, sw->n_units, un->method, L, seed);
+                if (train_unit(sw, un)) {
+                    sw->failures++;
+                    continue;
                 }
-                snprintf(sliding_stride, sizeof sliding_stride, "%ld",
-                         cfg.sliding_div ? (L / cfg.sliding_div > 0 ? L / cfg.sliding_div : 1) : L);
                 for (int i = 0; i < n_eval; i++)
-                    for (int mode = 0; mode < (cfg.sliding_div ? 2 : 1); mode++) {
-                        const char *mname = mode ? "sliding" : "nonoverlapping";
-                        char out[4400], pos[4400], ckpt[4400], W[32];
-                        snprintf(out, sizeof out, "%s/eval-%ld-%s.csv", un->dir, all_lens[li][i], mname);
-                        if (path_exists(out)) continue;
-                        snprintf(pos, sizeof pos, "%s/positions-%ld.csv", un->dir, all_lens[li][i]);
-                        snprintf(ckpt, sizeof ckpt, "%s/model.safetensors", un->dir);
-                        snprintf(W, sizeof W, "%ld", all_lens[li][i]);
-                        char *args[32] = {"posbench", "eval", "--ckpt", ckpt, "--lengths", W, "--mode", (char *)mname,
-                                          "--split", cfg.split, "--data", cfg.data, "--threads", threads, "--out", out,
-                                          "--max-tokens", mode ? slidetok : maxtok};
-                        int na = 18;
-                        if (mode) {
-                            args[na++] = "--stride";
-                            args[na++] = sliding_stride;
-                        } else {
-                            args[na++] = "--per-position";
-                            args[na++] = pos;
-                        }
-                        args[na] = NULL;
-                        int rc = run_child(args);
-                        if (rc != 0) {
-                            fprintf(stderr, "sweep: evaluating %s at %s (%s) failed (exit %d)\n", un->dir, W, mname, rc);
-                            failures++;
-                        }
-                    }
+                    for (int mode = 0; mode < (cfg->sliding_div ? 2 : 1); mode++)
+                        sw->failures += eval_unit(sw, un, sw->all_lens[li][i], mode);
             }
     }
-    int sliding = cfg.sliding_div > 0;
-    merge_outputs(dir, units, n_units, lens_of, n_lens, sliding);
+}
+
+/* The run-level files, the stdout table, the figures and report. */
+static void sweep_finish(Sweep *sw, const char *start, double t0, int plot) {
+    char err[ERRLEN], st[64];
+    snprintf(st, sizeof st, "%s", start);
+    merge_outputs(sw->dir, sw->units, sw->n_units, sw->lens_of, sw->n_lens, sw->cfg.sliding_div > 0);
     double wall = now_seconds() - t0;
-    previous_timing(dir, start, sizeof start, &wall);
-    write_meta(dir, &cfg, &ds, units, n_units, start, wall);
-    print_table(dir);
-    if (!flag_on(fl, nf, "--no-plot")) {
-        int rc = plot_run(dir, err, sizeof err);
+    previous_timing(sw->dir, st, sizeof st, &wall);
+    write_meta(sw->dir, &sw->cfg, &sw->ds, sw->units, sw->n_units, st, wall);
+    print_table(sw->dir);
+    if (plot) {
+        int rc = plot_run(sw->dir, err, sizeof err);
         if (rc != 0) fprintf(stderr, "sweep: plots not drawn: %s\n", err);
-        else printf("figures: %s/figures/   report: %s/report.md\n", dir, dir);
+        else printf("figures: %s/figures/   report: %s/report.md\n", sw->dir, sw->dir);
     }
-    data_close(&ds);
-    free(units);
-    free(lens_of);
-    free(n_lens);
+}
+
+static Flag sweep_flags[] = {
+    {"--preset", "P", "quick", "preset under harness/presets: tiny, quick, paper", NULL, 0},
+    {"--config", "FILE", NULL, "config file of 'key = value' lines overriding the preset", NULL, 0},
+    {"--set", "K=V;...", NULL, "override config keys, e.g. \"steps=500;lr=1e-3\"", NULL, 0},
+    {"--methods", "a,b,...", NULL, "position methods (default: the config's methods)", NULL, 0},
+    {"--train-lens", "a,b,...", NULL, "training lengths (default: the config's train_lens)", NULL, 0},
+    {"--lengths", "a,b,...", NULL, "evaluation lengths (default: the config's eval_mults x L)", NULL, 0},
+    {"--seeds", "N", NULL, "seeds per (method, L) (default: the config's seeds)", NULL, 0},
+    {"--data", "D", NULL, "corpus, prepared folder or text file (default: the config's data)", NULL, 0},
+    {"--out", "DIR", NULL, "run folder (default: runs/PRESET)", NULL, 0},
+    {"--threads", "N", NULL, "threads (default: the config's threads; 0 = all cores)", NULL, 0},
+    {"--no-plot", NULL, NULL, "skip figures and report", NULL, 0},
+};
+
+int cmd_sweep(int argc, char **argv) {
+    Flag *fl = sweep_flags;
+    int nf = NFLAGS(sweep_flags);
+    flags_parse(fl, nf, argc, argv, &sweep_cmd, NULL, 0);
+    Sweep *sw = xcalloc(1, sizeof(Sweep));
+    RunConfig *cfg = &sw->cfg;
+    run_config_resolve(cfg, flag_str(fl, nf, "--preset"), flag_str(fl, nf, "--config"), flag_str(fl, nf, "--set"));
+    static const struct { const char *flag, *key; } over[] = {{"--methods", "methods"}, {"--train-lens", "train_lens"},
+        {"--lengths", "lengths"}, {"--seeds", "seeds"}, {"--data", "data"}, {"--threads", "threads"}};
+    for (size_t i = 0; i < sizeof over / sizeof over[0]; i++)
+        if (flag_str(fl, nf, over[i].flag)) config_set(cfg, over[i].key, flag_str(fl, nf, over[i].flag), over[i].flag);
+    runtime_set_threads(cfg->threads);
+    sw->n_methods = sweep_methods(cfg, sw->mbuf, sizeof sw->mbuf, sw->methods);   /* before anything runs */
+    if (flag_str(fl, nf, "--out")) snprintf(sw->dir, sizeof sw->dir, "%s", flag_str(fl, nf, "--out"));
+    else snprintf(sw->dir, sizeof sw->dir, "runs/%s", cfg->preset);
+    sweep_open_folder(sw->dir);
+    sweep_write_config(sw->dir, cfg);
+    sweep_open_data(&sw->ds, cfg, sw->dir);
+    char start[64];
+    runtime_iso_time(start, sizeof start);
+    double t0 = now_seconds();
+    snprintf(sw->conf_path, sizeof sw->conf_path, "%s/config.conf", sw->dir);
+    sweep_units(sw);
+    sweep_finish(sw, start, t0, !flag_on(fl, nf, "--no-plot"));
+    int failures = sw->failures;
+    data_close(&sw->ds);
+    free(sw->units);
+    free(sw->lens_of);
+    free(sw->n_lens);
+    free(sw);
     if (failures) fprintf(stderr, "sweep: %d step(s) failed; re-run the same command to retry them\n", failures);
     return failures ? 1 : 0;
 }
