@@ -192,6 +192,18 @@ static void inspect_agree(const Flag *flags, int n, const char *name, long lo, l
     if (v != have) die_input("%s %ld disagrees with %s, which has %d", name, v, ckpt, have);
 }
 
+/* Rows the table would have: NH x T(T+1)/2 for bias, T x hs/2 for qk, T x C for embed. */
+#define INSPECT_MAX_ROWS 10000000LL
+static void inspect_check_size(const char *hook, const PosConfig *cfg, int T) {
+    long long rows = 0;
+    if (hook && !strcmp(hook, "bias")) rows = (long long)cfg->n_head * T * (T + 1LL) / 2;
+    else if (hook && !strcmp(hook, "qk")) rows = (long long)T * (cfg->head_dim / 2);
+    else if (hook) rows = (long long)T * cfg->d_model;
+    if (rows > INSPECT_MAX_ROWS)
+        die_input("--len %d: the table would have %lld rows; inspect writes at most %lld (lower --len or --heads)", T,
+                  rows, INSPECT_MAX_ROWS);
+}
+
 int cmd_inspect(int argc, char **argv) {
     Flag flags[] = {
         {"--heads", "N", "4", "number of heads NH", NULL, 0},
@@ -263,6 +275,7 @@ int cmd_inspect(int argc, char **argv) {
     if (m->check_len && m->check_len(&cfg, T, err, sizeof err) != 0) die_input("--len %d: %s: %s", T, m->name, err);
 
     const char *hook = inspect_pick_hook(m, flag_str(flags, nf, "--hook"));
+    inspect_check_size(hook, &cfg, T);
     if (!hook) {
         fprintf(stderr, "posbench: %s has no position tensors: causal masking alone carries position\n", m->name);
         printf("head,i,j,bias\n");

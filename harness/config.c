@@ -101,7 +101,7 @@ void config_set(RunConfig *c, const char *key, const char *value, const char *so
     if (k->type == K_INT) {
         long v;
         if (parse_int(value, (long)k->lo, (long)k->hi, &v) != 0)
-            die_input("%s: %s = '%s' must be a whole number from %g to %g", source, key, value, k->lo, k->hi);
+            die_input("%s: %s = '%s' must be a whole number from %.0f to %.0f", source, key, value, k->lo, k->hi);
         *(int *)field = (int)v;
     } else if (k->type == K_DOUBLE) {
         double v;
@@ -112,7 +112,7 @@ void config_set(RunConfig *c, const char *key, const char *value, const char *so
         long tmp[CFG_MAX_LIST];
         int n = value[0] ? parse_int_list(value, (long)k->lo, (long)k->hi, tmp, CFG_MAX_LIST) : 0;
         if (n < 0)
-            die_input("%s: %s = '%s' must be up to %d comma-separated whole numbers from %g to %g", source, key,
+            die_input("%s: %s = '%s' must be at most %d comma-separated whole numbers from %.0f to %.0f", source, key,
                       value, CFG_MAX_LIST, k->lo, k->hi);
         if (!k->count_off) {   /* a single long */
             if (n != 1) die_input("%s: %s needs exactly one value", source, key);

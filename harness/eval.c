@@ -93,7 +93,8 @@ static void eval_read_lengths(EvalJob *job) {
     const char *lens = flag_str(eval_flags, NEF, "--lengths");
     if (lens) {
         job->n_len = parse_int_list(lens, 1, 1 << 22, job->lengths, 64);
-        if (job->n_len <= 0) die_input("--lengths: '%s' must be comma-separated whole numbers >= 1", lens);
+        if (job->n_len <= 0)
+            die_input("--lengths: '%s' must be at most 64 comma-separated whole numbers from 1 to %d", lens, 1 << 22);
     } else {
         job->n_len = 5;
         for (int i = 0; i < 5; i++) job->lengths[i] = job->L << i;

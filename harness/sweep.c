@@ -210,6 +210,34 @@ static void print_table(const char *dir) {
     csv_free(&c);
 }
 
+/* An eval CSV from an earlier run counts as done only if it is whole: the results header and at
+ * least one row of as many fields. Anything else (empty, truncated, garbage) is removed with a note. */
+static int eval_csv_usable(const char *path) {
+    if (!path_exists(path)) return 0;
+    char err[ERRLEN];
+    char *text = read_file(path, NULL, err, sizeof err);
+    char *header = NULL;
+    size_t hlen = 0;
+    FILE *mem = open_memstream(&header, &hlen);
+    runfile_header(mem, results_cols, RC_N);
+    fclose(mem);
+    int fields = RC_N, rows = 0, ok = text && !strncmp(text, header, hlen);
+    free(header);
+    for (char *line = ok ? strchr(text, '\n') + 1 : NULL; ok && line && *line;) {
+        char *end = strchr(line, '\n');
+        int n = 1;
+        for (char *p = line; p < (end ? end : line + strlen(line)); p++) n += *p == ',';
+        ok = end && n == fields;   /* every row complete, ending in a newline */
+        rows++;
+        line = end ? end + 1 : NULL;
+    }
+    free(text);
+    if (ok && rows) return 1;
+    fprintf(stderr, "sweep: %s is empty or damaged; evaluating again\n", path);
+    unlink(path);
+    return 0;
+}
+
 /* Temporary files of dead writers in the units' folders and figures/ (run_lock_folder did RUN). */
 static void remove_stale_unit_tmp(const char *dir) {
     char path[4400];
@@ -346,7 +374,7 @@ static int eval_unit(const Sweep *sw, const Unit *un, long W, int sliding) {
     const char *mname = sliding ? "sliding" : "nonoverlapping";
     char out[4400], pos[4400], ckpt[4400], Ws[32], threads[16], tokens[32], stride[32];
     snprintf(out, sizeof out, "%s/eval-%ld-%s.csv", un->dir, W, mname);
-    if (path_exists(out)) return 0;
+    if (eval_csv_usable(out)) return 0;   /* done; an empty or damaged one is redone */
     snprintf(pos, sizeof pos, "%s/positions-%ld.csv", un->dir, W);
     snprintf(ckpt, sizeof ckpt, "%s/model.safetensors", un->dir);
     snprintf(Ws, sizeof Ws, "%ld", W);

@@ -116,6 +116,27 @@ void vars_log_tics(FILE *f, const char *var, double lo, double hi) {
 }
 
 
+/* 0 if path is a readable image of its kind: a PNG's signature and IHDR chunk, a PDF's "%PDF-"
+ * header and "%%EOF" trailer (a gnuplot that exits 0 but writes a stub or junk is caught here). */
+static int image_check(const char *path, const char *ext, char *why, size_t n) {
+    FILE *f = fopen(path, "rb");
+    if (!f) { snprintf(why, n, "cannot read it back: %s", strerror(errno)); return -1; }
+    unsigned char head[24] = {0}, tail[64] = {0};
+    size_t got = fread(head, 1, sizeof head, f), tl = 0;
+    if (fseek(f, -(long)sizeof tail, SEEK_END) == 0) tl = fread(tail, 1, sizeof tail, f);
+    fclose(f);
+    int ok;
+    if (!strcmp(ext, "png")) {
+        ok = got == sizeof head && !memcmp(head, "\x89PNG\r\n\x1a\n", 8) && !memcmp(head + 12, "IHDR", 4) &&
+             (head[16] | head[17] | head[18] | head[19]) && (head[20] | head[21] | head[22] | head[23]);
+        if (!ok) snprintf(why, n, "no PNG signature and image header");
+    } else {
+        ok = got >= 5 && !memcmp(head, "%PDF-", 5) && memmem(tail, tl, "%%EOF", 5) != NULL;
+        if (!ok) snprintf(why, n, "no %%PDF- header and %%%%EOF trailer");
+    }
+    return ok ? 0 : -1;
+}
+
 /* Runs one script for one format: gnuplot's stdout and stderr go to the log. */
 static int gnuplot_render(Plot *pl, const char *script, const char *vars, const char *name, const char *ext,
                           char *err, size_t errlen) {
@@ -152,6 +173,13 @@ static int gnuplot_render(Plot *pl, const char *script, const char *vars, const 
             last[strcspn(last, "\n")] = 0;
         }
         snprintf(err, errlen, "gnuplot failed on plots/%s for %s.%s (%s); see %s", script, name, ext, last, pl->log);
+        return 1;
+    }
+    char why[160];
+    if (image_check(tmp_abs, ext, why, sizeof why) != 0) {
+        unlink(tmp_abs);
+        snprintf(err, errlen, "gnuplot wrote no valid %s for %s.%s with plots/%s (%s); nothing was replaced; see %s", ext,
+                 name, ext, script, why, pl->log);
         return 1;
     }
     if (rename(tmp_abs, out) != 0) {

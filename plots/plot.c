@@ -7,10 +7,26 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <errno.h>
 #include <sys/stat.h>
+#include <unistd.h>
 #include "../common/util.h"
 #include "figures.h"
 #include "run.h"
+
+/* 0 if a file can be created in dir, else -1 with "DIR: not writable (reason)". */
+static int writable_check(const char *dir, char *err, size_t errlen) {
+    char probe[PATH_MAX + 64];
+    snprintf(probe, sizeof probe, "%s/.write-test.%ld", dir, (long)getpid());
+    FILE *f = fopen(probe, "w");
+    if (!f) {
+        snprintf(err, errlen, "%s: not writable (%s); plot writes figures/ and report.md there", dir, strerror(errno));
+        return -1;
+    }
+    fclose(f);
+    unlink(probe);
+    return 0;
+}
 
 int plot_run_opts(const char *run_dir, const PlotOptions *opt, char *err, size_t errlen) {
     struct stat st;
@@ -50,7 +66,8 @@ int plot_run_opts(const char *run_dir, const PlotOptions *opt, char *err, size_t
 
     snprintf(pl->figdir, sizeof pl->figdir, "%s/figures", r->dir);
     snprintf(pl->datadir, sizeof pl->datadir, "%s/data", pl->figdir);
-    if (mkdir_p(pl->datadir, err, errlen) != 0) { rc = 1; goto done; }
+    if (mkdir_p(pl->datadir, err, errlen) != 0 || writable_check(r->dir, err, errlen) != 0 ||
+        writable_check(pl->figdir, err, errlen) != 0) { rc = 2; goto done; }   /* e.g. a read-only folder */
     char abs[PATH_MAX];
     if (realpath(pl->datadir, abs)) snprintf(pl->datadir, sizeof pl->datadir, "%s", abs);
     if (realpath(pl->figdir, abs)) snprintf(pl->figdir, sizeof pl->figdir, "%s", abs);

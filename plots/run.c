@@ -215,10 +215,11 @@ static void find_cols(const Csv *c, const char *const *names, int n, int *col) {
 }
 
 /* One results.csv row into r (rows without method, mode or lengths are skipped). */
-static void add_eval_row(Run *r, const Csv *c, int i, const int *col) {
+/* One results.csv row into r->ev; -1 (nothing added) when it cannot be a data row. */
+static int add_eval_row(Run *r, const Csv *c, int i, const int *col) {
     const char *name = csv_get(c, i, col[RC_METHOD]), *mode = csv_get(c, i, col[RC_MODE]);
     long L = csv_long(csv_get(c, i, col[RC_TRAIN_LEN]), -1), T = csv_long(csv_get(c, i, col[RC_EVAL_LEN]), -1);
-    if (!*name || !*mode || L <= 0 || T <= 0) return; /* not a data row */
+    if (!*name || !*mode || L <= 0 || T <= 0) return -1; /* not a data row */
     EvalRow *e = &r->ev[r->nev++];
     e->m = run_method(r, name);
     r->n_results[e->m]++;
@@ -237,6 +238,7 @@ static void add_eval_row(Run *r, const Csv *c, int i, const int *col) {
     const char *sp = csv_get(c, i, col[RC_SPLIT]);
     if (*sp && !strstr(r->split, sp) && strlen(r->split) + strlen(sp) + 3 < sizeof r->split)
         snprintf(r->split + strlen(r->split), sizeof r->split - strlen(r->split), "%s%s", *r->split ? ", " : "", sp);
+    return 0;
 }
 
 /* results.csv: required, with at least the columns the tables need. */
@@ -255,8 +257,16 @@ static int load_results(Run *r, const char *dir, char *err, size_t errlen) {
             return -1;
         }
     r->ev = xcalloc((size_t)c.nrow + 1, sizeof(EvalRow));
-    for (int i = 0; i < c.nrow; i++) add_eval_row(r, &c, i, col);
+    int n_bad = 0;
+    char bad_rows[160] = "";
+    for (int i = 0; i < c.nrow; i++)
+        if (add_eval_row(r, &c, i, col) != 0 && n_bad++ < 8)   /* named below, not dropped silently */
+            snprintf(bad_rows + strlen(bad_rows), sizeof bad_rows - strlen(bad_rows), "%s%d", n_bad > 1 ? ", " : "", i + 1);
     csv_free(&c);
+    if (n_bad)
+        run_note(r, "**results.csv** has %d malformed row%s (data row%s %s%s: no method or mode, or a train_len or "
+                    "eval_len that is not a positive whole number); not used", n_bad, n_bad == 1 ? "" : "s",
+                 n_bad == 1 ? "" : "s", bad_rows, n_bad > 8 ? ", ..." : "");
     return 0;
 }
 
