@@ -154,142 +154,200 @@ int cmd_train(int argc, char **argv) {
     return train_run(&cfg, method, L, seed, dir, resume);
 }
 
-int train_run(const RunConfig *cfg, const char *method, long L, int seed, const char *dir, int resume) {
-    char err[ERRLEN], path[4200];
-    runtime_set_threads(cfg->threads);
-    run_check_out_path(dir, "--out", 100);
-    if (mkdir_p(dir, err, sizeof err) != 0) die_input("--out: %s", err);
-    run_lock_folder(dir, "--out");
-    snprintf(path, sizeof path, "%s/train.json", dir);
-    if (path_exists(path) && resume) {
-        fprintf(stderr, "train: %s is already complete (train.json present); nothing to do\n", dir);
-        return 0;
-    }
-    snprintf(path, sizeof path, "%s/model.safetensors", dir);
-    int have_ckpt = path_exists(path);
-    if (have_ckpt && !resume)
-        die_input("--out: %s already holds a checkpoint; pass --resume to continue it or choose another folder", dir);
-
+/* One training run: what it trains, its state and the step log. */
+typedef struct Trainer {
+    const RunConfig *cfg;
+    const char *method, *dir;
+    long L;
+    int seed, have_ckpt, B, T;
     Dataset ds;
-    run_open_data(&ds, cfg->data, cfg->tokenizer, cfg->bpe_vocab, "--data");
-    const DataSplit *train = data_split(&ds, "train");
-    if (!train) die_input("--data: %s has no train split", cfg->data);
-    if (data_check_window(train, (int)L, err, sizeof err) != 0) die_input("--train-len: %s", err);
-
+    const DataSplit *train;
     Model m;
     AdamW opt;
-    TrainState ts = {0};
+    TrainState ts;
     Rng data_rng;
-    RunIdentity id = {.seed = seed, .bpe_vocab = cfg->bpe_vocab};
-    snprintf(id.data, sizeof id.data, "%s", cfg->data);
-    snprintf(id.tokenizer, sizeof id.tokenizer, "%s", data_tokenizer(&ds));
-    snprintf(id.dataset_hash, sizeof id.dataset_hash, "%s", data_hash(&ds));
-    TrainLog lg = {0};
-    if (have_ckpt) {
-        if (checkpoint_load(path, &m, &opt, &ts, err, sizeof err) != 0) die_input("--resume: %s", err);
-        if (strcmp(m.cfg.method, method) || m.cfg.train_len != L || m.cfg.vocab != data_vocab(&ds) ||
-            m.cfg.n_layer != cfg->n_layer || m.cfg.n_head != cfg->n_head || m.cfg.d_model != cfg->d_model)
-            die_input("--resume: %s is a model of method %s, L %d, vocab %d, %d layers, %d heads, d_model %d, not %s, "
-                      "L %ld, vocab %d, %d layers, %d heads, d_model %d", path, m.cfg.method, m.cfg.train_len,
-                      m.cfg.vocab, m.cfg.n_layer, m.cfg.n_head, m.cfg.d_model, method, L, data_vocab(&ds),
-                      cfg->n_layer, cfg->n_head, cfg->d_model);
-        if (ts.step > cfg->steps)
-            die_input("--steps: %s is already at step %ld, beyond --steps %d; nothing to train", path, ts.step,
-                      cfg->steps);
-        run_check_resume(path, ts.extra_json, &id, cfg, L);
-        data_rng.s = ts.data_rng;
-        snprintf(path, sizeof path, "%s/train.csv", dir);
-        log_read(&lg, path, ts.step);
-        fprintf(stderr, "train: resuming %s at step %ld of %d\n", dir, ts.step, cfg->steps);
-    } else {
-        ModelConfig mc = {.vocab = data_vocab(&ds), .n_layer = cfg->n_layer, .n_head = cfg->n_head,
-                          .d_model = cfg->d_model, .train_len = (int)L};
-        snprintf(mc.method, sizeof mc.method, "%s", method);
-        if (model_build(&m, &mc, err, sizeof err) != 0) die_input("config: %s", err);
-        model_init_weights(&m, (uint64_t)seed);
-        adamw_init(&opt, &m, (float)cfg->weight_decay);
-        rng_seed(&data_rng, 0x5eed0000ull + (uint64_t)seed);
-    }
-    run_identity_json(&id, cfg, ts.extra_json, sizeof ts.extra_json);
+    RunIdentity id;
+    TrainLog lg;
+    ValSlice val;
+    int *inputs, *targets;
+    long saved_step;          /* the step the checkpoint on disk holds */
+    const char *kill_at, *nan_at; /* fault injection for the tests: a hard kill (resume), a diverged loss (NaN) */
+    /* since the last logged row */
+    double t_log, loss_acc;
+    long tokens_log, steps_log;
+} Trainer;
 
-    int B = config_batch(cfg, L), T = (int)L;
-    int *inputs = xmalloc(sizeof(int) * B * T), *targets = xmalloc(sizeof(int) * B * T);
-    model_reserve_train(&m, B, T);
-    ValSlice val = val_slice(&ds, cfg, T);
-    /* fault injection for the tests: a hard kill (resume test), a diverged loss (NaN test) */
-    const char *kill_at = getenv("POSBENCH_KILL_AT_STEP"), *nan_at = getenv("POSBENCH_NAN_AT_STEP");
-    char label[128];
+/* The model, optimiser and batch generator: from the checkpoint in DIR when
+ * there is one (checked to belong to this run), else fresh from the seed. */
+static void train_restore_or_init(Trainer *tr) {
+    const RunConfig *cfg = tr->cfg;
+    char err[ERRLEN], path[4200];
+    Model *m = &tr->m;
+    snprintf(path, sizeof path, "%s/model.safetensors", tr->dir);
+    if (!tr->have_ckpt) {
+        ModelConfig mc = {.vocab = data_vocab(&tr->ds), .n_layer = cfg->n_layer, .n_head = cfg->n_head,
+                          .d_model = cfg->d_model, .train_len = (int)tr->L};
+        snprintf(mc.method, sizeof mc.method, "%s", tr->method);
+        if (model_build(m, &mc, err, sizeof err) != 0) die_input("config: %s", err);
+        model_init_weights(m, (uint64_t)tr->seed);
+        adamw_init(&tr->opt, m, (float)cfg->weight_decay);
+        rng_seed(&tr->data_rng, 0x5eed0000ull + (uint64_t)tr->seed);
+        return;
+    }
+    if (checkpoint_load(path, m, &tr->opt, &tr->ts, err, sizeof err) != 0) die_input("--resume: %s", err);
+    if (strcmp(m->cfg.method, tr->method) || m->cfg.train_len != tr->L || m->cfg.vocab != data_vocab(&tr->ds) ||
+        m->cfg.n_layer != cfg->n_layer || m->cfg.n_head != cfg->n_head || m->cfg.d_model != cfg->d_model)
+        die_input("--resume: %s is a model of method %s, L %d, vocab %d, %d layers, %d heads, d_model %d, not %s, "
+                  "L %ld, vocab %d, %d layers, %d heads, d_model %d", path, m->cfg.method, m->cfg.train_len,
+                  m->cfg.vocab, m->cfg.n_layer, m->cfg.n_head, m->cfg.d_model, tr->method, tr->L,
+                  data_vocab(&tr->ds), cfg->n_layer, cfg->n_head, cfg->d_model);
+    if (tr->ts.step > cfg->steps)
+        die_input("--steps: %s is already at step %ld, beyond --steps %d; nothing to train", path, tr->ts.step,
+                  cfg->steps);
+    run_check_resume(path, tr->ts.extra_json, &tr->id, cfg, tr->L);
+    tr->data_rng.s = tr->ts.data_rng;
+    snprintf(path, sizeof path, "%s/train.csv", tr->dir);
+    log_read(&tr->lg, path, tr->ts.step);
+    fprintf(stderr, "train: resuming %s at step %ld of %d\n", tr->dir, tr->ts.step, tr->cfg->steps);
+}
+
+/* The folder checked and locked, the data opened; 1 when the run is already complete. */
+static int train_open(Trainer *tr, int resume) {
+    char err[ERRLEN], path[4200];
+    const RunConfig *cfg = tr->cfg;
+    run_check_out_path(tr->dir, "--out", 100);
+    if (mkdir_p(tr->dir, err, sizeof err) != 0) die_input("--out: %s", err);
+    run_lock_folder(tr->dir, "--out");
+    snprintf(path, sizeof path, "%s/train.json", tr->dir);
+    if (path_exists(path) && resume) {
+        fprintf(stderr, "train: %s is already complete (train.json present); nothing to do\n", tr->dir);
+        return 1;
+    }
+    snprintf(path, sizeof path, "%s/model.safetensors", tr->dir);
+    tr->have_ckpt = path_exists(path);
+    if (tr->have_ckpt && !resume)
+        die_input("--out: %s already holds a checkpoint; pass --resume to continue it or choose another folder", tr->dir);
+    run_open_data(&tr->ds, cfg->data, cfg->tokenizer, cfg->bpe_vocab, "--data");
+    tr->train = data_split(&tr->ds, "train");
+    if (!tr->train) die_input("--data: %s has no train split", cfg->data);
+    if (data_check_window(tr->train, (int)tr->L, err, sizeof err) != 0) die_input("--train-len: %s", err);
+    tr->id = (RunIdentity){.seed = tr->seed, .bpe_vocab = cfg->bpe_vocab};
+    snprintf(tr->id.data, sizeof tr->id.data, "%s", cfg->data);
+    snprintf(tr->id.tokenizer, sizeof tr->id.tokenizer, "%s", data_tokenizer(&tr->ds));
+    snprintf(tr->id.dataset_hash, sizeof tr->id.dataset_hash, "%s", data_hash(&tr->ds));
+    return 0;
+}
+
+/* A log row every log_every steps, at the end and whenever the held-out loss is measured. */
+static void train_log(Trainer *tr, long done, float lr, float norm) {
+    const RunConfig *cfg = tr->cfg;
+    int val_now = tr->val.split && (done % cfg->val_every == 0 || done == cfg->steps);
+    if (!(done % cfg->log_every == 0 || done == cfg->steps || val_now)) return;
+    int B = tr->B, T = tr->T;
+    float vl = val_now ? val_loss(&tr->m, &tr->val, B, T, tr->inputs, tr->targets) : NAN;
+    log_push(&tr->lg, (TrainRow){done, done * B * T, (float)(tr->loss_acc / tr->steps_log), lr, norm,
+                                 (float)(tr->tokens_log / tr->t_log), vl});
+    tr->loss_acc = 0;
+    tr->steps_log = 0;
+    tr->tokens_log = 0;
+    tr->t_log = 0;
+}
+
+/* Step `step` (0-based): batch, forward, backward, clip, AdamW, log, checkpoint.
+ * Returns the loss; *dt gets the step's seconds. Exits on divergence. */
+static float train_step(Trainer *tr, long step, double *dt) {
+    const RunConfig *cfg = tr->cfg;
+    int B = tr->B, T = tr->T;
+    double t0 = now_seconds();
+    float lr = lr_schedule(step, cfg->warmup, cfg->steps, (float)cfg->lr, (float)cfg->lr_min);
+    data_batch(tr->train, &tr->data_rng, B, T, tr->inputs, tr->targets);
+    float loss = model_forward(&tr->m, tr->inputs, tr->targets, B, T);
+    if (tr->nan_at && atol(tr->nan_at) == step + 1) loss = NAN;
+    model_zero_grad(&tr->m);
+    model_backward(&tr->m);
+    float norm = grad_clip(&tr->m, (float)cfg->clip);
+    if (!isfinite(loss) || !isfinite(norm)) {
+        fprintf(stderr, "\n");
+        die_internal("training diverged at step %ld (loss %g, gradient norm %g); the last good checkpoint "
+                     "%s/model.safetensors (step %ld) is kept; try a lower lr",
+                     step + 1, loss, norm, tr->dir, tr->saved_step);
+    }
+    adamw_update(&tr->opt, &tr->m, lr);
+    *dt = now_seconds() - t0;
+    tr->t_log += *dt;
+    tr->loss_acc += loss;
+    tr->steps_log++;
+    tr->tokens_log += (long)B * T;
+    long done = step + 1;
+    train_log(tr, done, lr, norm);
+    tr->ts.step = done;
+    tr->ts.data_rng = tr->data_rng.s;
+    if (done % cfg->ckpt_every == 0 || done == cfg->steps) {
+        save_checkpoint(tr->dir, &tr->m, &tr->opt, &tr->ts, &tr->lg, tr->method, tr->L, tr->seed);
+        tr->saved_step = done;
+    }
+    return loss;
+}
+
+/* DIR/train.json: the summary whose presence marks the run finished. */
+static void train_write_summary(Trainer *tr, float loss, double tps, double t_start) {
+    char path[4200], err[ERRLEN];
+    snprintf(path, sizeof path, "%s/train.json", tr->dir);
+    const TrainLog *lg = &tr->lg;
+    TrainSummary sum = {.train_len = tr->L, .tokens = (long)tr->cfg->steps * tr->B * tr->T, .seed = tr->seed,
+                        .steps = tr->cfg->steps, .threads = runtime_threads(), .resumed = tr->have_ckpt,
+                        .final_loss = isfinite(loss) ? loss : (float)(lg->n ? lg->rows[lg->n - 1].loss : 0),
+                        .tokens_per_s = tps, .wall_s = now_seconds() - t_start, .peak_rss_mb = peak_rss_kb() / 1024.0,
+                        .params = tr->m.n_params, .bytes_params = model_bytes_params(&tr->m),
+                        .bytes_train_acts = model_bytes_train_acts(&tr->m)};
+    snprintf(sum.method, sizeof sum.method, "%s", tr->method);
+    snprintf(sum.build, sizeof sum.build, "%s", runtime_build_info());
+    if (train_summary_write(path, &sum, err, sizeof err) != 0) die_internal("%s", err);
+}
+
+int train_run(const RunConfig *cfg, const char *method, long L, int seed, const char *dir, int resume) {
+    runtime_set_threads(cfg->threads);
+    Trainer *tr = xcalloc(1, sizeof(Trainer));
+    *tr = (Trainer){.cfg = cfg, .method = method, .dir = dir, .L = L, .seed = seed};
+    if (train_open(tr, resume)) {
+        free(tr);
+        return 0;
+    }
+    train_restore_or_init(tr);
+    run_identity_json(&tr->id, cfg, tr->ts.extra_json, sizeof tr->ts.extra_json);
+    int B = tr->B = config_batch(cfg, L), T = tr->T = (int)L;
+    tr->inputs = xmalloc(sizeof(int) * B * T);
+    tr->targets = xmalloc(sizeof(int) * B * T);
+    model_reserve_train(&tr->m, B, T);
+    tr->val = val_slice(&tr->ds, cfg, T);
+    tr->kill_at = getenv("POSBENCH_KILL_AT_STEP");
+    tr->nan_at = getenv("POSBENCH_NAN_AT_STEP");
+    char label[160], status[96];
     snprintf(label, sizeof label, "train %s L=%ld seed=%d", method, L, seed);
     Progress pr;
     progress_start(&pr, label, cfg->steps);
-    double t_train = 0.0, t_start = now_seconds(), t_log = 0.0, loss_acc = 0.0;
-    long tokens_log = 0, steps_log = 0;
-    float loss = NAN, norm = 0;
-    long start_step = ts.step, saved_step = ts.step;   /* the step the file on disk holds */
-    for (long step = ts.step; step < cfg->steps; step++) {
-        double t0 = now_seconds();
-        float lr = lr_schedule(step, cfg->warmup, cfg->steps, (float)cfg->lr, (float)cfg->lr_min);
-        data_batch(train, &data_rng, B, T, inputs, targets);
-        loss = model_forward(&m, inputs, targets, B, T);
-        if (nan_at && atol(nan_at) == step + 1) loss = NAN;
-        model_zero_grad(&m);
-        model_backward(&m);
-        norm = grad_clip(&m, (float)cfg->clip);
-        if (!isfinite(loss) || !isfinite(norm)) {
-            fprintf(stderr, "\n");
-            die_internal("training diverged at step %ld (loss %g, gradient norm %g); the last good checkpoint "
-                         "%s/model.safetensors (step %ld) is kept; try a lower lr",
-                         step + 1, loss, norm, dir, saved_step);
-        }
-        adamw_update(&opt, &m, lr);
-        double dt = now_seconds() - t0;
+    double t_train = 0.0, t_start = now_seconds();
+    float loss = NAN;
+    long start_step = tr->ts.step;
+    tr->saved_step = tr->ts.step;
+    for (long step = tr->ts.step; step < cfg->steps; step++) {
+        double dt;
+        loss = train_step(tr, step, &dt);
         t_train += dt;
-        t_log += dt;
-        loss_acc += loss;
-        steps_log++;
-        tokens_log += (long)B * T;
-        long done = step + 1;
-        int val_now = val.split && (done % cfg->val_every == 0 || done == cfg->steps);
-        if (done % cfg->log_every == 0 || done == cfg->steps || val_now) {
-            float vl = val_now ? val_loss(&m, &val, B, T, inputs, targets) : NAN;
-            log_push(&lg, (TrainRow){done, done * B * T, (float)(loss_acc / steps_log), lr, norm,
-                                     (float)(tokens_log / t_log), vl});
-            loss_acc = 0;
-            steps_log = 0;
-            tokens_log = 0;
-            t_log = 0;
-        }
-        ts.step = done;
-        ts.data_rng = data_rng.s;
-        if (done % cfg->ckpt_every == 0 || done == cfg->steps) {
-            save_checkpoint(dir, &m, &opt, &ts, &lg, method, L, seed);
-            saved_step = done;
-        }
-        char status[96];
         snprintf(status, sizeof status, "loss %.3f  %.1fk tok/s", loss, (double)B * T / dt / 1000.0);
-        progress_update(&pr, done, status);
-        if (kill_at && atol(kill_at) == done) raise(SIGKILL);
+        progress_update(&pr, step + 1, status);
+        if (tr->kill_at && atol(tr->kill_at) == step + 1) raise(SIGKILL);
     }
-    char status[96];
     double tps = t_train > 0 ? (double)B * T * (cfg->steps - start_step) / t_train : 0;
     snprintf(status, sizeof status, "loss %.3f", loss);
     progress_end(&pr, status);
-
-    snprintf(path, sizeof path, "%s/train.json", dir);
-    TrainSummary sum = {.train_len = L, .tokens = (long)cfg->steps * B * T, .seed = seed, .steps = cfg->steps,
-                        .threads = runtime_threads(), .resumed = have_ckpt,
-                        .final_loss = isfinite(loss) ? loss : (float)(lg.n ? lg.rows[lg.n - 1].loss : 0),
-                        .tokens_per_s = tps, .wall_s = now_seconds() - t_start, .peak_rss_mb = peak_rss_kb() / 1024.0,
-                        .params = m.n_params, .bytes_params = model_bytes_params(&m),
-                        .bytes_train_acts = model_bytes_train_acts(&m)};
-    snprintf(sum.method, sizeof sum.method, "%s", method);
-    snprintf(sum.build, sizeof sum.build, "%s", runtime_build_info());
-    if (train_summary_write(path, &sum, err, sizeof err) != 0) die_internal("%s", err);
-    free(inputs);
-    free(targets);
-    free(lg.rows);
-    adamw_free(&opt);
-    model_free(&m);
-    data_close(&ds);
+    train_write_summary(tr, loss, tps, t_start);
+    free(tr->inputs);
+    free(tr->targets);
+    free(tr->lg.rows);
+    adamw_free(&tr->opt);
+    model_free(&tr->m);
+    data_close(&tr->ds);
+    free(tr);
     return 0;
 }
