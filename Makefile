@@ -51,7 +51,7 @@ LIB_OBJ  := $(LIB_SRC:%.c=$(BUILD)/%.o)
 TEST_OBJ := $(TEST_SRC:%.c=$(BUILD)/%.o)
 HEADERS  := $(wildcard common/*.h methods/*.h model/*.h datasets/*.h plots/*.h harness/*.h tests/*.h)
 
-.PHONY: all help run test test-c test-asan bench paper plots deps clean check-deps reference
+.PHONY: all help run test test-c test-asan bench paper headline plots deps clean check-deps reference
 
 all: posbench $(BUILD)/test_posbench
 
@@ -63,7 +63,8 @@ help:
 	@echo "  make test       unit, gradient, fixture, end-to-end and bad-input tests (ends 'N passed, N failed')"
 	@echo "  make test-asan  the C tests and bad-checkpoint cases under AddressSanitizer"
 	@echo "  make bench      speed and memory: sgemm peak, training and evaluation tokens/s, vs PyTorch"
-	@echo "  make paper      the 'paper' preset sweep into runs/paper (27 minutes measured on 2 cores)"
+	@echo "  make paper      the 'paper' preset sweep into runs/paper (15 models x 16.4M tokens; about 2 h on 2 cores)"
+	@echo "  make headline   ALiBi trained at L vs sinusoidal trained at 2L, 4L into runs/headline (18 small models)"
 	@echo "  make plots RUN=DIR   re-render figures and report of a run folder"
 	@echo "  make deps       apt-get the build/run dependencies (needs root)"
 	@echo "  make NO_BLAS=1  build with the naive matmul (the oracle)"
@@ -96,6 +97,10 @@ paper: check-deps
 	@$(MAKE) --no-print-directory posbench
 	./posbench data get sotu
 	./posbench sweep --preset paper --out runs/paper
+
+headline: check-deps
+	@$(MAKE) --no-print-directory posbench
+	./posbench sweep --preset headline --out runs/headline
 
 plots: posbench
 	@test -n "$(RUN)" || { echo "usage: make plots RUN=runs/quick"; exit 2; }

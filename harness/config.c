@@ -214,7 +214,7 @@ void config_init(RunConfig *c, const char *preset) {
             die_input("--preset: '%s' is not a preset name", name);
     char path[4400];
     snprintf(path, sizeof path, "%s/%s.conf", config_presets_dir(), name);
-    if (!path_exists(path)) die_input("--preset: unknown preset '%s' (valid: tiny, quick, paper; see %s)", name, config_presets_dir());
+    if (!path_exists(path)) die_input("--preset: unknown preset '%s' (valid: tiny, quick, paper, headline; see %s)", name, config_presets_dir());
     snprintf(c->preset, sizeof c->preset, "%s", name);
     config_load_file(c, path);
 }

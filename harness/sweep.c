@@ -440,7 +440,7 @@ static void sweep_finish(Sweep *sw, const char *start, double t0, int plot) {
 }
 
 static Flag sweep_flags[] = {
-    {"--preset", "P", "quick", "preset under harness/presets: tiny, quick, paper", NULL, 0},
+    {"--preset", "P", "quick", "preset under harness/presets: tiny, quick, paper, headline", NULL, 0},
     {"--config", "FILE", NULL, "config file of 'key = value' lines overriding the preset", NULL, 0},
     {"--set", "K=V;...", NULL, "override config keys, e.g. \"steps=500;lr=1e-3\"", NULL, 0},
     {"--methods", "a,b,...", NULL, "position methods (default: the config's methods)", NULL, 0},

@@ -123,7 +123,7 @@ static const Command train_cmd = {"train", "", "train one model with one positio
 int cmd_train(int argc, char **argv) {
     Flag fl[] = {
         {"--method", "M", NULL, "position method spec: NAME or NAME:key=value:... (see posbench methods)", NULL, 0},
-        {"--preset", "P", "quick", "preset under harness/presets: tiny, quick, paper", NULL, 0},
+        {"--preset", "P", "quick", "preset under harness/presets: tiny, quick, paper, headline", NULL, 0},
         {"--config", "FILE", NULL, "config file of 'key = value' lines overriding the preset", NULL, 0},
         {"--set", "K=V;...", NULL, "override config keys, e.g. \"lr=1e-3;batch=16\"", NULL, 0},
         {"--train-len", "L", NULL, "training length (default: the config's first train_lens)", NULL, 0},
