@@ -8,6 +8,10 @@
  *   RUN/train.csv              train_cols: one row per logged training step
  *   RUN/positions.csv          positions_cols: mean loss per position in a window
  *   RUN/report.md, figures/    plots/
+ *   RUN/data_hash.txt          "HASH SPEC": the data the units were trained on; a later sweep
+ *                              on other data is refused (harness/run_common.c)
+ *   RUN/.posbench.lock         flock'd by the sweep writing RUN (holds its pid); a unit
+ *                              folder has one too while `train` writes it
  *   RUN/units/M-L<L>-s<S>/     one trained model: model.safetensors,
  *                              train_state.safetensors, train.csv, train.json,
  *                              eval-<W>-<mode>.csv (results_cols),

@@ -339,7 +339,8 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
         if (tr->kill_at && atol(tr->kill_at) == step + 1) raise(SIGKILL);
     }
     double tps = t_train > 0 ? (double)B * T * (cfg->steps - start_step) / t_train : 0;
-    snprintf(status, sizeof status, "loss %.3f", loss);
+    if (start_step < cfg->steps) snprintf(status, sizeof status, "loss %.3f", loss);
+    else snprintf(status, sizeof status, "checkpoint already at its last step; train.json written");   /* killed just before */
     progress_end(&pr, status);
     train_write_summary(tr, loss, tps, t_start);
     free(tr->inputs);

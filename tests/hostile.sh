@@ -51,6 +51,9 @@ head -c 40000 datasets/default/1861_abraham_lincoln_r.txt >"$T/other.txt"
 "$PB" data prepare "$T/other.txt" >/dev/null 2>&1   # its progress notes are not part of the error
 bad "--resume with other data" "was trained on default (data hash" $R --set "steps=20;ckpt_every=10" --data "$T/other.txt"
 bad "--resume past --steps" "already at step 10, beyond --steps 5" $R --set "steps=20;ckpt_every=10" --steps 5
+"$PB" train --method alibi --preset tiny --set "steps=20;ckpt_every=10" --out "$T/r" --resume >/dev/null 2>"$T/r.err"
+check "a checkpoint at its last step (killed before train.json) completes: exit 0, finite final loss" \
+    sh -c "grep -q '\"final_loss\": [0-9]' '$T/r/train.json' && ! grep -q 'loss nan' '$T/r.err'"
 check "the refused resumes left the checkpoint at step 10" sh -c "'$PB' info '$T/k/model.safetensors' --no-tensors | grep -q 'step 10'"
 
 # --- devices and FIFOs as checkpoint, config or data ----------------------------------------------
