@@ -18,41 +18,43 @@ typedef struct Key {
     size_t off, count_off, size;   /* offset of the field; of its count (lists); string capacity */
     double lo, hi;
     const char *help;
+    const char *dflt;   /* the value when a preset leaves the key out; NULL: every preset must set it */
 } Key;
 
 #define F(field) offsetof(RunConfig, field)
 static const Key keys[] = {
-    {"data", K_STR, F(data), 0, sizeof(((RunConfig *)0)->data), 0, 0, "corpus name, prepared folder or text file"},
-    {"tokenizer", K_STR, F(tokenizer), 0, 8, 0, 0, "byte | bpe"},
-    {"bpe_vocab", K_INT, F(bpe_vocab), 0, 0, 257, 65535, "BPE vocabulary size"},
-    {"n_layer", K_INT, F(n_layer), 0, 0, 1, 64, "transformer layers"},
-    {"d_model", K_INT, F(d_model), 0, 0, 8, 8192, "model width"},
-    {"n_head", K_INT, F(n_head), 0, 0, 1, 64, "attention heads"},
-    {"methods", K_STR, F(methods), 0, 256, 0, 0, "comma-separated position method specs (name or name:key=value:...), or all"},
-    {"train_lens", K_LONGLIST, F(train_lens), F(n_train_lens), 0, 2, 1 << 20, "training lengths L"},
-    {"seeds", K_INT, F(seeds), 0, 0, 1, 100, "seeds per (method, L): 1..seeds"},
-    {"eval_mults", K_LONGLIST, F(eval_mults), F(n_eval_mults), 0, 1, 4096, "evaluation lengths as multiples of L"},
-    {"lengths", K_LONGLIST, F(lengths), F(n_lengths), 0, 1, 1 << 22, "explicit evaluation lengths (override eval_mults)"},
-    {"batch", K_INT, F(batch), 0, 0, 1, 4096, "sequences per training step"},
-    {"batch_tokens", K_LONGLIST, F(batch_tokens), 0, 0, 0, 1L << 30, "tokens per step; > 0 sets batch = batch_tokens / L"},
-    {"steps", K_INT, F(steps), 0, 0, 1, 10000000, "training steps"},
-    {"warmup", K_INT, F(warmup), 0, 0, 0, 10000000, "linear warm-up steps"},
-    {"lr", K_DOUBLE, F(lr), 0, 0, 1e-7, 1.0, "peak learning rate"},
-    {"lr_min", K_DOUBLE, F(lr_min), 0, 0, 0.0, 1.0, "learning-rate floor of the cosine decay"},
-    {"weight_decay", K_DOUBLE, F(weight_decay), 0, 0, 0.0, 10.0, "AdamW decoupled weight decay (2-D tensors)"},
-    {"clip", K_DOUBLE, F(clip), 0, 0, 0.0, 1e6, "global gradient-norm clip (0 = off)"},
-    {"ckpt_every", K_INT, F(ckpt_every), 0, 0, 1, 10000000, "checkpoint every N steps"},
-    {"log_every", K_INT, F(log_every), 0, 0, 1, 10000000, "train.csv row every N steps"},
-    {"val_every", K_INT, F(val_every), 0, 0, 0, 10000000, "validation loss at L every N steps (0 = off)"},
-    {"val_tokens", K_LONGLIST, F(val_tokens), 0, 0, 1, 1L << 30, "tokens in the validation slice (prefix of valid)"},
-    {"split", K_STR, F(split), 0, 8, 0, 0, "evaluation split: valid | test"},
-    {"eval_tokens", K_LONGLIST, F(eval_tokens), 0, 0, 1, 1L << 40, "tokens scored per length (prefix of the split)"},
-    {"sliding_div", K_INT, F(sliding_div), 0, 0, 0, 1 << 20, "sliding stride = L / sliding_div (0 = off)"},
-    {"sliding_tokens", K_LONGLIST, F(sliding_tokens), 0, 0, 1, 1L << 40, "tokens scored per length, sliding mode"},
-    {"threads", K_INT, F(threads), 0, 0, 0, 1024, "threads (0 = all cores)"},
+    {"data", K_STR, F(data), 0, sizeof(((RunConfig *)0)->data), 0, 0, "corpus name, prepared folder or text file", NULL},
+    {"tokenizer", K_STR, F(tokenizer), 0, 8, 0, 0, "byte | bpe", NULL},
+    {"bpe_vocab", K_INT, F(bpe_vocab), 0, 0, 257, 65535, "BPE vocabulary size", "4096"},
+    {"n_layer", K_INT, F(n_layer), 0, 0, 1, 64, "transformer layers", NULL},
+    {"d_model", K_INT, F(d_model), 0, 0, 8, 8192, "model width", NULL},
+    {"n_head", K_INT, F(n_head), 0, 0, 1, 64, "attention heads", NULL},
+    {"methods", K_STR, F(methods), 0, 256, 0, 0, "comma-separated position method specs (name or name:key=value:...), or all", NULL},
+    {"train_lens", K_LONGLIST, F(train_lens), F(n_train_lens), 0, 2, 1 << 20, "training lengths L", NULL},
+    {"seeds", K_INT, F(seeds), 0, 0, 1, 100, "seeds per (method, L): 1..seeds", NULL},
+    {"eval_mults", K_LONGLIST, F(eval_mults), F(n_eval_mults), 0, 1, 4096, "evaluation lengths as multiples of L", NULL},
+    {"lengths", K_LONGLIST, F(lengths), F(n_lengths), 0, 1, 1 << 22, "explicit evaluation lengths (override eval_mults)", ""},
+    {"batch", K_INT, F(batch), 0, 0, 1, 4096, "sequences per training step", NULL},
+    {"batch_tokens", K_LONGLIST, F(batch_tokens), 0, 0, 0, 1L << 30, "tokens per step; > 0 sets batch = batch_tokens / L", "0"},
+    {"steps", K_INT, F(steps), 0, 0, 1, 10000000, "training steps", NULL},
+    {"warmup", K_INT, F(warmup), 0, 0, 0, 10000000, "linear warm-up steps", NULL},
+    {"lr", K_DOUBLE, F(lr), 0, 0, 1e-7, 1.0, "peak learning rate", NULL},
+    {"lr_min", K_DOUBLE, F(lr_min), 0, 0, 0.0, 1.0, "learning-rate floor of the cosine decay", NULL},
+    {"weight_decay", K_DOUBLE, F(weight_decay), 0, 0, 0.0, 10.0, "AdamW decoupled weight decay (2-D tensors)", NULL},
+    {"clip", K_DOUBLE, F(clip), 0, 0, 0.0, 1e6, "global gradient-norm clip (0 = off)", NULL},
+    {"ckpt_every", K_INT, F(ckpt_every), 0, 0, 1, 10000000, "checkpoint every N steps", NULL},
+    {"log_every", K_INT, F(log_every), 0, 0, 1, 10000000, "train.csv row every N steps", NULL},
+    {"val_every", K_INT, F(val_every), 0, 0, 0, 10000000, "validation loss at L every N steps (0 = off)", "0"},
+    {"val_tokens", K_LONGLIST, F(val_tokens), 0, 0, 1, 1L << 30, "tokens in the validation slice (prefix of valid)", "8192"},
+    {"split", K_STR, F(split), 0, 8, 0, 0, "evaluation split: valid | test", NULL},
+    {"eval_tokens", K_LONGLIST, F(eval_tokens), 0, 0, 1, 1L << 40, "tokens scored per length (prefix of the split)", NULL},
+    {"sliding_div", K_INT, F(sliding_div), 0, 0, 0, 1 << 20, "sliding stride = L / sliding_div (0 = off)", NULL},
+    {"sliding_tokens", K_LONGLIST, F(sliding_tokens), 0, 0, 1, 1L << 40, "tokens scored per length, sliding mode", NULL},
+    {"threads", K_INT, F(threads), 0, 0, 0, 1024, "threads (0 = all cores)", NULL},
 };
 #undef F
 enum { N_KEYS = sizeof keys / sizeof keys[0] };
+_Static_assert(N_KEYS <= 64, "RunConfig.keys_set has one bit per key");
 
 static const Key *key_find(const char *name) {
     for (int i = 0; i < N_KEYS; i++)
@@ -98,6 +100,7 @@ void config_set(RunConfig *c, const char *key, const char *value, const char *so
         die_input("%s: unknown config key '%s' (valid: %s)", source, key, names);
     }
     char *field = (char *)c + k->off;
+    c->keys_set |= 1ull << (k - keys);
     if (k->type == K_INT) {
         long v;
         if (parse_int(value, (long)k->lo, (long)k->hi, &v) != 0)
@@ -178,36 +181,11 @@ void config_load_file(RunConfig *c, const char *path) {
 
 void config_init(RunConfig *c, const char *preset) {
     memset(c, 0, sizeof *c);
-    /* defaults: the quick preset's values, so a partial config file still makes sense */
-    snprintf(c->data, sizeof c->data, "default");
-    snprintf(c->tokenizer, sizeof c->tokenizer, "byte");
-    c->bpe_vocab = 4096;
-    c->n_layer = 4;
-    c->d_model = 128;
-    c->n_head = 4;
-    snprintf(c->methods, sizeof c->methods, "nope,sinusoidal,rotary,t5,alibi");
-    c->n_train_lens = 1;
-    c->train_lens[0] = 64;
-    c->seeds = 1;
-    long mults[] = {1, 2, 4, 8, 16};
-    c->n_eval_mults = 5;
-    memcpy(c->eval_mults, mults, sizeof mults);
-    c->batch = 32;
-    c->steps = 300;
-    c->warmup = 30;
-    c->lr = 2e-3;
-    c->lr_min = 2e-4;
-    c->weight_decay = 0.1;
-    c->clip = 1.0;
-    c->ckpt_every = 100;
-    c->log_every = 10;
-    c->val_every = 0;
-    c->val_tokens = 8192;
-    snprintf(c->split, sizeof c->split, "valid");
-    c->eval_tokens = 32768;
-    c->sliding_div = 2;
-    c->sliding_tokens = 4096;
-    c->threads = 0;
+    /* The presets are the one source of defaults: a key they may leave out has its
+     * value in the key table; every other key must be in the preset file. */
+    for (int i = 0; i < N_KEYS; i++)
+        if (keys[i].dflt) config_set(c, keys[i].name, keys[i].dflt, "defaults");
+    c->keys_set = 0;
     const char *name = preset ? preset : "quick";
     for (const char *p = name; *p; p++)
         if (!isalnum((unsigned char)*p) && *p != '_' && *p != '-')
@@ -217,6 +195,10 @@ void config_init(RunConfig *c, const char *preset) {
     if (!path_exists(path)) die_input("--preset: unknown preset '%s' (valid: tiny, quick, paper, headline; see %s)", name, config_presets_dir());
     snprintf(c->preset, sizeof c->preset, "%s", name);
     config_load_file(c, path);
+    for (int i = 0; i < N_KEYS; i++)
+        if (!keys[i].dflt && !(c->keys_set & (1ull << i)))
+            die_input("%s: the preset does not set '%s' (a preset sets every key but %s)", path, keys[i].name,
+                      "bpe_vocab, lengths, batch_tokens, val_every and val_tokens");
 }
 
 static int cmp_long(const void *a, const void *b) {

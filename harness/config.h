@@ -40,9 +40,12 @@ typedef struct RunConfig {
     int sliding_div;          /* sliding stride = L / sliding_div (0 = no sliding evaluation) */
     long sliding_tokens;      /* score at most this many tokens in sliding mode */
     int threads;              /* 0 = all cores */
+    unsigned long long keys_set;  /* bit i: key i of config.c's table was set (checks that a preset is complete) */
 } RunConfig;
 
-/* Defaults, then the preset file (NULL = "quick"). Exit 2 if the preset is unknown. */
+/* The preset file (NULL = "quick"), the one source of default values; the few keys a
+ * preset may leave out take their value from config.c's key table. Exit 2 if the
+ * preset is unknown or leaves out another key. */
 void config_init(RunConfig *c, const char *preset);
 /* Apply one "key = value" file / one key; exit 2 naming key and source on error. */
 void config_load_file(RunConfig *c, const char *path);

@@ -23,6 +23,9 @@ bad "unknown command" "unknown command" frobnicate
 bad "unknown method" "alibi" train --method nosuch --preset tiny --out "$T/x"
 bad "unknown preset" "--preset" train --method alibi --preset nosuch
 bad "unknown flag" "--bogus" train --method alibi --bogus 1
+# the presets are the one source of defaults: one that leaves out a key is refused, naming it
+mkdir -p "$T/home/harness/presets" && grep -v '^steps' harness/presets/tiny.conf >"$T/home/harness/presets/tiny.conf"
+POSBENCH_HOME="$T/home" bad "preset without steps" "does not set 'steps'" train --method alibi --preset tiny --out "$T/x"
 bad "length < 1" "--train-len" train --method alibi --preset tiny --train-len 0 --out "$T/x"
 bad "eval length longer than split" "longer than" sweep --preset tiny --lengths 4000000 --out "$T/long"
 bad "stride > window" "--stride" eval --ckpt tests/fixtures/ckpt/tiny_t5.safetensors --mode sliding --lengths 8 --stride 9
