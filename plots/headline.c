@@ -14,12 +14,6 @@ static int method_id(const Run *r, const char *name) {
     return -1;
 }
 
-static int mode_id(const Run *r, const char *name) {
-    for (int i = 0; i < r->nmode; i++)
-        if (!strcmp(r->mode[i], name)) return i;
-    return -1;
-}
-
 static void cell(FILE *f, Stat s) {
     if (!s.n) fputs(" — |", f);
     else if (s.n > 1) fprintf(f, " %.2f ± %.2f |", s.mean, s.sd);
@@ -79,7 +73,7 @@ static void grid_table(FILE *f, const Run *r, int al, int si, int mode) {
 }
 
 void report_headline(FILE *f, const Run *r) {
-    int al = method_id(r, "alibi"), si = method_id(r, "sinusoidal"), mode = mode_id(r, "nonoverlapping");
+    int al = method_id(r, "alibi"), si = method_id(r, "sinusoidal"), mode = run_mode_id(r, "nonoverlapping");
     if (al < 0 || si < 0 || mode < 0 || r->nL < 2) return;
     fprintf(f, "## Headline: ALiBi trained short against sinusoidal trained long\n\n"
                "The paper's claim: ALiBi trained at L and evaluated at a longer length matches sinusoidal trained "

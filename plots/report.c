@@ -108,10 +108,7 @@ static void report_table(FILE *f, const Run *r, long L, int mode, int field) {
 }
 
 static void report_speed(FILE *f, const Run *r) {
-    int mode = -1;
-    for (int i = 0; i < r->nmode; i++)
-        if (!strcmp(r->mode[i], "nonoverlapping")) mode = i;
-    if (mode < 0 && r->nmode) mode = r->mode_order[0];
+    int mode = run_main_mode(r);
     fputs("| method |", f);
     if (r->nL > 1) fputs(" L |", f);
     fputs(" parameters | train tokens/s | train peak RSS (MB) | train wall (s) | eval tokens/s at L | eval tokens/s at "

@@ -70,6 +70,10 @@ void run_free(Run *r);
 void run_note(Run *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* Notes on missing methods, lengths and seeds; sets r->max_seeds. */
 void find_missing(Run *r);
+/* The id of evaluation mode `name` ("nonoverlapping"), or -1. */
+int run_mode_id(const Run *r, const char *name);
+/* The mode tables are about: nonoverlapping when present, else the first; -1 if none. */
+int run_main_mode(const Run *r);
 /* "config.n_layer" -> the value, or NULL. */
 const JsonValue *jv_path(const JsonValue *j, const char *path);
 void jv_render(const JsonValue *j, Sb *b);

@@ -10,12 +10,6 @@
 #include "sections.h"
 #include "plot.h"
 
-static int nonoverlapping_mode(const Run *r) {
-    for (int i = 0; i < r->nmode; i++)
-        if (!strcmp(r->mode[i], "nonoverlapping")) return i;
-    return r->nmode ? r->mode_order[0] : -1;
-}
-
 /* The seeds every method shares at L (the pairing set), into S[MAX_SEEDS]. */
 static int shared_seeds(const Run *r, long L, long *S) {
     int ns = 0;
@@ -92,7 +86,7 @@ static void paired_table(FILE *f, const Run *r, long L, int mode, const long *T,
 }
 
 void report_significance(FILE *f, const Run *r) {
-    int mode = nonoverlapping_mode(r);
+    int mode = run_main_mode(r);
     if (r->max_seeds < 2 || mode < 0) return;
     fprintf(f, "## Statistics over seeds\n\n"
                "Seeds 1..n per model; seed s fixes a model's initial weights and the order of its training batches, "

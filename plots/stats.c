@@ -108,6 +108,17 @@ Stat eval_stat(const Run *r, int m, long L, int mode, long T, int f, int *rows) 
     return stat_of(v, n);
 }
 
+int run_mode_id(const Run *r, const char *name) {
+    for (int i = 0; i < r->nmode; i++)
+        if (!strcmp(r->mode[i], name)) return i;
+    return -1;
+}
+
+int run_main_mode(const Run *r) {
+    int mode = run_mode_id(r, "nonoverlapping");
+    return mode >= 0 || !r->nmode ? mode : r->mode_order[0];
+}
+
 void eval_by_seed(const Run *r, int m, long L, int mode, long T, int f, const long *S, int ns, double *v) {
     for (int s = 0; s < ns; s++) v[s] = NAN;
     for (int i = 0; i < r->nev; i++) {
