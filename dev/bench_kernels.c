@@ -139,7 +139,7 @@ static void run_tiled_v0(void *p) {
 static void run_train_cur(void *p) {
     Att *a = p;
     attention_forward(a->out, a->att, a->q, a->k, a->v, a->B, a->NH, a->T, a->hs, a->pm, &a->ctx);
-    attention_backward(a->dq, a->dk, a->dv, a->ds, a->db, a->dout, a->att, a->q, a->k, a->v, a->B, a->NH, a->T,
+    attention_backward(a->dq, a->dk, a->dv, a->dout, a->att, a->q, a->k, a->v, a->B, a->NH, a->T,
                        a->hs, a->pm, &a->ctx);
 }
 static void run_train_v0(void *p) {

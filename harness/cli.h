@@ -34,16 +34,16 @@ const char *flag_str(const Flag *flags, int n_flags, const char *name);   /* NUL
 int flag_on(const Flag *flags, int n_flags, const char *name);            /* switch given */
 #define NFLAGS(a) ((int)(sizeof(a) / sizeof((a)[0])))
 
-/* Subcommands (one file each under harness/). */
-int cmd_methods(int argc, char **argv);   /* harness/cmd_methods.c */
-int cmd_inspect(int argc, char **argv);   /* harness/cmd_methods.c */
+/* Subcommands: the front ends under harness/ (flag table, checks, one call into the work). */
+int cmd_methods(int argc, char **argv);   /* harness/cmd_methods.c: list the methods */
+int cmd_inspect(int argc, char **argv);   /* harness/cmd_methods.c: a method's position tensors as CSV */
 int cmd_info(int argc, char **argv);      /* harness/cmd_info.c: describe a checkpoint */
-int cmd_data(int argc, char **argv);      /* harness/cmd_data.c */
-int cmd_train(int argc, char **argv);     /* harness/cmd_train.c */
-int cmd_eval(int argc, char **argv);      /* harness/cmd_eval.c */
-int cmd_sweep(int argc, char **argv);     /* harness/cmd_sweep.c */
-int cmd_plot(int argc, char **argv);      /* harness/cmd_plot.c */
-int cmd_bench(int argc, char **argv);     /* harness/cmd_bench.c */
+int cmd_data(int argc, char **argv);      /* harness/cmd_data.c: list, fetch, prepare, describe corpora */
+int cmd_train(int argc, char **argv);     /* harness/train.c: one model (train_run) */
+int cmd_eval(int argc, char **argv);      /* harness/eval.c: a checkpoint over a list of lengths */
+int cmd_sweep(int argc, char **argv);     /* harness/sweep.c: every method, length and seed, then plot */
+int cmd_plot(int argc, char **argv);      /* harness/cmd_plot.c: figures and report (plots/) */
+int cmd_bench(int argc, char **argv);     /* harness/bench.c: speed and memory (bench.h lists its parts) */
 
 extern const Command posbench_commands[];
 extern const int posbench_command_count;

@@ -226,11 +226,9 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
     }
 }
 
-void attention_backward(float *dq, float *dk, float *dv, float *dscores, float *dbias, const float *dout,
+void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                         const float *att, const float *q, const float *k, const float *v, int B, int NH, int T,
                         int hs, const PosMethod *pm, const PosCtx *ctx) {
-    (void)dscores;
-    (void)dbias;
     float scale = 1.0f / sqrtf((float)hs);
     int Tp = round_up(T, NR);
     /* Bias parameters: each thread accumulates into its own copy of this layer's

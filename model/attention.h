@@ -28,8 +28,8 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
 /* dq, dk, dv (B, NH, T, hs) += gradients; ctx->dp[k] += bias gradients when the
  * method has bias parameters and ctx->dp is set (summed per thread, then in
  * thread order: bitwise reproducible for a given thread count). att is the
- * forward's. dscores and dbias are unused (earlier versions' scratch; may be NULL). */
-void attention_backward(float *dq, float *dk, float *dv, float *dscores, float *dbias, const float *dout,
+ * forward's. */
+void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                         const float *att, const float *q, const float *k, const float *v, int B, int NH, int T,
                         int hs, const PosMethod *pm, const PosCtx *ctx);
 

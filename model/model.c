@@ -452,7 +452,7 @@ void model_backward(Model *m) {
         zero(a->dq, nC);
         zero(a->dk, nC);
         zero(a->dv, nC);
-        attention_backward(a->dq, a->dk, a->dv, NULL, NULL, a->datty_h, la->att, la->q, la->k, la->v, B,
+        attention_backward(a->dq, a->dk, a->dv, a->datty_h, la->att, la->q, la->k, la->v, B,
                            NH, T, hs, m->pos, &ctx);
         pos_qk_apply(m, m->pos->qk_backward, a->dq, a->dk, B, T, &ctx);  /* dx_in = J^T dx_out */
         merge_heads(a->dqkv, a->dq, a->dk, a->dv, B, T, NH, hs);   /* dqkv is written whole: no zeroing */

@@ -58,14 +58,6 @@ void sgemm(int transA, int transB, int M, int N, int K, float alpha, const float
 #endif
 }
 
-int sgemm_uses_blas(void) {
-#ifdef USE_BLAS
-    return 1;
-#else
-    return 0;
-#endif
-}
-
 void encoder_forward(float *out, const int *tokens, const float *wte, float scale, int BT, int C) {
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < BT; t++) {

@@ -85,8 +85,6 @@ void sgemm(int transA, int transB, int M, int N, int K, float alpha, const float
            int ldb, float beta, float *C, int ldc);
 void sgemm_naive(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc);
-/* 1 when sgemm runs through BLAS. */
-int sgemm_uses_blas(void);
 
 /* out (BT, C) = scale * wte[tokens] */
 void encoder_forward(float *out, const int *tokens, const float *wte, float scale, int BT, int C);
