@@ -7,7 +7,8 @@
 #include "util.h"
 
 const char *const results_cols[RC_N] = {"method", "train_len", "seed", "eval_len", "mode", "stride", "split",
-                                        "tokens", "nll", "ppl", "bpb", "tokens_per_s", "peak_rss_mb", "arena_mb"};
+                                        "tokens", "nll", "ppl", "bpb", "tokens_per_s", "peak_rss_mb", "arena_mb",
+                                        "status", "reason"};
 const char *const train_cols[TC_N] = {"method", "train_len", "seed", "step", "tokens",
                                       "loss", "lr", "grad_norm", "tokens_per_s", "val_loss"};
 const char *const positions_cols[PC_N] = {"method", "train_len", "seed", "eval_len", "pos", "nll"};

@@ -27,7 +27,10 @@
 
 enum ResultsCol {
     RC_METHOD, RC_TRAIN_LEN, RC_SEED, RC_EVAL_LEN, RC_MODE, RC_STRIDE, RC_SPLIT, RC_TOKENS,
-    RC_NLL, RC_PPL, RC_BPB, RC_TOKENS_PER_S, RC_PEAK_RSS_MB, RC_ARENA_MB, RC_N
+    RC_NLL, RC_PPL, RC_BPB, RC_TOKENS_PER_S, RC_PEAK_RSS_MB, RC_ARENA_MB,
+    RC_STATUS, /* ok; n/a (the method cannot run at that length); failed */
+    RC_REASON, /* why, for n/a and failed ("learned table has 16 rows") */
+    RC_N
 };
 enum TrainCol {
     TC_METHOD, TC_TRAIN_LEN, TC_SEED, TC_STEP, TC_TOKENS, TC_LOSS, TC_LR, TC_GRAD_NORM, TC_TOKENS_PER_S,

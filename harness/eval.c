@@ -152,9 +152,11 @@ static void eval_length(EvalJob *job, long W) {
     if (S > W) S = W;
     char err[ERRLEN];
     if (model_check_len(m, (int)W, err, sizeof err) != 0) {   /* e.g. a learned table shorter than W */
-        fprintf(stderr, "eval: %s at %ld: %s\n", method, W, err);
-        fprintf(job->out, "%s,%ld,%d,%ld,%s,%ld,%s,0,nan,nan,nan,,,\n", method, L, job->id.seed, W, job->mode, S,
-                job->split_name);
+        fprintf(stderr, "eval: %s at %ld: not applicable: %s\n", method, W, err);
+        for (char *c = err; *c; c++)   /* one CSV field */
+            if (*c == ',' || *c == '\n' || *c == '"') *c = ';';
+        fprintf(job->out, "%s,%ld,%d,%ld,%s,%ld,%s,0,nan,nan,nan,,,,n/a,%s\n", method, L, job->id.seed, W, job->mode,
+                S, job->split_name, err);
         return;
     }
     double *pos_sum = NULL;
@@ -174,9 +176,10 @@ static void eval_length(EvalJob *job, long W) {
     progress_end(&pr, st);
     size_t cache_bytes = m->pos->cache_size ? m->pos->cache_size(&m->pcfg, m->pos_cache_len) * sizeof(float) : 0;
     double arena_mb = (model_bytes_params(m) + model_bytes_eval(m) + cache_bytes) / 1048576.0;
-    fprintf(job->out, "%s,%ld,%d,%ld,%s,%ld,%s,%ld,%.6f,%.4f,%.5f,%.1f,%.1f,%.2f\n", method, L, job->id.seed, W,
+    int ok = isfinite(mean);   /* a diverged model's NaN/inf is a failure, not a number */
+    fprintf(job->out, "%s,%ld,%d,%ld,%s,%ld,%s,%ld,%.6f,%.4f,%.5f,%.1f,%.1f,%.2f,%s\n", method, L, job->id.seed, W,
             job->mode, S, job->split_name, r.scored, mean, exp(mean), r.nll / log(2.0) / (double)job->bytes, tps,
-            peak_rss_kb() / 1024.0, arena_mb);
+            peak_rss_kb() / 1024.0, arena_mb, ok ? "ok," : "failed,non-finite NLL");
     fflush(job->out);
     if (pos_sum) {
         for (long p = 0; p < W; p++)

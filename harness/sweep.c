@@ -20,6 +20,7 @@
 #include "../plots/plot.h"
 #include "run_common.h"
 #include "runtime.h"
+#include "eval.h"
 
 typedef struct Unit {
     char method[POS_SPEC_LEN];

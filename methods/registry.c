@@ -250,6 +250,10 @@ int pos_spec_parse(const char *spec, const PosMethod **mp, PosConfig *cfg, char 
         return -1;
     }
     pos_options_default(m, cfg);
+    if (spec[len] == ':' && !spec[len + 1]) {
+        snprintf(err, errlen, "method spec '%s': no options after ':'", spec);
+        return -1;
+    }
     if (spec[len] == ':' && pos_apply_options(m, cfg, spec + len + 1, 0, err, errlen) != 0) return -1;
     if (spec[len] != ':' && m->check_options && m->check_options(cfg, err, errlen) != 0) return -1;
     if (mp) *mp = m;

@@ -88,8 +88,16 @@ static void report_table(FILE *f, const Run *r, long L, int mode, int field) {
         fprintf(f, "| %s |", plot_method_label(r->meth[m]));
         for (int t = 0; t < nT; t++) {
             Stat s = eval_stat(r, m, L, mode, T[t], field, NULL);
-            char cell[96], bcell[96];
+            char cell[160], bcell[96];
             fmt_stat(cell, sizeof cell, s, dec, 1);
+            const char *why = NULL;
+            int rows = 0;
+            eval_stat(r, m, L, mode, T[t], field, &rows);
+            if (!s.n && rows) {   /* no value: say why, when results.csv says */
+                int st = eval_status(r, m, L, mode, T[t], &why);
+                if (st == ST_NA && why) snprintf(cell, sizeof cell, "n/a (%s)", why);
+                else if (st == ST_FAILED) snprintf(cell, sizeof cell, "failed");
+            }
             /* best = equal to the column minimum as printed */
             fmt_stat(bcell, sizeof bcell, (Stat){1, best[t], 0, NAN}, dec < 0 ? decimals_for(s.mean) : dec, 0);
             char mean_only[96];
@@ -312,8 +320,8 @@ int write_report(Plot *pl, char *err, size_t errlen) {
                        "tokenizers. Same layout as above.\n\n");
         else
             fprintf(f, "## Perplexity\n\nPerplexity per token on the %s split, by evaluation length in tokens; %s; "
-                       "lower is better; **bold** = best at that length; — = no value (the method cannot run there, "
-                       "or failed). The last column divides the longest length's value by the value at L: about "
+                       "lower is better; **bold** = best at that length; n/a (reason) = the method cannot run at that "
+                       "length; — = no value (the method cannot run there, or failed). The last column divides the longest length's value by the value at L: about "
                        "×1 means the method extrapolates.\n\n",
                     *r->split ? r->split : "evaluation", sd_note);
         for (int mi = 0; mi < r->nmode; mi++) {

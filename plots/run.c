@@ -74,6 +74,19 @@ double jv_num(const JsonValue *j) {
     return end == j->u.str ? NAN : v;
 }
 
+static int intern(char ***names, int *n, const char *s);
+
+/* The row's status column (ok, n/a, failed) and reason; a results.csv without
+ * one (older runs) has ok for a finite perplexity and n/a for nan, which is
+ * what its nan rows meant. */
+static void row_status(Run *r, EvalRow *e, const char *status, const char *reason) {
+    e->reason = *reason ? intern(&r->reason, &r->nreason, reason) : -1;
+    if (!strcmp(status, "n/a")) e->status = ST_NA;
+    else if (!strcmp(status, "failed")) e->status = ST_FAILED;
+    else if (!strcmp(status, "ok")) e->status = isfinite(e->ppl) ? ST_OK : ST_FAILED;
+    else e->status = isfinite(e->ppl) ? ST_OK : ST_NA;
+}
+
 static int intern(char ***names, int *n, const char *s) {
     for (int i = 0; i < *n; i++)
         if (strcmp((*names)[i], s) == 0) return i;
@@ -115,6 +128,8 @@ void run_note(Run *r, const char *fmt, ...) {
 void run_free(Run *r) {
     for (int i = 0; i < r->nmeth; i++) free(r->meth[i]);
     for (int i = 0; i < r->nmode; i++) free(r->mode[i]);
+    for (int i = 0; i < r->nreason; i++) free(r->reason[i]);
+    free(r->reason);
     free(r->meth);
     free(r->order);
     free(r->in_config);
@@ -234,6 +249,8 @@ static int add_eval_row(Run *r, const Csv *c, int i, const int *col) {
     e->bpb = csv_num(csv_get(c, i, col[RC_BPB]));
     e->tps = csv_num(csv_get(c, i, col[RC_TOKENS_PER_S]));
     e->rss = csv_num(csv_get(c, i, col[RC_PEAK_RSS_MB]));
+    row_status(r, e, col[RC_STATUS] >= 0 ? csv_get(c, i, col[RC_STATUS]) : "",
+               col[RC_REASON] >= 0 ? csv_get(c, i, col[RC_REASON]) : "");
     run_add_L(r, L);
     const char *sp = csv_get(c, i, col[RC_SPLIT]);
     if (*sp && !strstr(r->split, sp) && strlen(r->split) + strlen(sp) + 3 < sizeof r->split)
@@ -393,7 +410,10 @@ void find_missing(Run *r) {
         int finite = 0;
         for (int i = 0; i < r->nev; i++) finite += r->ev[i].m == m && isfinite(r->ev[i].ppl);
         if (!finite) {
-            run_note(r, "**%s**: every evaluation failed (perplexity nan)", name);
+            int na = 0;
+            for (int i = 0; i < r->nev; i++) na += r->ev[i].m == m && r->ev[i].status == ST_NA;
+            run_note(r, na ? "**%s**: n/a at every evaluated length" : "**%s**: every evaluation failed (perplexity nan)",
+                     name);
             continue;
         }
         for (int l = 0; l < r->nL; l++) {
@@ -401,16 +421,27 @@ void find_missing(Run *r) {
                 int mode = r->mode_order[mi];
                 long T[MAX_T];
                 int nT = run_lengths(r, r->L[l], mode, T);
-                Sb nan = {0}, none = {0};
+                Sb nan = {0}, none = {0}, failed = {0};
+                const char *why = NULL;
                 for (int t = 0; t < nT; t++) {
                     int rows;
                     Stat s = eval_stat(r, m, r->L[l], mode, T[t], F_PPL, &rows);
+                    const char *reason = NULL;
+                    int stt = rows ? eval_status(r, m, r->L[l], mode, T[t], &reason) : ST_OK;
                     if (!rows) sb_printf(&none, "%s%ld", none.n ? ", " : "", T[t]);
-                    else if (!s.n) sb_printf(&nan, "%s%ld", nan.n ? ", " : "", T[t]);
+                    else if (!s.n && stt == ST_FAILED) sb_printf(&failed, "%s%ld", failed.n ? ", " : "", T[t]);
+                    else if (!s.n) {
+                        sb_printf(&nan, "%s%ld", nan.n ? ", " : "", T[t]);
+                        if (reason) why = reason;
+                    }
                 }
                 if (nan.n)
-                    run_note(r, "**%s** (L = %ld, %s): no perplexity at %s (nan: the method cannot run there); "
-                                "left out of the figures", name, r->L[l], r->mode[mode], nan.s);
+                    run_note(r, "**%s** (L = %ld, %s): no perplexity at %s (n/a: %s); left out of the figures", name,
+                             r->L[l], r->mode[mode], nan.s, why ? why : "the method cannot run there");
+                if (failed.n)
+                    run_note(r, "**%s** (L = %ld, %s): no perplexity at %s (failed); left out of the figures", name,
+                             r->L[l], r->mode[mode], failed.s);
+                free(failed.s);
                 if (none.n)
                     run_note(r, "**%s** (L = %ld, %s): not evaluated at %s", name, r->L[l], r->mode[mode], none.s);
                 free(nan.s);

@@ -18,10 +18,13 @@
 #define MAX_T 128  /* evaluation lengths per training length */
 #define MAX_SEEDS 256
 
+enum { ST_OK, ST_NA, ST_FAILED };
 typedef struct EvalRow {   /* one results.csv row */
     int m, mode;
     long L, seed, T, stride;
     double tokens, nll, ppl, bpb, tps, rss;
+    int status;            /* ST_OK, ST_NA (the method cannot run there), ST_FAILED */
+    int reason;            /* index into Run.reason, -1 if none */
 } EvalRow;
 
 typedef struct TrainRow {  /* one train.csv row */
@@ -46,6 +49,8 @@ typedef struct Run {
     int *n_results;    /* rows in results.csv */
     char **mode;       /* evaluation modes */
     int nmode;
+    char **reason;     /* results.csv reasons (n/a, failed) */
+    int nreason;
     int *mode_order;   /* nonoverlapping, sliding, then others */
     long L[MAX_L];     /* training lengths, ascending */
     int nL;
@@ -107,6 +112,9 @@ double t_quantile(double q, double df);
 void eval_by_seed(const Run *r, int m, long L, int mode, long T, int f, const long *S, int ns, double *v);
 /* Over seeds for one (method, L, mode, T); *rows (may be NULL) = rows found, finite or not. */
 Stat eval_stat(const Run *r, int m, long L, int mode, long T, int f, int *rows);
+/* The status over seeds of one (method, L, mode, T): ST_OK if any row is ok,
+ * else ST_FAILED if any failed, else ST_NA; *reason (may be NULL) = a row's reason or NULL. */
+int eval_status(const Run *r, int m, long L, int mode, long T, const char **reason);
 /* Appends v to set[n] unless present (and n < max); returns the new count. */
 int add_unique(long *set, int n, int max, long v);
 /* Evaluation lengths for training length L (mode < 0: any mode), ascending, into T[MAX_T]. */

@@ -129,6 +129,19 @@ void eval_by_seed(const Run *r, int m, long L, int mode, long T, int f, const lo
     }
 }
 
+int eval_status(const Run *r, int m, long L, int mode, long T, const char **reason) {
+    int ok = 0, failed = 0;
+    if (reason) *reason = NULL;
+    for (int i = 0; i < r->nev; i++) {
+        const EvalRow *e = &r->ev[i];
+        if (e->m != m || e->L != L || e->mode != mode || e->T != T) continue;
+        ok |= e->status == ST_OK;
+        failed |= e->status == ST_FAILED;
+        if (reason && e->reason >= 0 && e->status != ST_OK) *reason = r->reason[e->reason];
+    }
+    return ok ? ST_OK : failed ? ST_FAILED : ST_NA;
+}
+
 static int cmp_long(const void *a, const void *b) {
     long x = *(const long *)a, y = *(const long *)b;
     return (x > y) - (x < y);

@@ -86,13 +86,24 @@ check "tiny sweep exits 0 (rc $rc; $(tail -n 2 "$T/sweep.err" | tr '\n' ' '))" [
 for f in results.csv train.csv positions.csv meta.json config.conf; do
     check "run folder has $f" [ -s "$T/run/$f" ]
 done
-check "results.csv header" grep -qx 'method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb,arena_mb' "$T/run/results.csv"
+check "results.csv header" grep -qx 'method,train_len,seed,eval_len,mode,stride,split,tokens,nll,ppl,bpb,tokens_per_s,peak_rss_mb,arena_mb,status,reason' "$T/run/results.csv"
 rows=$(($(wc -l <"$T/run/results.csv") - 1))
 check "results.csv has 5 methods x 3 lengths x 2 modes = 30 rows ($rows)" [ "$rows" -eq 30 ]
 for m in nope sinusoidal rotary t5 alibi; do
     check "results.csv has $m" grep -q "^$m," "$T/run/results.csv"
     check "checkpoint for $m" [ -f "$T/run/units/$m-L16-s1/model.safetensors" ]
 done
+# --- learned beyond L: n/a with the reason, in results.csv and the report, never a crash ---
+"$PB" sweep --preset tiny --methods learned:,alibi --out "$T/bad_spec" >/dev/null 2>&1
+check "an empty option list in a method spec is refused (exit 2)" [ $? -eq 2 ]
+"$PB" sweep --preset tiny --methods learned,kerple_log:shared=1 --out "$T/ln" >/dev/null 2>"$T/ln.err"
+check "tiny sweep with learned and a method spec exits 0 ($(tail -n 1 "$T/ln.err"))" [ -s "$T/ln/report.md" ]
+check "learned at 2L: status n/a with the reason" \
+    grep -q '^learned,16,1,32,nonoverlapping,32,valid,0,nan,nan,nan,,,,n/a,learned table has 16 rows$' "$T/ln/results.csv"
+check "learned at L: status ok" grep -q '^learned,16,1,16,nonoverlapping,.*,ok,$' "$T/ln/results.csv"
+check "report shows n/a (reason)" grep -q '| Learned | .* n/a (learned table has 16 rows) |' "$T/ln/report.md"
+check "meta.json records the spec's options" grep -q '"kerple_log:shared=1": {"method": "kerple_log", "options": {"shared": 1}}' "$T/ln/meta.json"
+check "report labels the spec with its options" grep -q '| KERPLE-log (shared=1) |' "$T/ln/report.md"
 check "every ppl finite" awk -F, 'NR > 1 && ($10 == "nan" || $10 == "" || $10 + 0 <= 1) { bad = 1 } END { exit bad }' "$T/run/results.csv"
 check "meta.json records the dataset hash" grep -q '"hash": "[0-9a-f]\{16\}"' "$T/run/meta.json"
 check "meta.json records BLAS and threads" grep -q '"blas_core"' "$T/run/meta.json"
