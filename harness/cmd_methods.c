@@ -175,6 +175,7 @@ static float *inspect_initial_params(const PosMethod *m, const PosConfig *cfg) {
     size_t off = 0;
     for (int k = 0; k < nt; k++) {
         if (m->init) m->init(params + off, k, t[k].per_layer ? 0 : -1, cfg, &rng);
+        if (m->project) m->project(params + off, pos_tensor_numel(&t[k]), k, cfg);
         off += pos_tensor_numel(&t[k]);
     }
     free(t);
@@ -291,10 +292,18 @@ int cmd_inspect(int argc, char **argv) {
         ctx.p = pp;
         ctx.cache = cache;
         ctx.cache_len = T;
+        float *table = NULL;   /* the method's per-layer table, from the parameters */
+        if (m->table_size) {
+            table = xmalloc_floats(m->table_size(&cfg, T));
+            ctx.table = table;
+            ctx.table_len = T;
+            m->table_fill(table, T, &ctx);
+        }
         if (strcmp(hook, "bias") == 0) inspect_bias(m, &ctx, T);
         else if (strcmp(hook, "qk") == 0) inspect_qk(m, &ctx, T);
         else inspect_embed(m, &ctx, T);
         free(cache);
+        free(table);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) die_internal("inspect: writing to stdout failed");
     free(params);
