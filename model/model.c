@@ -174,8 +174,10 @@ void model_init_weights(Model *m, uint64_t seed) {
         if (t->offset >= m->pos_offset) continue;   /* the method initialises its own */
         int is_ln_weight = strstr(t->name, "ln") && strstr(t->name, ".weight");
         int is_residual = strstr(t->name, "attn.proj.weight") || strstr(t->name, "mlp.proj.weight");
+        int is_tok_emb = strcmp(t->name, "tok_emb") == 0;
+        float std = is_tok_emb ? 1.0f / sqrtf((float)m->cfg.d_model) : is_residual ? std_res : 0.02f;
         for (size_t j = 0; j < t->numel; j++) {
-            if (t->ndim == 2) w[j] = (is_residual ? std_res : 0.02f) * rng_normal(&rng);
+            if (t->ndim == 2) w[j] = std * rng_normal(&rng);
             else w[j] = is_ln_weight ? 1.0f : 0.0f;
         }
     }

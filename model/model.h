@@ -95,7 +95,10 @@ typedef struct Model {
 
 /* Build arenas for cfg (params zeroed); 0 or -1 with err (unknown method, bad sizes). */
 int model_build(Model *m, const ModelConfig *cfg, char *err, size_t errlen);
-/* GPT-2 init: N(0, 0.02), residual projections scaled by 1/sqrt(2 n_layer), LN 1/0. */
+/* Init: token embeddings N(0, 1/C), so that sqrt(C)·tok_emb starts at unit scale, the
+ * scale of a sinusoidal position term (fairseq's transformer_lm, the code base of the
+ * ALiBi paper); the other matrices GPT-2's N(0, 0.02), residual projections scaled by
+ * 1/sqrt(2 n_layer); LayerNorm 1 and 0. */
 void model_init_weights(Model *m, uint64_t seed);
 void model_free(Model *m);
 const Tensor *model_find_tensor(const Model *m, const char *name);

@@ -141,7 +141,35 @@ static void check_bad_config(void) {
     CHECK(model_build(&m, &unk, err, sizeof err) != 0 && strstr(err, "alibi"), "unknown method lists valid: %s", err);
 }
 
+/* The documented init: tok_emb N(0, 1/C); other matrices N(0, 0.02), residual
+ * projections N(0, 0.02/sqrt(2 n_layer)); LayerNorm weights 1, biases 0. */
+static double tensor_std(const Model *m, const char *name) {
+    const Tensor *t = model_find_tensor(m, name);
+    if (!t) return -1;
+    double ss = 0;
+    for (size_t i = 0; i < t->numel; i++) ss += (double)m->params[t->offset + i] * m->params[t->offset + i];
+    return sqrt(ss / (double)t->numel);
+}
+
+static void check_init(void) {
+    ModelConfig cfg = {.vocab = 256, .n_layer = 4, .n_head = 4, .d_model = 64, .train_len = 16};
+    snprintf(cfg.method, sizeof cfg.method, "alibi");
+    Model m;
+    char err[ERRLEN];
+    if (model_build(&m, &cfg, err, sizeof err) != 0) { CHECK(0, "model_build: %s", err); return; }
+    model_init_weights(&m, 3);
+    double te = tensor_std(&m, "tok_emb"), qkv = tensor_std(&m, "blocks.0.attn.qkv.weight"),
+           proj = tensor_std(&m, "blocks.0.attn.proj.weight");
+    CHECK(fabs(te - 0.125) < 0.125 * 0.03, "tok_emb std %.4f, want 1/sqrt(64) = 0.125", te);
+    CHECK(fabs(qkv - 0.02) < 0.02 * 0.03, "qkv std %.5f, want 0.02", qkv);
+    CHECK(fabs(proj - 0.02 / sqrt(8.0)) < 0.02 / sqrt(8.0) * 0.05, "residual proj std %.5f, want 0.02/sqrt(8)", proj);
+    const Tensor *ln = model_find_tensor(&m, "blocks.0.ln1.weight");
+    CHECK(ln && m.params[ln->offset] == 1.0f, "LayerNorm weight 1");
+    model_free(&m);
+}
+
 void test_model(void) {
+    check_init();
     for (int i = 0; i < pos_method_count; i++) {
         check_model_grads(pos_methods[i]->name);
         check_eval_matches_forward(pos_methods[i]->name, 7);
