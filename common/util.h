@@ -1,6 +1,6 @@
 /* util.h — checked wrappers and the error conventions every module shares.
  *
- * Conventions (SPEC §7): a user mistake is reported as one line naming the flag
+ * Conventions (docs/DEFINITIONS.md, Command line): a user mistake is reported as one line naming the flag
  * or file, exit 2 (die_input); an internal failure exits 1 (die_internal);
  * library functions that read user files return 0/-1 and fill an error buffer
  * instead of exiting, so tests can call them. Outputs are written atomically:

@@ -1,6 +1,6 @@
 /* data.h — corpora, document-level splits, tokenizers and training batches.
  *
- * A dataset is opened from a spec (SPEC §4):
+ * A dataset is opened from a spec (docs/DEFINITIONS.md, Data):
  *   default | sotu | kjv | brown      a known corpus (all but default need `posbench data get NAME`)
  *   wikitext103:/path/to/folder       WikiText-103 from the user's folder (wiki.{train,valid,test}.raw|.tokens)
  *   PATH/TO/FILE                      one text file (one document, cut 90/5/5 at line breaks; split "all" = whole file)

@@ -1,4 +1,4 @@
-/* bench_kernels.c — llm.c's dev/ pattern (STYLE.md): every version of a kernel
+/* bench_kernels.c — llm.c's dev/ pattern (docs/ARCHITECTURE.md, Conventions): every version of a kernel
  * is first checked against the naive one, then timed, on the shapes posbench
  * runs (head size 32, the quick and paper training shapes, evaluation at
  * 1024..8192). Versions: v0 = dev/attention_v0.c, dev/ops_v0.c (the first

@@ -1,7 +1,7 @@
 #!/usr/bin/python3
 """bench_torch.py — the PyTorch side of `make bench` (issue 6).
 
-Runs posbench's model (SPEC §2, methods of SPEC §3, parameter names of SPEC §6)
+Runs posbench's model (docs/DEFINITIONS.md, methods/README.md, parameter names of docs/FORMATS.md)
 in float32 PyTorch and prints one JSON object per line on stdout:
 
   {"kind":"config", ...}                          torch version, threads, malloc setting
@@ -89,7 +89,7 @@ except Exception as e:  # noqa: BLE001 — any import failure means "no PyTorch 
 
 
 # ---------------------------------------------------------------------------
-# position terms (SPEC §3)
+# position terms (methods/README.md)
 
 def alibi_slopes(n_head):
     def pow2(n):
@@ -145,7 +145,7 @@ def rotate_half(x):
 
 
 # ---------------------------------------------------------------------------
-# the model (SPEC §2); parameter names are SPEC §6's, so load_state_dict takes a checkpoint
+# the model (docs/DEFINITIONS.md, Model); parameter names are those of docs/FORMATS.md, so load_state_dict takes a checkpoint
 
 class Attention(nn.Module):
     def __init__(self, d, H):
@@ -210,7 +210,7 @@ class GPT(nn.Module):
         self.ln_f = nn.LayerNorm(d, eps=1e-5)
         if method == "t5":
             self.pos = nn.ModuleDict({"t5": T5Bias(n_head)})            # -> "pos.t5.table"
-        for name, p in self.named_parameters():                         # SPEC §2 init
+        for name, p in self.named_parameters():                         # docs/DEFINITIONS.md init
             if name.endswith(".weight") and p.dim() == 2:
                 std = 0.02 / math.sqrt(2 * n_layer) if name.endswith("proj.weight") else 0.02
                 nn.init.normal_(p, 0.0, std)

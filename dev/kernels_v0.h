@@ -1,6 +1,6 @@
 /* kernels_v0.h — earlier versions of posbench's kernels, kept under dev/ as the
  * baselines dev/bench_kernels.c validates and times the current ones against
- * (llm.c's dev/ pattern, STYLE.md). Same signatures as model/attention.h and
+ * (llm.c's dev/ pattern, docs/ARCHITECTURE.md, Conventions). Same signatures as model/attention.h and
  * model/ops.h with a _v0 suffix. Not part of posbench.
  */
 #ifndef POSBENCH_KERNELS_V0_H

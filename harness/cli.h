@@ -1,6 +1,6 @@
 /* cli.h — the `posbench` command line: one flag table per subcommand, parsed
  * the same way everywhere, so `posbench CMD --help` always lists every flag
- * with its default. Bad usage -> one line naming the flag, exit 2 (SPEC §7).
+ * with its default. Bad usage -> one line naming the flag, exit 2 (docs/DEFINITIONS.md, Command line).
  */
 #ifndef POSBENCH_CLI_H
 #define POSBENCH_CLI_H

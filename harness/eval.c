@@ -1,6 +1,6 @@
 /* eval.c — `posbench eval` and the scoring loop of eval.h.
  *
- * Rows follow results.csv (SPEC §6). tokens_per_s counts tokens fed through the
+ * Rows follow results.csv (docs/FORMATS.md). tokens_per_s counts tokens fed through the
  * model per second of model time (in sliding mode that includes the re-read
  * context). arena_mb is the analytic size of what evaluation allocates
  * (parameters, the one-layer scratch, the position cache).

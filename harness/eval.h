@@ -1,4 +1,4 @@
-/* eval.h — scoring a token stream with a model at window length W (SPEC §5).
+/* eval.h — scoring a token stream with a model at window length W (docs/DEFINITIONS.md, Evaluation).
  *
  * Windows start at 0, S, 2S, ...; a window at s feeds x[s .. s+w) and predicts
  * x[s+1 .. s+w], w = min(W, N-1-s). Each target is scored once, by the first

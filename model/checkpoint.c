@@ -1,5 +1,5 @@
 /* checkpoint.c — a Model to and from model.safetensors, and AdamW state plus
- * TrainState to and from train_state.safetensors beside it (SPEC §6).
+ * TrainState to and from train_state.safetensors beside it (docs/FORMATS.md).
  *
  * Saving iterates the model's tensor table, so the names are exactly the
  * table's ("tok_emb", "blocks.0.attn.qkv.weight", ..., "pos.t5.table"); the

@@ -1,5 +1,5 @@
 /* checkpoint.h — model (and optionally training state) <-> safetensors file,
- * with the tensor names of SPEC §6 and the config in __metadata__.
+ * with the tensor names of docs/FORMATS.md and the config in __metadata__.
  */
 #ifndef POSBENCH_CHECKPOINT_H
 #define POSBENCH_CHECKPOINT_H

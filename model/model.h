@@ -1,4 +1,4 @@
-/* model.h — the small GPT-2-style pre-LN decoder of SPEC §2, its arenas, its
+/* model.h — the small GPT-2-style pre-LN decoder of docs/DEFINITIONS.md (Model), its arenas, its
  * training step and its long-window evaluation.
  *
  *   x = sqrt(d) * tok_emb[t] (+ embed hook)

@@ -1,4 +1,4 @@
-/* ops.h — the model's operations as forward/backward pairs (STYLE.md).
+/* ops.h — the model's operations as forward/backward pairs (docs/ARCHITECTURE.md, Conventions).
  * Argument order: outputs, then inputs and weights, then sizes. Gradients take
  * a `d` prefix. Every *_backward ACCUMULATES (+=) into its gradient outputs.
  * BT = batch x time rows, C = channels, OC = output channels, V = vocab.

@@ -1,13 +1,13 @@
 /* plot.h — figures and report of a run folder (`posbench plot RUN_DIR`).
  *
  * plot_run() reads RUN_DIR/results.csv (required), train.csv, positions.csv and
- * meta.json (optional; SPEC §6), writes aggregated data files to
+ * meta.json (optional; docs/FORMATS.md), writes aggregated data files to
  * RUN_DIR/figures/data/, renders every figure kind with the gnuplot scripts of
  * plots/ into RUN_DIR/figures/ (PNG and PDF by default) and writes
  * RUN_DIR/report.md. The CSVs and meta.json are only read. Every output goes to a
  * temporary name first and is renamed into place.
  *
- * Return value = exit status (SPEC §7): 0 done; 2 bad input (RUN_DIR or
+ * Return value = exit status (docs/DEFINITIONS.md, Command line): 0 done; 2 bad input (RUN_DIR or
  * results.csv missing or unreadable, the gnuplot scripts not found, gnuplot not
  * installed — then report.md is still written, without figures, and err names
  * the package gnuplot-nox); 1 internal failure (gnuplot failed on a script, a

@@ -79,7 +79,7 @@ check "final val_loss ($vfinal) equals eval's nll on the same 4096 tokens at L (
 check "batch_tokens = 96 at L = 32 trains 3 sequences (96 tokens) per step" grep -q '^alibi,32,1,1,96,' "$T/bt/train.csv"
 bad "batch_tokens not a multiple of L" "batch_tokens" sweep --preset tiny --set "batch_tokens=100" --out "$T/bt2"
 
-# --- tiny sweep: the run folder of SPEC §6 ---
+# --- tiny sweep: the run folder of docs/FORMATS.md ---
 "$PB" sweep --preset tiny --out "$T/run" >"$T/sweep.out" 2>"$T/sweep.err"
 rc=$?
 check "tiny sweep exits 0 (rc $rc; $(tail -n 2 "$T/sweep.err" | tr '\n' ' '))" [ "$rc" -eq 0 ]

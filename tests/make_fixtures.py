@@ -2,8 +2,8 @@
 """make_fixtures.py — the PyTorch reference for posbench's whole-model fixture test.
 
 Writes tests/fixtures/model/<method>.safetensors for the five canonical position
-methods (SPEC §3) on a tiny model (vocab 256, 2 layers, d 32, 4 heads, B 2 × T 16).
-Each file holds the initial weights under SPEC §6 names, one batch of inputs and
+methods (methods/README.md) on a tiny model (vocab 256, 2 layers, d 32, 4 heads, B 2 × T 16).
+Each file holds the initial weights under docs/FORMATS.md names, one batch of inputs and
 targets, and what the C model must reproduce from them:
 
   fixture.inputs, fixture.targets  [2,16]   token ids, stored as F32
@@ -19,7 +19,7 @@ targets, and what the C model must reproduce from them:
                                             (for t5 it reaches every bucket, 0..31)
 
 Everything is computed in float64 (an exact target for a float32 implementation)
-and stored as F32. The model is written here from SPEC §2/§3 directly, not from
+and stored as F32. The model is written here from docs/DEFINITIONS.md and methods/README.md directly, not from
 any other codebase. Python is a development tool only: posbench never needs it
 and CI never runs this script; the fixtures are committed.
 
@@ -63,7 +63,7 @@ CLIP_EPS = 1e-6          # torch.nn.utils.clip_grad_norm_: g *= min(1, clip / (n
 
 
 # ---------------------------------------------------------------------------
-# parameters (SPEC §6 names and layouts)
+# parameters (docs/FORMATS.md names and layouts)
 
 def pos_tensor_names(method):
     """(name, what, layer) of the method's tensors in the C model's order: each declared
@@ -107,8 +107,8 @@ def init_params(method):
     Linear weights and tok_emb N(0, 0.02), but qkv weights N(0, 0.1) so attention is
     far from uniform; LayerNorm weights 1 + 0.1 N, all biases 0.05 N (nonzero, so a
     dropped bias shows). Method tensors come from their own stream (POS[m]["init"]),
-    so the other weights are identical across methods; the t5 table is 0.5 N (SPEC
-    zero-initialises it in training, but a zero table would not test the bias path)."""
+    so the other weights are identical across methods; the t5 table is 0.5 N (training
+    zero-initialises it, but a zero table would not test the bias path)."""
     rng = np.random.default_rng(SEED)
     out = {}
     pos = {name for name, _, _ in pos_tensor_names(method)}
@@ -128,7 +128,7 @@ def init_params(method):
     for name, t, _ in pos_tensor_names(method):
         out[name] = t["init"](prng, tuple(t["shape"]()))
     project(method, out)
-    return {name: out[name] for name, _ in param_shapes(method)}   # SPEC order
+    return {name: out[name] for name, _ in param_shapes(method)}   # the model's tensor order
 
 
 def project(method, params):
@@ -155,7 +155,7 @@ def make_tokens():
 
 
 # ---------------------------------------------------------------------------
-# position methods, straight from SPEC §3
+# position methods, straight from methods/README.md
 
 def t5_bucket(n):
     """Causal T5 bucket of relative distance n = i - j >= 0 (num_buckets 32, max_distance 128):
@@ -320,7 +320,7 @@ METHODS = list(POS)
 
 
 # ---------------------------------------------------------------------------
-# the model (SPEC §2), functional, any dtype
+# the model (docs/DEFINITIONS.md, Model), functional, any dtype
 
 def layernorm(x, w, b):
     mu = x.mean(-1, keepdim=True)

@@ -1,4 +1,4 @@
-/* test_train.c — evaluation windows exactly as SPEC §5 (every target scored
+/* test_train.c — evaluation windows exactly as docs/DEFINITIONS.md (Evaluation) defines them (every target scored
  * once, by the right window), and a few hundred training steps on real text
  * lowering the loss well below ln(256) for every method. */
 #include <math.h>
