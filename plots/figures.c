@@ -180,6 +180,41 @@ static int fig_seeds(Plot *pl, int mode, long L, char *err, size_t errlen) {
 /* ------------------------------------------------------------------------ */
 /* Figure 3: per-position loss at the longest evaluation length.             */
 
+/* One method's per-position series in window W at training length L, binned on
+ * the log axis of context length c = pos + 1: single positions up to 8, then
+ * eight bins per octave; each position's seed mean weighs equally. sum and cnt
+ * are W-long scratch; the y range found widens *ylo, *yhi. */
+static void positions_series(FILE *f, const Run *r, int m, long L, long W, double *sum, int *cnt, double *ylo,
+                             double *yhi) {
+    memset(sum, 0, sizeof(double) * (size_t)W);
+    memset(cnt, 0, sizeof(int) * (size_t)W);
+    for (int k = 0; k < r->npo; k++) {
+        const PosRow *q = &r->po[k];
+        if (q->m == m && q->L == L && q->T == W && isfinite(q->nll)) { sum[q->pos] += q->nll; cnt[q->pos]++; }
+    }
+    fprintf(f, "# %s, L = %ld, window %ld: context_tokens(pos+1, bin centre) mean_nll positions_in_bin\n",
+            r->meth[m], L, W);
+    int rows = 0;
+    for (double lo = 1; lo <= (double)W;) {
+        double hi = lo < 8 ? lo + 1 : fmax(lo + 1, floor(lo * pow(2, 0.125) + 0.5));
+        double s = 0;
+        int c = 0;
+        for (long pos = (long)lo - 1; pos < (long)hi - 1 && pos < W; pos++)
+            if (cnt[pos]) { s += sum[pos] / cnt[pos]; c++; }
+        if (c) {
+            double x = lo < 8 ? lo : sqrt(lo * fmin(hi - 1, (double)W));
+            double y = s / c;
+            fprintf(f, "%.6g %.6g %d\n", x, y, c);
+            *ylo = fmin(*ylo, y);
+            *yhi = fmax(*yhi, y);
+            rows++;
+        }
+        lo = hi;
+    }
+    if (!rows) fputs("NaN NaN 0\n", f);
+    fputs("\n\n", f);
+}
+
 static int fig_positions(Plot *pl, char *err, size_t errlen) {
     Run *r = pl->r;
     if (!r->have_pos) return 0;
@@ -210,38 +245,7 @@ static int fig_positions(Plot *pl, char *err, size_t errlen) {
         if (figdata_open(pl, &af, fname, err, errlen) != 0) return 1;
         double *sum = xmalloc(sizeof(double) * (size_t)W);
         int *cnt = xmalloc(sizeof(int) * (size_t)W);
-        for (int i = 0; i < n; i++) {
-            int m = ms[i];
-            memset(sum, 0, sizeof(double) * (size_t)W);
-            memset(cnt, 0, sizeof(int) * (size_t)W);
-            for (int k = 0; k < r->npo; k++) {
-                const PosRow *q = &r->po[k];
-                if (q->m == m && q->L == Ls[p] && q->T == W && isfinite(q->nll)) { sum[q->pos] += q->nll; cnt[q->pos]++; }
-            }
-            /* bins on the log axis of context length c = pos + 1: single positions up to 8,
-             * then eight bins per octave; each position's seed mean weighs equally */
-            fprintf(af.fp, "# %s, L = %ld, window %ld: context_tokens(pos+1, bin centre) mean_nll positions_in_bin\n",
-                    r->meth[m], Ls[p], W);
-            int rows = 0;
-            for (double lo = 1; lo <= (double)W;) {
-                double hi = lo < 8 ? lo + 1 : fmax(lo + 1, floor(lo * pow(2, 0.125) + 0.5));
-                double s = 0;
-                int c = 0;
-                for (long pos = (long)lo - 1; pos < (long)hi - 1 && pos < W; pos++)
-                    if (cnt[pos]) { s += sum[pos] / cnt[pos]; c++; }
-                if (c) {
-                    double x = lo < 8 ? lo : sqrt(lo * fmin(hi - 1, (double)W));
-                    double y = s / c;
-                    fprintf(af.fp, "%.6g %.6g %d\n", x, y, c);
-                    ylo = fmin(ylo, y);
-                    yhi = fmax(yhi, y);
-                    rows++;
-                }
-                lo = hi;
-            }
-            if (!rows) fputs("NaN NaN 0\n", af.fp);
-            fputs("\n\n", af.fp);
-        }
+        for (int i = 0; i < n; i++) positions_series(af.fp, r, ms[i], Ls[p], W, sum, cnt, &ylo, &yhi);
         free(sum);
         free(cnt);
         if (atomic_commit(&af, err, errlen) != 0) return 1;
@@ -321,6 +325,47 @@ static void val_block(const Run *r, int m, long L, double xunit, TrainRow *buf, 
     fputs("\n\n", fp);
 }
 
+/* One method's training-loss series at L: the mean over seeds per step, then at
+ * most ~200 points (consecutive steps binned); x in tokens / xunit. buf holds
+ * r->ntr rows of scratch; *ylo and *xmax widen. Returns the most seeds in a point. */
+static int training_series(FILE *f, const Run *r, int m, long L, double xunit, const char *xlab, TrainRow *buf,
+                           double *ylo, double *xmax) {
+    int k = 0, nseeds_max = 1;
+    for (int j = 0; j < r->ntr; j++)
+        if (r->tr[j].m == m && r->tr[j].L == L && isfinite(r->tr[j].loss)) buf[k++] = r->tr[j];
+    qsort(buf, (size_t)k, sizeof(TrainRow), cmp_train);
+    int nsteps = 0;
+    for (int j = 0; j < k; j++) nsteps += j == 0 || buf[j].step != buf[j - 1].step;
+    int per = nsteps > 200 ? (nsteps + 199) / 200 : 1;
+    fprintf(f, "# %s, L = %ld: x (%s) mean_loss (seeds averaged, %d step(s) per point)\n", r->meth[m], L, xlab, per);
+    int rows = 0;
+    for (int j = 0; j < k;) {
+        double st = 0, sl = 0;
+        int c = 0, steps = 0, ns = 0;
+        long seeds[MAX_SEEDS];
+        while (j < k && steps < per) {
+            long step = buf[j].step;
+            while (j < k && buf[j].step == step) {
+                st += buf[j].tokens;
+                sl += buf[j].loss;
+                ns = add_unique(seeds, ns, MAX_SEEDS, buf[j].seed);
+                c++;
+                j++;
+            }
+            steps++;
+        }
+        if (ns > nseeds_max) nseeds_max = ns;
+        double x = st / c / xunit, y = sl / c;
+        fprintf(f, "%.6g %.6g\n", x, y);
+        *ylo = fmin(*ylo, y);
+        *xmax = fmax(*xmax, x);
+        rows++;
+    }
+    if (!rows) fputs("NaN NaN\n", f);
+    fputs("\n\n", f);
+    return nseeds_max;
+}
+
 static int fig_training(Plot *pl, char *err, size_t errlen) {
     Run *r = pl->r;
     if (!r->have_train) return 0;
@@ -353,42 +398,8 @@ static int fig_training(Plot *pl, char *err, size_t errlen) {
         snprintf(fname, sizeof fname, "training_L%ld.dat", Ls[p]);
         if (figdata_open(pl, &af, fname, err, errlen) != 0) { free(buf); return 1; }
         for (int i = 0; i < n; i++) {
-            int m = ms[i], k = 0;
-            for (int j = 0; j < r->ntr; j++)
-                if (r->tr[j].m == m && r->tr[j].L == Ls[p] && isfinite(r->tr[j].loss)) buf[k++] = r->tr[j];
-            qsort(buf, (size_t)k, sizeof(TrainRow), cmp_train);
-            /* mean over seeds per step, then at most ~200 points: consecutive steps binned */
-            int nsteps = 0;
-            for (int j = 0; j < k; j++) nsteps += j == 0 || buf[j].step != buf[j - 1].step;
-            int per = nsteps > 200 ? (nsteps + 199) / 200 : 1;
-            fprintf(af.fp, "# %s, L = %ld: x (%s) mean_loss (seeds averaged, %d step(s) per point)\n",
-                    r->meth[m], Ls[p], xlab, per);
-            int rows = 0;
-            for (int j = 0; j < k;) {
-                double st = 0, sl = 0;
-                int c = 0, steps = 0;
-                long seeds[MAX_SEEDS];
-                int ns = 0;
-                while (j < k && steps < per) {
-                    long step = buf[j].step;
-                    while (j < k && buf[j].step == step) {
-                        st += buf[j].tokens;
-                        sl += buf[j].loss;
-                        ns = add_unique(seeds, ns, MAX_SEEDS, buf[j].seed);
-                        c++;
-                        j++;
-                    }
-                    steps++;
-                }
-                if (ns > nseeds_max) nseeds_max = ns;
-                double x = st / c / xunit, y = sl / c;
-                fprintf(af.fp, "%.6g %.6g\n", x, y);
-                ylo = fmin(ylo, y);
-                xmax = fmax(xmax, x);
-                rows++;
-            }
-            if (!rows) fputs("NaN NaN\n", af.fp);
-            fputs("\n\n", af.fp);
+            int ns = training_series(af.fp, r, ms[i], Ls[p], xunit, xlab, buf, &ylo, &xmax);
+            if (ns > nseeds_max) nseeds_max = ns;
         }
         for (int i = 0; i < n; i++) val_block(r, ms[i], Ls[p], xunit, buf, af.fp, &ylo);
         if (atomic_commit(&af, err, errlen) != 0) { free(buf); return 1; }
