@@ -432,13 +432,13 @@ static int split_names(const char *s, char out[][32], int max, const char *flag)
 
 static Flag bench_flags[] = {
     {"--threads", "N", "0", "threads for posbench and PyTorch (0 = all cores)", NULL, 0},
-    {"--methods", "LIST", "nope,sinusoidal,rotary,t5,alibi", "position methods to train", NULL, 0},
+    {"--methods", "LIST", "all", "position methods to train (all: every registered method)", NULL, 0},
     {"--presets", "LIST", "quick,paper", "presets whose model, batch and training length are benched", NULL, 0},
     {"--steps", "N", "10", "timed training steps per measurement (the fastest is reported)", NULL, 0},
     {"--warmup", "N", "2", "untimed training steps first", NULL, 0},
     {"--repeats", "N", "3", "rounds; every figure is the best of them", NULL, 0},
     {"--eval-lens", "LIST", "1024,4096,8192", "evaluation window lengths (batch 1, nonoverlapping)", NULL, 0},
-    {"--eval-methods", "LIST", "alibi", "methods evaluated at those lengths", NULL, 0},
+    {"--eval-methods", "LIST", "all", "methods evaluated at those lengths (all: every registered method)", NULL, 0},
     {"--eval-repeats", "N", "2", "timed windows per length (best reported), after one warm-up", NULL, 0},
     {"--quick", NULL, NULL, "smoke test: 3 steps, 1 round, lengths 1024,4096, one sgemm size", NULL, 0},
     {"--skip-torch", NULL, NULL, "do not run the PyTorch side", NULL, 0},

@@ -76,13 +76,16 @@ typedef struct PosCtx {
     int table_len;             /* the T it was filled for */
 } PosCtx;
 
-/* Finite-difference checks (tests/test_methods.c) of every hook with parameters
- * use step eps and relative tolerance tol (0 = the defaults 1e-2 and 1e-3). A
- * method whose hooks have kinks (ReLU, clamps) gives near_kink: it returns 1 when
- * a kink lies within eps of the given parameters, and the test redraws them;
- * the check itself is never skipped. */
+/* Finite-difference checks (tests/test_methods.c, tests/test_attention.c) of
+ * every hook with parameters use step eps and relative tolerance tol (0 = the
+ * defaults 1e-2 and 1e-3) on sequences of up to max_len positions (0 = the
+ * default 150). A method whose hooks have kinks (ReLU, clamps) gives near_kink:
+ * it returns 1 when a kink lies within eps of the given parameters for the
+ * positions < ctx->table_len, and the test redraws them from init; the check
+ * itself is never skipped. */
 typedef struct PosFdCheck {
     double eps, tol;
+    int max_len;
     int (*near_kink)(const PosCtx *ctx, double eps);
 } PosFdCheck;
 

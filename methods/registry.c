@@ -11,7 +11,7 @@
 #include "method.h"
 
 extern const PosMethod pos_nope, pos_sinusoidal, pos_rotary, pos_t5, pos_alibi, pos_learned, pos_xpos, pos_kerple_log,
-    pos_kerple_power;
+    pos_kerple_power, pos_fire;
 
 const PosMethod *const pos_methods[] = {
     &pos_nope,
@@ -23,6 +23,7 @@ const PosMethod *const pos_methods[] = {
     &pos_xpos,
     &pos_kerple_log,
     &pos_kerple_power,
+    &pos_fire,
 };
 const int pos_method_count = (int)(sizeof pos_methods / sizeof pos_methods[0]);
 

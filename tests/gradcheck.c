@@ -6,6 +6,11 @@
 
 double gradcheck(const char *what, ScalarFn f, void *ctx, float *x, const float *grad, size_t n, const size_t *idx,
                  size_t n_idx, double eps, double tol, const char *file, int line) {
+    return gradcheck_floor(what, f, ctx, x, grad, n, idx, n_idx, eps, tol, 1e-3, file, line);
+}
+
+double gradcheck_floor(const char *what, ScalarFn f, void *ctx, float *x, const float *grad, size_t n, const size_t *idx,
+                       size_t n_idx, double eps, double tol, double floor, const char *file, int line) {
     size_t count = idx ? n_idx : n;
     double *num = xmalloc(count * sizeof(double));
     float *ana = xmalloc(count * sizeof(float));
@@ -22,7 +27,7 @@ double gradcheck(const char *what, ScalarFn f, void *ctx, float *x, const float 
         num[k] = (fp - fm) / h;
         ana[k] = grad[i];
     }
-    double err = max_rel_err(ana, num, count, 1e-3);
+    double err = max_rel_err(ana, num, count, floor);
     size_t worst = 0;
     double wd = -1;
     for (size_t k = 0; k < count; k++)

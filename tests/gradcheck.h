@@ -14,6 +14,9 @@ typedef double (*ScalarFn)(void *ctx);
  * (normalised by max |numeric|, floor 1e-3). Returns that error. */
 double gradcheck(const char *what, ScalarFn f, void *ctx, float *x, const float *grad, size_t n, const size_t *idx,
                  size_t n_idx, double eps, double tol, const char *file, int line);
+/* The same with the relative error's floor given (gradcheck uses 1e-3). */
+double gradcheck_floor(const char *what, ScalarFn f, void *ctx, float *x, const float *grad, size_t n, const size_t *idx,
+                       size_t n_idx, double eps, double tol, double floor, const char *file, int line);
 #define GRADCHECK(what, f, ctx, x, grad, n, eps, tol) \
     gradcheck(what, f, ctx, x, grad, n, NULL, 0, eps, tol, __FILE__, __LINE__)
 

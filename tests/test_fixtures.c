@@ -6,7 +6,8 @@
  *   160-token window (10x the training length) through the tiled evaluation.
  * Tolerances (float32 here vs float64 there):
  *   loss 1e-5 relative; logits 1e-4 of max|logit|; each gradient tensor
- *   1e-4 of its max |entry|; AdamW losses 1e-4 relative; long-window NLL 1e-4.
+ *   1e-4 of its max |entry| (or of 1e-3 of the model's largest gradient entry,
+ *   for a tensor whose gradient is exactly 0 in exact arithmetic); AdamW losses 1e-4 relative; long-window NLL 1e-4.
  * The worst errors reached are printed for the record. */
 #include <math.h>
 #include <stdlib.h>
@@ -89,13 +90,25 @@ static void check_method(const char *method) {
     /* backward: every parameter gradient */
     model_zero_grad(&m);
     model_backward(&m);
-    double e_grad = 0;
+    double e_grad = 0, g_max = 0;   /* the largest |gradient| of the whole model */
+    for (int i = 0; i < m.n_tensors; i++) {
+        char gname[96];
+        snprintf(gname, sizeof gname, "grad.%s", m.tensors[i].name);
+        const StTensor *g = st_find(&f, gname);
+        for (size_t k = 0; g && g->data && k < m.tensors[i].numel; k++) g_max = fmax(g_max, fabs(g->data[k]));
+    }
     for (int i = 0; i < m.n_tensors; i++) {
         char gname[96];
         snprintf(gname, sizeof gname, "grad.%s", m.tensors[i].name);
         const StTensor *g = need(&f, gname, m.tensors[i].numel, method);
         if (!g) continue;
+        /* relative to the tensor's largest entry, or to 1e-3 of the model's when the tensor's
+         * gradient is that much smaller: FIRE's output bias b2 shifts every score of a row alike,
+         * so softmax makes its exact gradient 0 and float leaves ~1e-9 */
         double e = rel_err(m.grads + m.tensors[i].offset, g->data, m.tensors[i].numel);
+        double w = 0;
+        for (size_t k = 0; k < m.tensors[i].numel; k++) w = fmax(w, fabs(g->data[k]));
+        if (w < 1e-3 * g_max) e = e * fmax(w, 1e-12) / (1e-3 * g_max);
         CHECK(e <= 1e-4, "%s gradient of %s rel err %.2g", method, m.tensors[i].name, e);
         if (e > e_grad) e_grad = e;
     }

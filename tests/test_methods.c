@@ -22,7 +22,7 @@
 
 /* The methods these tests name directly (the generic checks loop over the registry). */
 extern const PosMethod pos_nope, pos_sinusoidal, pos_rotary, pos_t5, pos_alibi, pos_learned, pos_xpos,
-    pos_kerple_log, pos_kerple_power;
+    pos_kerple_log, pos_kerple_power, pos_fire;
 
 #define PI_D 3.14159265358979323846
 
@@ -690,10 +690,13 @@ static void check_bias_hook(const PosMethod *m) {
     if (f.n_params) {
         CHECK(m->bias_backward != NULL, "%s has parameters but no bias_backward", m->name);
         if (m->bias_backward) {
-            fd_away_from_kinks(m, &f);
-            double e = bias_param_fd_err(m, &f, G, S, NH, T);
-            CHECK(e < fd_tol(m), "%s: bias_backward dparams vs finite differences (step %g), rel err %.3g > %g",
-                  m->name, fd_eps(m), e, fd_tol(m));
+            const int TF = m->fd.max_len > 0 && m->fd.max_len < T ? m->fd.max_len : T;
+            Fixture g = fixture_make(m, make_cfg(m, NH, 4, 64), TF, 5);
+            fd_away_from_kinks(m, &g);
+            double e = bias_param_fd_err(m, &g, G, S, NH, TF);
+            CHECK(e < fd_tol(m), "%s: bias_backward dparams vs finite differences (step %g, T %d), rel err %.3g > %g",
+                  m->name, fd_eps(m), TF, e, fd_tol(m));
+            fixture_free(&g);
         }
     }
     free(G);
@@ -922,6 +925,62 @@ static void test_broken_backward_fails(void) {
     free(S);
 }
 
+/* FIRE (Li et al.): the progressive normalisation psi(i-j)/psi(max(L^, i)),
+ * read through an MLP that is the identity on x >= 0 (w1 = e_0, w2[h] = e_0,
+ * biases 0), c = 0.1, L^ = 8: rows below and above the threshold; Python double. */
+static void test_fire_golden(void) {
+    static const struct { int i, j; double want; } g[] = {
+        {5, 2, 0.44635891518952014},   /* i < L^: log(1.3) / log(1.8) */
+        {8, 0, 0.9999982987053664},    /* i = L^: the normaliser's + 1e-6 */
+        {20, 4, 0.8697432070804814},   /* i > L^: log(2.6) / log(3) */
+        {100, 99, 0.039747415634912735},
+    };
+    PosConfig cfg = make_cfg(&pos_fire, 2, 4, 64);
+    char err[ERRLEN];
+    CHECK(pos_apply_options(&pos_fire, &cfg, "L0=8", 0, err, sizeof err) == 0, "fire L0=8: %s", err);
+    Fixture f = fixture_make(&pos_fire, cfg, 128, 1);
+    memset(f.params, 0, sizeof(float) * f.n_params);
+    float *w1 = (float *)f.p[0], *w2 = (float *)f.p[2], *c = (float *)f.p[4], *lm = (float *)f.p[5];
+    w1[0] = 1.0f;
+    w2[0] = 1.0f;            /* head 0 */
+    w2[32] = 1.0f;           /* head 1 */
+    c[0] = 0.1f;
+    lm[0] = 1.0f;
+    pos_bound_refresh(&f);
+    for (size_t k = 0; k < sizeof g / sizeof g[0]; k++) {
+        float row[128] = {0};
+        pos_fire.bias_add(row, 128, 1, g[k].i, 1, 0, g[k].i + 1, &f.ctx);
+        float want = (float)g[k].want;
+        char what[64];
+        snprintf(what, sizeof what, "fire normalised distance at i=%d j=%d", g[k].i, g[k].j);
+        CHECK_CLOSE(what, &row[g[k].j], &want, 1, 1e-6, 0);
+    }
+    /* tensors: six per layer, weight decay on w1 and w2 only */
+    int nt;
+    PosTensor *t = pos_tensor_list(&pos_fire, &cfg, &nt);
+    CHECK(nt == 6 && t[0].decay && !t[1].decay && t[2].decay && !t[3].decay && !t[4].decay && !t[5].decay &&
+              t[2].shape[0] == 2 && t[2].shape[1] == 32 && t[0].per_layer,
+          "fire tensors w1 {32,1}, b1, w2 {NH,32}, b2, c, L_mult: per layer, decay on w1, w2");
+    free(t);
+    fixture_free(&f);
+
+    /* the gradient through both regimes (L^ = 4.5 inside T = 12), c and L_mult included */
+    PosConfig c2 = make_cfg(&pos_fire, 3, 4, 64);
+    CHECK(pos_apply_options(&pos_fire, &c2, "L0=4.5", 0, err, sizeof err) == 0, "fire L0=4.5: %s", err);
+    const int NH = 3, T = 12;
+    Fixture g2 = fixture_make(&pos_fire, c2, T, 11);
+    Rng rng;
+    rng_seed(&rng, 12);
+    float *G = xmalloc_floats((size_t)NH * T * T), *S = xmalloc_floats((size_t)T * T);
+    randn_fill(G, (size_t)NH * T * T, &rng);
+    fd_away_from_kinks(&pos_fire, &g2);
+    double e = bias_param_fd_err(&pos_fire, &g2, G, S, NH, T);
+    CHECK(e < fd_tol(&pos_fire), "fire gradient with rows beyond L^ (c, L_mult, MLP) vs finite differences: %.3g", e);
+    free(G);
+    free(S);
+    fixture_free(&g2);
+}
+
 /* Rotary options: angles as defined, cache follows the option, norms kept. */
 static void rotary_table_for(const char *opt, int hs, int L, int T, float *cs, float *sn) {
     PosConfig cfg = make_cfg(&pos_rotary, 1, hs, L);
@@ -1118,6 +1177,7 @@ void test_methods(void) {
     test_kerple_golden();
     test_learned();
     test_broken_backward_fails();
+    test_fire_golden();
     test_rotary_options();
     test_options();
 }

@@ -1,0 +1,228 @@
+/* fire.c — FIRE, Functional Interpolation for Relative Positions (Li et al.,
+ * ICLR 2024, "Functional Interpolation for Relative Positions Improves Long
+ * Context Transformers"):
+ *
+ *   bias(h, i, j) = f_h( psi(i - j) / psi(max(L^, i)) ),   psi(x) = log(c x + 1)
+ *   f(x) = W2 relu(w1 x + b1) + b2                         an MLP 1 -> 32 -> NH
+ *
+ * As the paper's reference code (its appendix): psi uses |c| and |L_mult| with
+ * threshold L^ = |L_mult| * L0, the normaliser gets + 1e-6, c starts at 0.1
+ * (option c0), L_mult at 1 with L0 = 512 (option L0; L0 itself is fixed), and the
+ * MLP has PyTorch's nn.Linear initialisation (U(-1/sqrt(fan_in), 1/sqrt(fan_in))
+ * for weights and biases). One FIRE per layer by default (`fire:shared=1`
+ * shares one across layers, as the paper's layer-sharing variant).
+ *
+ * Tensors (k): 0 w1 {32, 1}, 1 b1 {32}, 2 w2 {NH, 32}, 3 b2 {NH}, 4 c {1},
+ * 5 L_mult {1}; weight decay on w1 and w2 (the MLP's weight matrices) only.
+ *
+ * Speed: rows i <= L^ share the normaliser psi(L^), so their bias depends on the
+ * distance only: table_fill evaluates the MLP once per distance (per head and
+ * layer) and bias_add adds a contiguous slice of that table, as KERPLE does.
+ * Rows i > L^ (beyond the threshold, only at evaluation past L^) have a distinct
+ * input per (i, j); there the MLP runs per score, vectorised over a row's keys
+ * (32 hidden units: the extra work FIRE's formula needs).
+ *
+ * Table layout (floats): psi reversed (T) | 1/psi(max(L^, i)) (T) | near bias
+ * reversed per head (NH, T) | L^.
+ *
+ * Kinks: relu, max(L^, i), |c|, |L_mult|; near_kink tells the gradient check when
+ * one lies within its step of the parameters (fd below).
+ */
+#include <math.h>
+#include <stdlib.h>
+#include "method.h"
+
+#define FIRE_H 32
+#define FIRE_EPS 1e-6
+
+enum { T_W1, T_B1, T_W2, T_B2, T_C, T_LM };
+enum { OPT_SHARED, OPT_C0, OPT_L0 };
+
+static const PosOption fire_options[] = {
+    {"shared", 'i', 0, 0, 1, 0, "1: one FIRE module shared by all layers; 0: one per layer"},
+    {"c0", 'f', 0.1, 1e-6, 1e6, 0, "initial c of psi(x) = log(c x + 1)"},
+    {"L0", 'f', 512, 1, 1e9, 0, "threshold scale: L^ = |L_mult| L0, L_mult starts at 1"},
+    {NULL, 0, 0, 0, 0, 0, NULL},
+};
+
+static int fire_tensors(PosTensor *out, const PosConfig *cfg) {
+    if (out) {
+        const int pl = !(int)cfg->opt[OPT_SHARED], NH = cfg->n_head;
+        out[T_W1] = (PosTensor){"pos.fire.w1", 2, {FIRE_H, 1}, pl, 1};
+        out[T_B1] = (PosTensor){"pos.fire.b1", 1, {FIRE_H, 1}, pl, 0};
+        out[T_W2] = (PosTensor){"pos.fire.w2", 2, {NH, FIRE_H}, pl, 1};
+        out[T_B2] = (PosTensor){"pos.fire.b2", 1, {NH, 1}, pl, 0};
+        out[T_C] = (PosTensor){"pos.fire.c", 1, {1, 1}, pl, 0};
+        out[T_LM] = (PosTensor){"pos.fire.L_mult", 1, {1, 1}, pl, 0};
+    }
+    return 6;
+}
+
+/* nn.Linear's U(-1/sqrt(fan_in), 1/sqrt(fan_in)): fan_in 1 for w1, b1; 32 for w2, b2. */
+static void fire_init(float *x, int k, int layer, const PosConfig *cfg, Rng *rng) {
+    const int n[] = {FIRE_H, FIRE_H, cfg->n_head * FIRE_H, cfg->n_head};
+    if (k == T_C) x[0] = (float)cfg->opt[OPT_C0];
+    else if (k == T_LM) x[0] = 1.0f;
+    else {
+        const float a = k < T_W2 ? 1.0f : 1.0f / sqrtf((float)FIRE_H);
+        for (int i = 0; i < n[k]; i++) x[i] = a * (2.0f * rng_uniform(rng) - 1.0f);
+    }
+}
+
+static size_t fire_table_size(const PosConfig *cfg, int T) { return (size_t)T * (2 + cfg->n_head) + 1; }
+
+/* f_h(x) for one head, in double */
+static double fire_mlp(const PosCtx *ctx, int h, double x) {
+    const float *w1 = ctx->p[T_W1], *b1 = ctx->p[T_B1], *w2 = ctx->p[T_W2] + (size_t)h * FIRE_H;
+    double acc = ctx->p[T_B2][h];
+    for (int k = 0; k < FIRE_H; k++) {
+        double z = (double)w1[k] * x + b1[k];
+        if (z > 0) acc += w2[k] * z;
+    }
+    return acc;
+}
+
+static void fire_table_fill(float *tab, int T, const PosCtx *ctx) {
+    const double c = fabs(ctx->p[T_C][0]), Lhat = fabs(ctx->p[T_LM][0]) * ctx->cfg.opt[OPT_L0];
+    float *psir = tab, *invn = tab + T, *near = tab + 2 * (size_t)T;
+    const double inv_near = 1.0 / (log(c * Lhat + 1.0) + FIRE_EPS);
+    for (int d = 0; d < T; d++) psir[T - 1 - d] = (float)log(c * d + 1.0);
+    for (int i = 0; i < T; i++) invn[i] = (float)(1.0 / (log(c * (i > Lhat ? i : Lhat) + 1.0) + FIRE_EPS));
+    for (int h = 0; h < ctx->cfg.n_head; h++)
+        for (int d = 0; d < T; d++)
+            near[(size_t)h * T + T - 1 - d] = (float)fire_mlp(ctx, h, log(c * d + 1.0) * inv_near);
+    tab[(size_t)T * (2 + ctx->cfg.n_head)] = (float)Lhat;
+}
+
+enum { FIRE_CHUNK = 64 };
+
+/* row[c] += f_h(psi[d] inv) for c < n, d = i - j0 - c; psir + off is psi reversed at c = 0. */
+static void fire_row_far(float *row, int n, const float *psir, float inv, int h, const PosCtx *ctx) {
+    const float *w1 = ctx->p[T_W1], *b1 = ctx->p[T_B1], *w2 = ctx->p[T_W2] + (size_t)h * FIRE_H;
+    const float b2 = ctx->p[T_B2][h];
+    float x[FIRE_CHUNK], acc[FIRE_CHUNK];
+    for (int c0 = 0; c0 < n; c0 += FIRE_CHUNK) {
+        const int m = n - c0 < FIRE_CHUNK ? n - c0 : FIRE_CHUNK;
+        for (int c = 0; c < m; c++) {
+            x[c] = psir[c0 + c] * inv;
+            acc[c] = b2;
+        }
+        for (int k = 0; k < FIRE_H; k++) {
+            const float a = w1[k], b = b1[k], w = w2[k];
+            for (int c = 0; c < m; c++) acc[c] += w * fmaxf(a * x[c] + b, 0.0f);
+        }
+        for (int c = 0; c < m; c++) row[c0 + c] += acc[c];
+    }
+}
+
+static int causal_end(int i, int j0, int nj) {
+    int end = i - j0 + 1;
+    return end < 0 ? 0 : end > nj ? nj : end;
+}
+
+/* scores (ni, ld) tile: += bias(h, i, j) for j <= i (j > i untouched). */
+static void fire_bias_add(float *scores, int ld, int h, int i0, int ni, int j0, int nj, const PosCtx *ctx) {
+    const int T = ctx->table_len;
+    const float *psir = ctx->table, *invn = ctx->table + T, *near = ctx->table + (2 + (size_t)h) * T;
+    const float Lhat = ctx->table[(size_t)T * (2 + ctx->cfg.n_head)];
+    for (int r = 0; r < ni; r++) {
+        const int i = i0 + r, end = causal_end(i, j0, nj), at = T - 1 - i + j0;
+        float *row = scores + (size_t)r * ld;
+        if ((float)i <= Lhat) {
+            for (int c = 0; c < end; c++) row[c] += near[at + c];
+        } else {
+            fire_row_far(row, end, psir + at, invn[i], h, ctx);
+        }
+    }
+}
+
+/* The backward of one score's bias f_h(x), x = psi(d) n(i), n = 1/N(i),
+ * N(i) = log(|c| m_i + 1) + 1e-6, m_i = max(i, L^), psi(d) = log(|c| d + 1):
+ *   db2 += g;  dw2[k] += g relu(z_k);  with s = g sum_k w2[k] [z_k > 0] w1[k]:
+ *   db1[k] += g w2[k] [z_k > 0];  dw1[k] += g w2[k] [z_k > 0] x;
+ *   dx/dc = sign(c) (d/(|c|d+1) - x m_i/(|c|m_i+1)) n,
+ *   dx/dL_mult = -x n |c| L0 sign(L_mult) / (|c| L^ + 1)   (i < L^ only). */
+typedef struct FireGrad { double w1[FIRE_H], b1[FIRE_H], w2[FIRE_H], b2, c, lm; } FireGrad;
+
+static void fire_grad_one(FireGrad *G, const PosCtx *ctx, int h, double g, int i, int d, double Lhat) {
+    const float *w1 = ctx->p[T_W1], *b1 = ctx->p[T_B1], *w2 = ctx->p[T_W2] + (size_t)h * FIRE_H;
+    const double cs = ctx->p[T_C][0], c = fabs(cs), m = i > Lhat ? i : Lhat;
+    const double n = 1.0 / (log(c * m + 1.0) + FIRE_EPS), x = log(c * d + 1.0) * n;
+    double s = 0;
+    for (int k = 0; k < FIRE_H; k++) {
+        double z = (double)w1[k] * x + b1[k];
+        if (z <= 0) continue;
+        G->w2[k] += g * z;
+        G->b1[k] += g * w2[k];
+        G->w1[k] += g * w2[k] * x;
+        s += (double)w2[k] * w1[k];
+    }
+    G->b2 += g;
+    const double sgn = cs < 0 ? -1.0 : 1.0;
+    G->c += g * s * sgn * (d / (c * d + 1.0) - x * m / (c * m + 1.0)) * n;
+    if (i < Lhat) {
+        const double lm = ctx->p[T_LM][0];
+        G->lm += g * s * -x * n * c * ctx->cfg.opt[OPT_L0] * (lm < 0 ? -1.0 : 1.0) / (c * Lhat + 1.0);
+    }
+}
+
+static void fire_bias_backward(const float *dscores, int ld, int h, int i0, int ni, int j0, int nj,
+                               const PosCtx *ctx) {
+    const double Lhat = fabs(ctx->p[T_LM][0]) * ctx->cfg.opt[OPT_L0];
+    FireGrad *G = calloc(1, sizeof *G);
+    for (int r = 0; r < ni; r++) {
+        const int i = i0 + r, end = causal_end(i, j0, nj);
+        for (int c = 0; c < end; c++) {
+            const double g = dscores[(size_t)r * ld + c];
+            if (g != 0.0) fire_grad_one(G, ctx, h, g, i, i - j0 - c, Lhat);
+        }
+    }
+    for (int k = 0; k < FIRE_H; k++) {
+        ctx->dp[T_W1][k] += (float)G->w1[k];
+        ctx->dp[T_B1][k] += (float)G->b1[k];
+        ctx->dp[T_W2][(size_t)h * FIRE_H + k] += (float)G->w2[k];
+    }
+    ctx->dp[T_B2][h] += (float)G->b2;
+    ctx->dp[T_C][0] += (float)G->c;
+    ctx->dp[T_LM][0] += (float)G->lm;
+    free(G);
+}
+
+/* 1 when a perturbation of eps of any parameter may cross a kink for the
+ * positions < table_len: a relu input within 4 eps (1 + |x|)(1 + |w1|) of 0,
+ * i within 2 eps L0 of L^, or c or L_mult within 2 eps of 0. */
+static int fire_near_kink(const PosCtx *ctx, double eps) {
+    const int T = ctx->table_len;
+    const double c = fabs(ctx->p[T_C][0]), Lhat = fabs(ctx->p[T_LM][0]) * ctx->cfg.opt[OPT_L0];
+    if (c < 2 * eps || fabs(ctx->p[T_LM][0]) < 2 * eps) return 1;
+    for (int i = 0; i < T; i++) {
+        if (fabs(i - Lhat) < 2 * eps * ctx->cfg.opt[OPT_L0]) return 1;
+        const double n = 1.0 / (log(c * (i > Lhat ? i : Lhat) + 1.0) + FIRE_EPS);
+        for (int d = 0; d <= i; d++) {
+            const double x = log(c * d + 1.0) * n;
+            for (int k = 0; k < FIRE_H; k++) {
+                const double w = ctx->p[T_W1][k], z = w * x + ctx->p[T_B1][k];
+                if (fabs(z) < 4 * eps * (1 + fabs(x)) * (1 + fabs(w))) return 1;
+            }
+        }
+    }
+    return 0;
+}
+
+const PosMethod pos_fire = {
+    .name = "fire",
+    .summary = "MLP of the progressively normalised distance psi(i-j)/psi(max(L^,i)) (Li et al. 2024)",
+    .label = "FIRE",
+    .citation = "Li et al., ICLR 2024",
+    .family = POS_FAMILY_BIAS,
+    .tensors = fire_tensors,
+    .init = fire_init,
+    .options = fire_options,
+    /* relu kinks: a small step, a short sequence (few distinct inputs), parameters
+     * redrawn until no kink lies within the step */
+    .fd = {.eps = 1e-4, .tol = 5e-3, .max_len = 12, .near_kink = fire_near_kink},
+    .table_size = fire_table_size,
+    .table_fill = fire_table_fill,
+    .bias_add = fire_bias_add,
+    .bias_backward = fire_bias_backward,
+};
