@@ -271,14 +271,8 @@ static void bpe_build_tables(Bpe *bpe) {
     }
 }
 
-void bpe_train(Bpe *bpe, const uint8_t *const *texts, const size_t *lens, int n_texts, int vocab) {
-    memset(bpe, 0, sizeof *bpe);
-    bpe->vocab = vocab;
-    int max_merges = vocab - 256;
-
-    /* 1. unique chunks and their counts */
-    ChunkTable ct;
-    ct_init(&ct, 1 << 16);
+/* Every chunk of the texts into ct; returns each chunk's count (malloc'd, by chunk id). */
+static int64_t *count_chunks(ChunkTable *ct, const uint8_t *const *texts, const size_t *lens, int n_texts) {
     int64_t *freq = NULL;
     size_t freq_cap = 0;
     for (int d = 0; d < n_texts; d++) {
@@ -287,7 +281,7 @@ void bpe_train(Bpe *bpe, const uint8_t *const *texts, const size_t *lens, int n_
         while (i < n) {
             size_t k = bpe_chunk(s + i, n - i);
             int found;
-            uint32_t id = ct_get(&ct, s + i, k, 1, &found);
+            uint32_t id = ct_get(ct, s + i, k, 1, &found);
             if (id >= freq_cap) {
                 size_t old = freq_cap;
                 freq_cap = freq_cap ? freq_cap * 2 : 1024;
@@ -298,6 +292,77 @@ void bpe_train(Bpe *bpe, const uint8_t *const *texts, const size_t *lens, int n_
             i += k;
         }
     }
+    return freq;
+}
+
+/* The most frequent pair still current in the heap (stale entries re-pushed or
+ * dropped), or -1 when none occurs at least twice. */
+static int32_t pop_best(Heap *heap, const PairTable *pt) {
+    while (heap->n) {
+        HeapEntry e = heap_pop(heap);
+        int64_t cur = pt->pairs[e.idx].count;
+        if (cur != e.count) {
+            if (cur > 0) heap_push(heap, (HeapEntry){cur, e.key, e.idx});
+            continue;
+        }
+        return cur >= 2 ? e.idx : -1;
+    }
+    return -1;
+}
+
+/* Pairs whose count rose during one merge (to re-enter the heap). */
+typedef struct Touched {
+    int32_t *idx;
+    size_t n, cap;
+} Touched;
+
+/* A word being merged: its symbols (shrinking in place), its length, its count, its id. */
+typedef struct Word {
+    uint32_t *s, *len;
+    int64_t freq;
+    int32_t id;
+} Word;
+
+/* Replace every (a, b) in the word by z, moving its pair counts; pairs with z
+ * are stamped and noted in t once per merge. */
+static void merge_word(PairTable *pt, Word *wd, uint32_t a, uint32_t b, uint32_t z, uint32_t stamp, Touched *t) {
+    uint32_t *s = wd->s, len = *wd->len;
+    int has = 0;
+    for (uint32_t i = 0; i + 1 < len; i++)
+        if (s[i] == a && s[i + 1] == b) { has = 1; break; }
+    if (!has) return;
+    for (uint32_t i = 0; i + 1 < len; i++) pt->pairs[pt_get(pt, s[i], s[i + 1], 0)].count -= wd->freq;
+    uint32_t o = 0;
+    for (uint32_t i = 0; i < len;) {
+        if (i + 1 < len && s[i] == a && s[i + 1] == b) { s[o++] = z; i += 2; }
+        else s[o++] = s[i++];
+    }
+    *wd->len = len = o;
+    for (uint32_t i = 0; i + 1 < len; i++) {
+        int32_t p = pt_get(pt, s[i], s[i + 1], 1);
+        Pair *pp = &pt->pairs[p];
+        pp->count += wd->freq;
+        pair_add_word(pp, wd->id);
+        if ((s[i] == z || s[i + 1] == z) && pp->stamp != stamp) {
+            pp->stamp = stamp;
+            if (t->n == t->cap) {
+                t->cap = t->cap ? t->cap * 2 : 1024;
+                t->idx = xrealloc(t->idx, t->cap * sizeof *t->idx);
+            }
+            t->idx[t->n++] = p;
+        }
+    }
+}
+
+void bpe_train(Bpe *bpe, const uint8_t *const *texts, const size_t *lens, int n_texts, int vocab) {
+    memset(bpe, 0, sizeof *bpe);
+    bpe->vocab = vocab;
+    int max_merges = vocab - 256;
+
+    /* 1. unique chunks and their counts */
+    ChunkTable ct;
+    ct_init(&ct, 1 << 16);
+    int64_t *freq = count_chunks(&ct, texts, lens, n_texts);
     size_t n_words = ct.n;
 
     /* 2. words as symbol arrays (shrinking in place as merges apply) */
@@ -328,20 +393,9 @@ void bpe_train(Bpe *bpe, const uint8_t *const *texts, const size_t *lens, int n_
 
     /* 4. merges */
     bpe->merges = xmalloc((size_t)(max_merges > 0 ? max_merges : 1) * 2 * sizeof *bpe->merges);
-    int32_t *touched = NULL;
-    size_t n_touched = 0, touched_cap = 0;
+    Touched tl = {0};
     for (int m = 0; m < max_merges; m++) {
-        int32_t best = -1;
-        while (heap.n) {
-            HeapEntry e = heap_pop(&heap);
-            int64_t cur = pt.pairs[e.idx].count;
-            if (cur != e.count) {
-                if (cur > 0) heap_push(&heap, (HeapEntry){cur, e.key, e.idx});
-                continue;
-            }
-            if (cur >= 2) best = e.idx;
-            break;
-        }
+        int32_t best = pop_best(&heap, &pt);
         if (best < 0) break;
         uint32_t a = (uint32_t)(pt.pairs[best].key >> 32), b = (uint32_t)pt.pairs[best].key;
         uint32_t z = 256u + (uint32_t)m, stamp = (uint32_t)m + 1;
@@ -352,48 +406,24 @@ void bpe_train(Bpe *bpe, const uint8_t *const *texts, const size_t *lens, int n_
         int32_t *list = pt.pairs[best].words, n_list = pt.pairs[best].n_words;
         pt.pairs[best].words = NULL;
         pt.pairs[best].n_words = pt.pairs[best].cap_words = 0;
-        n_touched = 0;
+        tl.n = 0;
         for (int32_t li = 0; li < n_list; li++) {
             int32_t w = list[li];
             if (wseen[w] == stamp) continue;
             wseen[w] = stamp;
-            uint32_t *s = syms + wstart[w], len = wlen[w];
-            int has = 0;
-            for (uint32_t i = 0; i + 1 < len; i++)
-                if (s[i] == a && s[i + 1] == b) { has = 1; break; }
-            if (!has) continue;
-            for (uint32_t i = 0; i + 1 < len; i++) pt.pairs[pt_get(&pt, s[i], s[i + 1], 0)].count -= freq[w];
-            uint32_t o = 0;
-            for (uint32_t i = 0; i < len;) {
-                if (i + 1 < len && s[i] == a && s[i + 1] == b) { s[o++] = z; i += 2; }
-                else s[o++] = s[i++];
-            }
-            wlen[w] = len = o;
-            for (uint32_t i = 0; i + 1 < len; i++) {
-                int32_t p = pt_get(&pt, s[i], s[i + 1], 1);
-                Pair *pp = &pt.pairs[p];
-                pp->count += freq[w];
-                pair_add_word(pp, w);
-                if ((s[i] == z || s[i + 1] == z) && pp->stamp != stamp) {
-                    pp->stamp = stamp;
-                    if (n_touched == touched_cap) {
-                        touched_cap = touched_cap ? touched_cap * 2 : 1024;
-                        touched = xrealloc(touched, touched_cap * sizeof *touched);
-                    }
-                    touched[n_touched++] = p;
-                }
-            }
+            Word wd = {syms + wstart[w], &wlen[w], freq[w], w};
+            merge_word(&pt, &wd, a, b, z, stamp, &tl);
         }
         free(list);
-        for (size_t i = 0; i < n_touched; i++) {
-            Pair *pp = &pt.pairs[touched[i]];
-            if (pp->count > 0) heap_push(&heap, (HeapEntry){pp->count, pp->key, touched[i]});
+        for (size_t i = 0; i < tl.n; i++) {
+            Pair *pp = &pt.pairs[tl.idx[i]];
+            if (pp->count > 0) heap_push(&heap, (HeapEntry){pp->count, pp->key, tl.idx[i]});
         }
     }
 
     for (size_t p = 0; p < pt.n; p++) free(pt.pairs[p].words);
     free(pt.pairs); free(pt.keys); free(pt.idx);
-    free(heap.e); free(touched);
+    free(heap.e); free(tl.idx);
     free(syms); free(wstart); free(wlen); free(wseen); free(freq);
     ct_free(&ct);
     bpe_build_tables(bpe);
