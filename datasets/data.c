@@ -380,6 +380,32 @@ static int open_prepared(Dataset *ds, const char *dir, const char *want_tok, int
 
 /* The one implementation behind data_open, data_open_force and data_open_like.
  * like: encode with like's tokenizer (its bpe.txt) rather than training one. */
+/* spec named a prepared folder: open it as it is (never rewritten); a corrupt one
+ * says how to prepare it again; with like, its BPE must be like's. 0 or -1. */
+static int open_named_prepared(Dataset *ds, const char *spec, const char *prepared, const char *tokenizer,
+                               int bpe_vocab, const Dataset *like, char *err, size_t errlen) {
+    int rc = open_prepared(ds, prepared, tokenizer, bpe_vocab, 0, 0, err, errlen);
+    if (rc == OPEN_CORRUPT) {
+        Manifest m;
+        char e2[ERRLEN];
+        size_t o = strlen(err);
+        if (read_manifest(prepared, &m, e2, sizeof e2) == OPEN_OK)
+            data_fmt(err + o, errlen - o, "; prepare it again: posbench data prepare %s --tokenizer %s%s", m.spec,
+                     m.tokenizer, !strcmp(m.tokenizer, "bpe") ? " --vocab N" : "");
+        else
+            data_fmt(err + o, errlen - o, "; prepare it again from its source");
+    }
+    if (rc != OPEN_OK) return -1;
+    if (like && like->bpe && ds->tokenizer_hash != like->tokenizer_hash) {
+        data_fmt(err, errlen, "%s: its BPE is not the one of %s (prepare the text with that dataset's tokenizer)",
+                 prepared, like->name);
+        data_close(ds);
+        return -1;
+    }
+    data_fmt(ds->spec, sizeof ds->spec, "%s", spec);
+    return 0;
+}
+
 static int open_impl(Dataset *ds, const char *spec, const char *tokenizer, int bpe_vocab, int force,
                      const Dataset *like, char *err, size_t errlen) {
     memset(ds, 0, sizeof *ds);
@@ -416,28 +442,8 @@ static int open_impl(Dataset *ds, const char *spec, const char *tokenizer, int b
     char prepared[4096];
     int rc = data_source_load(&src, spec, prepared, sizeof prepared, err, errlen);
     if (rc < 0) { data_source_free(&src); return -1; }
-    if (rc == 1) {
-        rc = open_prepared(ds, prepared, tokenizer, kind == TOK_BPE ? bpe_vocab : 0, 0, 0, err, errlen);
-        if (rc == OPEN_CORRUPT) {
-            Manifest m;
-            char e2[ERRLEN];
-            size_t o = strlen(err);
-            if (read_manifest(prepared, &m, e2, sizeof e2) == OPEN_OK)
-                data_fmt(err + o, errlen - o, "; prepare it again: posbench data prepare %s --tokenizer %s%s", m.spec,
-                     m.tokenizer, !strcmp(m.tokenizer, "bpe") ? " --vocab N" : "");
-            else
-                data_fmt(err + o, errlen - o, "; prepare it again from its source");
-        }
-        if (rc != OPEN_OK) return -1;
-        if (like && like->bpe && ds->tokenizer_hash != like->tokenizer_hash) {
-            data_fmt(err, errlen, "%s: its BPE is not the one of %s (prepare the text with that dataset's tokenizer)",
-                 prepared, like->name);
-            data_close(ds);
-            return -1;
-        }
-        data_fmt(ds->spec, sizeof ds->spec, "%s", spec);
-        return 0;
-    }
+    if (rc == 1) return open_named_prepared(ds, spec, prepared, tokenizer, kind == TOK_BPE ? bpe_vocab : 0, like, err,
+                                            errlen);
     uint64_t hash = data_source_hash(&src);
     char outdir[4200], manifest_spec[4200], why[ERRLEN];
     if (kind == TOK_BPE) data_fmt(outdir, sizeof outdir, "%s/bpe%d", src.cache_dir, vocab);
