@@ -205,6 +205,34 @@ static void inspect_check_size(const char *hook, const PosConfig *cfg, int T) {
                   rows, INSPECT_MAX_ROWS);
 }
 
+/* The tensors of one hook (bias, qk or embed) at positions < T as CSV on stdout,
+ * from the method's tables and its parameters pp (NULL when it has none). */
+static void inspect_print(const PosMethod *m, const PosConfig *cfg, const float **pp, int T, const char *hook) {
+    float *cache = NULL;   /* the method's tables for positions < T */
+    if (m->cache_size) {
+        cache = xmalloc_floats(m->cache_size(cfg, T));
+        m->cache_fill(cache, cfg, T);
+    }
+    PosCtx ctx;
+    memset(&ctx, 0, sizeof ctx);
+    ctx.cfg = *cfg;
+    ctx.p = pp;
+    ctx.cache = cache;
+    ctx.cache_len = T;
+    float *table = NULL;   /* the method's per-layer table, from the parameters */
+    if (m->table_size) {
+        table = xmalloc_floats(m->table_size(cfg, T));
+        ctx.table = table;
+        ctx.table_len = T;
+        m->table_fill(table, T, &ctx);
+    }
+    if (strcmp(hook, "bias") == 0) inspect_bias(m, &ctx, T);
+    else if (strcmp(hook, "qk") == 0) inspect_qk(m, &ctx, T);
+    else inspect_embed(m, &ctx, T);
+    free(cache);
+    free(table);
+}
+
 int cmd_inspect(int argc, char **argv) {
     Flag flags[] = {
         {"--heads", "N", "4", "number of heads NH", NULL, 0},
@@ -281,29 +309,7 @@ int cmd_inspect(int argc, char **argv) {
         fprintf(stderr, "posbench: %s has no position tensors: causal masking alone carries position\n", m->name);
         printf("head,i,j,bias\n");
     } else {
-        float *cache = NULL;   /* the method's tables for positions < T */
-        if (m->cache_size) {
-            cache = xmalloc_floats(m->cache_size(&cfg, T));
-            m->cache_fill(cache, &cfg, T);
-        }
-        PosCtx ctx;
-        memset(&ctx, 0, sizeof ctx);
-        ctx.cfg = cfg;
-        ctx.p = pp;
-        ctx.cache = cache;
-        ctx.cache_len = T;
-        float *table = NULL;   /* the method's per-layer table, from the parameters */
-        if (m->table_size) {
-            table = xmalloc_floats(m->table_size(&cfg, T));
-            ctx.table = table;
-            ctx.table_len = T;
-            m->table_fill(table, T, &ctx);
-        }
-        if (strcmp(hook, "bias") == 0) inspect_bias(m, &ctx, T);
-        else if (strcmp(hook, "qk") == 0) inspect_qk(m, &ctx, T);
-        else inspect_embed(m, &ctx, T);
-        free(cache);
-        free(table);
+        inspect_print(m, &cfg, pp, T, hook);
     }
     if (fflush(stdout) != 0 || ferror(stdout)) die_internal("inspect: writing to stdout failed");
     free(params);
