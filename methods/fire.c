@@ -19,11 +19,15 @@
  * distance only: table_fill evaluates the MLP once per distance (per head and
  * layer) and bias_add adds a contiguous slice of that table, as KERPLE does.
  * Rows i > L^ (beyond the threshold, only at evaluation past L^) have a distinct
- * input per (i, j); there the MLP runs per score, vectorised over a row's keys
- * (32 hidden units: the extra work FIRE's formula needs).
+ * input x per (i, j); there the MLP is used in its exact piecewise-linear form:
+ * f_h(x) = A_s + B_s x between consecutive relu breakpoints z = -b1/w1 (at most
+ * 33 pieces per head, tabulated per layer), and since x falls along a row of
+ * keys, each piece covers a run of keys found by binary search: one
+ * multiply-add per score, as cheap as ALiBi's.
  *
  * Table layout (floats): psi reversed (T) | 1/psi(max(L^, i)) (T) | near bias
- * reversed per head (NH, T) | L^.
+ * reversed per head (NH, T) | L^ | per head: piece count m, breakpoints (32),
+ * A (33), B (33).
  *
  * Kinks: relu, max(L^, i), |c|, |L_mult|; near_kink tells the gradient check when
  * one lies within its step of the parameters (fd below).
@@ -69,7 +73,11 @@ static void fire_init(float *x, int k, int layer, const PosConfig *cfg, Rng *rng
     }
 }
 
-static size_t fire_table_size(const PosConfig *cfg, int T) { return (size_t)T * (2 + cfg->n_head) + 1; }
+#define FIRE_PL (1 + FIRE_H + 2 * (FIRE_H + 1))   /* floats per head of the piecewise form */
+
+static size_t fire_table_size(const PosConfig *cfg, int T) {
+    return (size_t)T * (2 + cfg->n_head) + 1 + (size_t)cfg->n_head * FIRE_PL;
+}
 
 /* f_h(x) for one head, in double */
 static double fire_mlp(const PosCtx *ctx, int h, double x) {
@@ -82,6 +90,36 @@ static double fire_mlp(const PosCtx *ctx, int h, double x) {
     return acc;
 }
 
+static int cmp_double(const void *a, const void *b) {
+    double x = *(const double *)a, y = *(const double *)b;
+    return (x > y) - (x < y);
+}
+
+/* pl = [m, z (m sorted breakpoints, up to 32), A (m+1), B (m+1)]: on piece s
+ * (x < z_0 for s = 0, z_{s-1} <= x < z_s, x >= z_{m-1} for s = m) f_h(x) = A_s + B_s x,
+ * the active units read at a point inside the piece. */
+static void fire_pieces(float *pl, const PosCtx *ctx, int h) {
+    const float *w1 = ctx->p[T_W1], *b1 = ctx->p[T_B1], *w2 = ctx->p[T_W2] + (size_t)h * FIRE_H;
+    double z[FIRE_H];
+    int m = 0;
+    for (int k = 0; k < FIRE_H; k++)
+        if (w1[k] != 0.0f) z[m++] = -(double)b1[k] / w1[k];
+    qsort(z, (size_t)m, sizeof z[0], cmp_double);
+    pl[0] = (float)m;
+    for (int s = 0; s <= m; s++) {
+        double probe = m == 0 ? 0.0 : s == 0 ? z[0] - 1.0 : s == m ? z[m - 1] + 1.0 : 0.5 * (z[s - 1] + z[s]);
+        double A = ctx->p[T_B2][h], B = 0.0;
+        for (int k = 0; k < FIRE_H; k++)
+            if ((double)w1[k] * probe + b1[k] > 0) {
+                A += (double)w2[k] * b1[k];
+                B += (double)w2[k] * w1[k];
+            }
+        if (s < m) pl[1 + s] = (float)z[s];
+        pl[1 + FIRE_H + s] = (float)A;
+        pl[1 + 2 * FIRE_H + 1 + s] = (float)B;
+    }
+}
+
 static void fire_table_fill(float *tab, int T, const PosCtx *ctx) {
     const double c = fabs(ctx->p[T_C][0]), Lhat = fabs(ctx->p[T_LM][0]) * ctx->cfg.opt[OPT_L0];
     float *psir = tab, *invn = tab + T, *near = tab + 2 * (size_t)T;
@@ -92,26 +130,29 @@ static void fire_table_fill(float *tab, int T, const PosCtx *ctx) {
         for (int d = 0; d < T; d++)
             near[(size_t)h * T + T - 1 - d] = (float)fire_mlp(ctx, h, log(c * d + 1.0) * inv_near);
     tab[(size_t)T * (2 + ctx->cfg.n_head)] = (float)Lhat;
+    for (int h = 0; h < ctx->cfg.n_head; h++)
+        fire_pieces(tab + (size_t)T * (2 + ctx->cfg.n_head) + 1 + (size_t)h * FIRE_PL, ctx, h);
 }
 
-enum { FIRE_CHUNK = 64 };
-
-/* row[c] += f_h(psi[d] inv) for c < n, d = i - j0 - c; psir + off is psi reversed at c = 0. */
-static void fire_row_far(float *row, int n, const float *psir, float inv, int h, const PosCtx *ctx) {
-    const float *w1 = ctx->p[T_W1], *b1 = ctx->p[T_B1], *w2 = ctx->p[T_W2] + (size_t)h * FIRE_H;
-    const float b2 = ctx->p[T_B2][h];
-    float x[FIRE_CHUNK], acc[FIRE_CHUNK];
-    for (int c0 = 0; c0 < n; c0 += FIRE_CHUNK) {
-        const int m = n - c0 < FIRE_CHUNK ? n - c0 : FIRE_CHUNK;
-        for (int c = 0; c < m; c++) {
-            x[c] = psir[c0 + c] * inv;
-            acc[c] = b2;
+/* row[c] += f(x_c) for c < n, x_c = psir[c] inv (non-increasing in c), through the
+ * piecewise form pl: the keys of each piece are one run, found by binary search. */
+static void fire_row_far(float *row, int n, const float *psir, float inv, const float *pl) {
+    const int m = (int)pl[0];
+    const float *z = pl + 1, *A = pl + 1 + FIRE_H, *B = pl + 1 + 2 * FIRE_H + 1;
+    int c = 0;
+    for (int s = m; s >= 0 && c < n; s--) {
+        int hi = n;   /* first c in [c, n) with x_c < z[s-1]: the end of piece s's run */
+        if (s > 0) {
+            int lo = c, up = n;
+            while (lo < up) {
+                int mid = (lo + up) / 2;
+                if (psir[mid] * inv < z[s - 1]) up = mid;
+                else lo = mid + 1;
+            }
+            hi = lo;
         }
-        for (int k = 0; k < FIRE_H; k++) {
-            const float a = w1[k], b = b1[k], w = w2[k];
-            for (int c = 0; c < m; c++) acc[c] += w * fmaxf(a * x[c] + b, 0.0f);
-        }
-        for (int c = 0; c < m; c++) row[c0 + c] += acc[c];
+        const float a = A[s], b = B[s];
+        for (; c < hi; c++) row[c] += a + b * (psir[c] * inv);
     }
 }
 
@@ -131,7 +172,8 @@ static void fire_bias_add(float *scores, int ld, int h, int i0, int ni, int j0, 
         if ((float)i <= Lhat) {
             for (int c = 0; c < end; c++) row[c] += near[at + c];
         } else {
-            fire_row_far(row, end, psir + at, invn[i], h, ctx);
+            fire_row_far(row, end, psir + at, invn[i],
+                         ctx->table + (size_t)T * (2 + ctx->cfg.n_head) + 1 + (size_t)h * FIRE_PL);
         }
     }
 }
