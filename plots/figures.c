@@ -12,21 +12,33 @@
 /* ------------------------------------------------------------------------ */
 /* Figure 1: extrapolation curves (the paper's Figure 1), one file per mode.  */
 
-static int fig_extrapolation(Plot *pl, int mode, char *err, size_t errlen) {
-    Run *r = pl->r;
-    int ms[256], n = 0, np = 0;
-    long Ls[MAX_L];
-    for (int k = 0; k < r->nmeth && n < 256; k++) {
+/* What an evaluation figure in `mode` shows: the methods (display order, into
+ * ms[256]) with a perplexity (speed: a throughput or memory figure) in that mode,
+ * and the training lengths (into Ls[MAX_L]) evaluated in it, one panel each.
+ * 0 when there is nothing to draw. */
+static int eval_panels(const Run *r, int mode, int speed, int *ms, int *n, long *Ls, int *np) {
+    *n = *np = 0;
+    for (int k = 0; k < r->nmeth && *n < 256; k++) {
         int m = r->order[k], any = 0;
-        for (int i = 0; i < r->nev && !any; i++)
-            any = r->ev[i].m == m && r->ev[i].mode == mode && isfinite(r->ev[i].ppl) && r->ev[i].ppl > 0;
-        if (any) ms[n++] = m;
+        for (int i = 0; i < r->nev && !any; i++) {
+            const EvalRow *e = &r->ev[i];
+            any = e->m == m && e->mode == mode &&
+                  (speed ? isfinite(e->tps) || isfinite(e->rss) : isfinite(e->ppl) && e->ppl > 0);
+        }
+        if (any) ms[(*n)++] = m;
     }
     for (int l = 0; l < r->nL; l++) {
         long T[MAX_T];
-        if (run_lengths(r, r->L[l], mode, T)) Ls[np++] = r->L[l];
+        if (run_lengths(r, r->L[l], mode, T)) Ls[(*np)++] = r->L[l];
     }
-    if (!n || !np) return 0;
+    return *n && *np;
+}
+
+static int fig_extrapolation(Plot *pl, int mode, char *err, size_t errlen) {
+    Run *r = pl->r;
+    int ms[256], n, np;
+    long Ls[MAX_L];
+    if (!eval_panels(r, mode, 0, ms, &n, Ls, &np)) return 0;
     int band = r->max_seeds > 1;
     double ylo = INFINITY, yhi = -INFINITY;
     char name[96], fname[160];
@@ -500,19 +512,9 @@ static int fig_speed_train(Plot *pl, char *err, size_t errlen) {
 
 static int fig_speed_eval(Plot *pl, int mode, char *err, size_t errlen) {
     Run *r = pl->r;
-    int ms[256], n = 0, np = 0;
+    int ms[256], n, np;
     long Ls[MAX_L];
-    for (int k = 0; k < r->nmeth && n < 256; k++) {
-        int m = r->order[k], any = 0;
-        for (int i = 0; i < r->nev && !any; i++)
-            any = r->ev[i].m == m && r->ev[i].mode == mode && (isfinite(r->ev[i].tps) || isfinite(r->ev[i].rss));
-        if (any) ms[n++] = m;
-    }
-    for (int l = 0; l < r->nL; l++) {
-        long T[MAX_T];
-        if (run_lengths(r, r->L[l], mode, T)) Ls[np++] = r->L[l];
-    }
-    if (!n || !np) return 0;
+    if (!eval_panels(r, mode, 1, ms, &n, Ls, &np)) return 0;
     double tlo = INFINITY, thi = -INFINITY, rhi = 0;
     char fname[160];
     for (int p = 0; p < np; p++) {
