@@ -16,14 +16,14 @@ array pxmin[1]
 array pxmax[1]
 array pxtics[1]
 array pxticsnl[1]
-pxmin[1] = 51.2
-pxmax[1] = 1280
-pxtics[1] = '("64" 64, "128" 128, "256" 256, "512" 512, "1024" 1024)'
-pxticsnl[1] = '("" 64, "" 128, "" 256, "" 512, "" 1024)'
-pfile[1] = 'extrapolation_nonoverlapping_L64.dat'
-pL[1] = 64
-ptitle[1] = 'trained at L = 64 (dashed), nonoverlapping windows'
+pxmin[1] = 102.4
+pxmax[1] = 2560
+pxtics[1] = '("128" 128, "256" 256, "512" 512, "1024" 1024, "2048" 2048)'
+pxticsnl[1] = '("" 128, "" 256, "" 512, "" 1024, "" 2048)'
+pfile[1] = 'extrapolation_nonoverlapping_L128.dat'
+pL[1] = 128
+ptitle[1] = 'trained at L = 128 (dashed), nonoverlapping windows'
 band = 0
-ymin = 4.08607
-ymax = 26.2807
+ymin = 3.1658
+ymax = 28.6885
 ytics = '(5, 7, 10, 20)'

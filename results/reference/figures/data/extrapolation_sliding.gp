@@ -16,14 +16,14 @@ array pxmin[1]
 array pxmax[1]
 array pxtics[1]
 array pxticsnl[1]
-pxmin[1] = 51.2
-pxmax[1] = 1280
-pxtics[1] = '("64" 64, "128" 128, "256" 256, "512" 512, "1024" 1024)'
-pxticsnl[1] = '("" 64, "" 128, "" 256, "" 512, "" 1024)'
-pfile[1] = 'extrapolation_sliding_L64.dat'
-pL[1] = 64
-ptitle[1] = 'trained at L = 64 (dashed), sliding window, stride 32'
+pxmin[1] = 102.4
+pxmax[1] = 2560
+pxtics[1] = '("128" 128, "256" 256, "512" 512, "1024" 1024, "2048" 2048)'
+pxticsnl[1] = '("" 128, "" 256, "" 512, "" 1024, "" 2048)'
+pfile[1] = 'extrapolation_sliding_L128.dat'
+pL[1] = 128
+ptitle[1] = 'trained at L = 128 (dashed), sliding window, stride 64'
 band = 0
-ymin = 3.71705
-ymax = 30.649
-ytics = '(5, 7, 10, 20, 30)'
+ymin = 2.94089
+ymax = 33.9055
+ytics = '(3, 5, 7, 10, 20, 30)'

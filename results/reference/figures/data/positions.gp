@@ -15,12 +15,12 @@ array pW[1]
 array ptitle[1]
 array pxmax[1]
 array pxtics[1]
-pxtics[1] = '("1" 1, "4" 4, "16" 16, "64" 64, "256" 256, "1024" 1024)'
-pxmax[1] = 1280
-pfile[1] = 'positions_L64.dat'
-pL[1] = 64
-pW[1] = 1024
-ptitle[1] = 'trained at L = 64 (dashed), window 1024'
+pxtics[1] = '("1" 1, "4" 4, "16" 16, "64" 64, "256" 256, "2048" 2048)'
+pxmax[1] = 2560
+pfile[1] = 'positions_L128.dat'
+pL[1] = 128
+pW[1] = 2048
+ptitle[1] = 'trained at L = 128 (dashed), window 2048'
 xmin = 0.8
-ymin = 0.937505
-ymax = 3.55321
+ymin = 0.563443
+ymax = 3.92949

@@ -16,14 +16,14 @@ array pxmin[1]
 array pxmax[1]
 array pxtics[1]
 array pxticsnl[1]
-pxmin[1] = 51.2
-pxmax[1] = 1280
-pxtics[1] = '("64" 64, "128" 128, "256" 256, "512" 512, "1024" 1024)'
-pxticsnl[1] = '("" 64, "" 128, "" 256, "" 512, "" 1024)'
-pfile[1] = 'speed_eval_L64.dat'
-pL[1] = 64
-ptitle[1] = 'trained at L = 64 (dashed), nonoverlapping'
-tmin = 22.4766
-tmax = 90.5043
-rmax = 28.49
-ttics = '(25, 30, 40, 50, 60, 70, 80, 90)'
+pxmin[1] = 102.4
+pxmax[1] = 2560
+pxtics[1] = '("128" 128, "256" 256, "512" 512, "1024" 1024, "2048" 2048)'
+pxticsnl[1] = '("" 128, "" 256, "" 512, "" 1024, "" 2048)'
+pfile[1] = 'speed_eval_L128.dat'
+pL[1] = 128
+ptitle[1] = 'trained at L = 128 (dashed), nonoverlapping'
+tmin = 4.47685
+tmax = 73.359
+rmax = 23.87
+ttics = '(5, 10, 20, 50)'

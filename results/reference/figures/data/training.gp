@@ -11,10 +11,11 @@ set linetype 5 lc rgb '#D55E00' lw 1.5 pt 7 ps 0.75 dt solid  # alibi
 npanel = 1
 array pfile[1]
 array ptitle[1]
-pfile[1] = 'training_L64.dat'
-ptitle[1] = 'trained at L = 64'
+pfile[1] = 'training_L128.dat'
+ptitle[1] = 'trained at L = 128'
 xmin = 0
-xmax = 1044.48
-ymin = 1.36244
-ymax = 4.01024
-xlab = 'training tokens (thousands)'
+xmax = 2.50675
+ymin = 1.12506
+ymax = 3.10849
+xlab = 'training tokens (millions)'
+hasval = 1
