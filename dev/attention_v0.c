@@ -71,7 +71,7 @@ void attention_backward_v0(float *dq, float *dk, float *dv, float *dscores, floa
             sgemm(0, 0, T, hs, T, scale, dS, T, K, hs, 1.0f, dq + bh * T * hs, hs);
             sgemm(1, 0, T, hs, T, scale, dS, T, Q, hs, 1.0f, dk + bh * T * hs, hs);
         }
-    if (!pm->bias_backward || !ctx->dparams) return;
+    if (!pm->bias_backward || !ctx->dp) return;
     /* The bias does not depend on b: sum dS over the batch, then hand each head's
      * (T, T) gradient to the method serially (its parameters may be shared by heads). */
 #pragma omp parallel for collapse(2) schedule(static)

@@ -245,7 +245,7 @@ void attention_backward_v1(float *dq, float *dk, float *dv, float *dscores, floa
         free(vt);
         free(dP);
     }
-    if (!pm->bias_backward || !ctx->dparams) return;
+    if (!pm->bias_backward || !ctx->dp) return;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int h = 0; h < NH; h++)
         for (int i = 0; i < T; i++) {

@@ -84,7 +84,9 @@ static void fill(float *x, size_t n, float s, Rng *rng) {
 typedef struct Att {
     const PosMethod *pm;
     PosCtx ctx;
-    float *params, *dparams, *cache;
+    float *params, *dparams, *cache, *table;
+    const float **p;   /* (tensors): tensor k of the one layer benched */
+    float **dp;
     int B, NH, T, hs;
     float *q, *k, *v, *out, *att, *dout, *dq, *dk, *dv, *ds, *db;
 } Att;
@@ -94,16 +96,26 @@ static void att_init(Att *a, const char *method, int B, int NH, int T, int hs, R
     a->pm = pos_method_find(method);
     if (!a->pm) die_input("unknown method %s", method);
     a->B = B, a->NH = NH, a->T = T, a->hs = hs;
-    PosConfig cfg = {.n_head = NH, .head_dim = hs, .d_model = NH * hs, .train_len = 64};
-    size_t np = pos_param_count(a->pm, &cfg);
+    PosConfig cfg = {.n_head = NH, .head_dim = hs, .d_model = NH * hs, .train_len = 64, .n_layer = 1};
+    size_t np = pos_layer_param_count(a->pm, &cfg);
+    int nt = pos_tensor_count(a->pm, &cfg);
     a->params = xmalloc_floats(np + 1);
     a->dparams = xmalloc_floats(np + 1);
     fill(a->params, np, 0.5f, rng);
     size_t nc = a->pm->cache_size ? a->pm->cache_size(&cfg, T) : 0;
     a->cache = xmalloc_floats(nc + 1);
     if (a->pm->cache_fill) a->pm->cache_fill(a->cache, &cfg, T);
-    a->ctx = (PosCtx){.cfg = cfg, .params = np ? a->params : NULL, .dparams = np ? a->dparams : NULL,
-                      .cache = a->cache, .cache_len = T};
+    a->p = xcalloc((size_t)nt + 1, sizeof *a->p);
+    a->dp = xcalloc((size_t)nt + 1, sizeof *a->dp);
+    if (nt) pos_bind_flat(a->pm, &cfg, a->params, a->dparams, a->p, a->dp);
+    a->ctx = (PosCtx){.cfg = cfg, .p = nt ? a->p : NULL, .dp = nt ? a->dp : NULL, .cache = a->cache, .cache_len = T};
+    size_t nb = a->pm->table_size ? a->pm->table_size(&cfg, T) : 0;
+    a->table = xmalloc_floats(nb + 1);
+    if (a->pm->table_fill) {
+        a->pm->table_fill(a->table, T, &a->ctx);
+        a->ctx.table = a->table;
+        a->ctx.table_len = T;
+    }
     size_t n = (size_t)B * NH * T * hs;
     float **bufs[] = {&a->q, &a->k, &a->v, &a->out, &a->dout, &a->dq, &a->dk, &a->dv};
     for (size_t i = 0; i < sizeof bufs / sizeof bufs[0]; i++) *bufs[i] = xmalloc_floats(n);

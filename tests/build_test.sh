@@ -34,5 +34,9 @@ check "build flags recorded" grep -q -- "-DUSE_BLAS" build/flags.txt
 mk
 check "third build has nothing to do" bash -c "! grep -q -- ' -c -o ' '$T/make.log'"
 
+# the kernel versions of dev/ keep compiling against the current interfaces
+make -j2 --no-print-directory -f dev/Makefile EXTRA_CFLAGS=-O0 >"$T/dev.log" 2>&1
+check "dev/ kernel bench builds (make -f dev/Makefile)" test -x build/bench_kernels
+
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
