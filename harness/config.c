@@ -196,7 +196,8 @@ void config_init(RunConfig *c, const char *preset) {
     snprintf(c->preset, sizeof c->preset, "%s", name);
     config_load_file(c, path);
     for (int i = 0; i < N_KEYS; i++)
-        if (!keys[i].dflt && !(c->keys_set & (1ull << i)))
+        if (!keys[i].dflt && !(c->keys_set & (1ull << i)) &&
+            !(!strcmp(keys[i].name, "batch") && c->batch_tokens > 0))   /* batch_tokens sets the batch */
             die_input("%s: the preset does not set '%s' (a preset sets every key but %s)", path, keys[i].name,
                       "bpe_vocab, lengths, batch_tokens, val_every and val_tokens");
 }

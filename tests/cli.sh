@@ -74,6 +74,14 @@ efinal=$("$PB" eval --ckpt "$T/val/model.safetensors" --lengths 16 --max-tokens 
 check "final val_loss ($vfinal) equals eval's nll on the same 4096 tokens at L ($efinal)" \
     awk -v a="$vfinal" -v b="$efinal" 'BEGIN { d = a - b; if (d < 0) d = -d; exit !(a != "" && d < 2e-5) }'
 
+# --- every preset file loads (shrunk to one step of a tiny model on the embedded corpus) ---
+for p in harness/presets/*.conf; do
+    p=$(basename "$p" .conf)
+    "$PB" train --method alibi --preset "$p" --data default --train-len 16 --steps 1 \
+        --set "n_layer=1;d_model=16;n_head=2;batch=2;batch_tokens=0;val_every=0" --out "$T/preset-$p" >/dev/null 2>"$T/preset.err"
+    check "preset $p loads and trains ($(head -c 200 "$T/preset.err"))" [ -f "$T/preset-$p/train.json" ]
+done
+
 # --- batch_tokens: the same tokens per step at every training length ---
 "$PB" train --method alibi --preset tiny --set "steps=2;log_every=1;batch_tokens=96" --train-len 32 --out "$T/bt" 2>/dev/null
 check "batch_tokens = 96 at L = 32 trains 3 sequences (96 tokens) per step" grep -q '^alibi,32,1,1,96,' "$T/bt/train.csv"
