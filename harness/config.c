@@ -34,7 +34,7 @@ static const Key keys[] = {
     {"seeds", K_INT, F(seeds), 0, 0, 1, 100, "seeds per (method, L): 1..seeds", NULL},
     {"eval_mults", K_LONGLIST, F(eval_mults), F(n_eval_mults), 0, 1, 4096, "evaluation lengths as multiples of L", NULL},
     {"lengths", K_LONGLIST, F(lengths), F(n_lengths), 0, 1, 1 << 22, "explicit evaluation lengths (override eval_mults)", ""},
-    {"batch", K_INT, F(batch), 0, 0, 1, 4096, "sequences per training step", NULL},
+    {"batch", K_INT, F(batch), 0, 0, 0, 4096, "sequences per training step", NULL},
     {"batch_tokens", K_LONGLIST, F(batch_tokens), 0, 0, 0, 1L << 30, "tokens per step; > 0 sets batch = batch_tokens / L", "0"},
     {"steps", K_INT, F(steps), 0, 0, 1, 10000000, "training steps", NULL},
     {"warmup", K_INT, F(warmup), 0, 0, 0, 10000000, "linear warm-up steps", NULL},
@@ -208,7 +208,10 @@ static int cmp_long(const void *a, const void *b) {
 }
 
 int config_batch(const RunConfig *c, long L) {
-    if (c->batch_tokens <= 0) return c->batch;
+    if (c->batch_tokens <= 0) {
+        if (c->batch < 1) die_input("config: batch = 0 needs batch_tokens > 0 (sequences per step = batch_tokens / L)");
+        return c->batch;
+    }
     if (L <= 0 || c->batch_tokens % L != 0 || c->batch_tokens / L < 1)
         die_input("config: batch_tokens = %ld must be a positive multiple of every training length (%ld)",
                   c->batch_tokens, L);

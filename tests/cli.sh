@@ -85,6 +85,10 @@ done
 # --- batch_tokens: the same tokens per step at every training length ---
 "$PB" train --method alibi --preset tiny --set "steps=2;log_every=1;batch_tokens=96" --train-len 32 --out "$T/bt" 2>/dev/null
 check "batch_tokens = 96 at L = 32 trains 3 sequences (96 tokens) per step" grep -q '^alibi,32,1,1,96,' "$T/bt/train.csv"
+"$PB" sweep --preset headline --no-plot --set "n_layer=1;d_model=16;n_head=2;steps=2;seeds=1;train_lens=16,32;batch_tokens=64;eval_tokens=256;val_every=0" --out "$T/hl" >/dev/null 2>"$T/hl.err"
+check "headline-shaped sweep (batch from batch_tokens) trains every unit: $(grep -c failed "$T/hl.err") failed" \
+    [ "$(awk -F, 'NR > 1 && $5 == "nonoverlapping"' "$T/hl/results.csv" | wc -l)" -eq 12 -a "$(grep -c failed "$T/hl.err")" -eq 0 ]
+bad "batch 0 without batch_tokens" "batch_tokens" train --method alibi --preset tiny --set "batch=0" --out "$T/b0"
 bad "batch_tokens not a multiple of L" "batch_tokens" sweep --preset tiny --set "batch_tokens=100" --out "$T/bt2"
 
 # --- tiny sweep: the run folder of docs/FORMATS.md ---
