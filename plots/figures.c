@@ -86,7 +86,8 @@ static int fig_extrapolation(Plot *pl, int mode, char *err, size_t errlen) {
         mode_title(r, mode, Ls[p], mt, sizeof mt);
         fprintf(f, "pfile[%d] = '%s_L%ld.dat'\npL[%d] = %ld\nptitle[%d] = ", p + 1, name, Ls[p], p + 1, Ls[p], p + 1);
         char t[160];
-        snprintf(t, sizeof t, "trained at L = %ld (dashed), %s", Ls[p], mt);
+        if (np > 1) snprintf(t, sizeof t, "L = %ld (dashed), %s", Ls[p], r->mode[mode]); /* side by side: short */
+        else snprintf(t, sizeof t, "trained at L = %ld (dashed), %s", Ls[p], mt);
         gp_str(f, t);
         fputc('\n', f);
     }

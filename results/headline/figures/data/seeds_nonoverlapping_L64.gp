@@ -1,0 +1,20 @@
+# variables for plots/seeds.gp, written by `posbench plot` — edit and re-run gnuplot by hand if you like
+W = 3.400
+H = 2.050
+nser = 2
+array slabel[2] = ['ALiBi', 'Sinusoidal']
+set linetype 1 lc rgb '#D55E00' lw 1.5 pt 7 ps 0.75 dt solid  # alibi
+set linetype 2 lc rgb '#0072B2' lw 1.5 pt 5 ps 0.75 dt solid  # sinusoidal
+dfile = 'seeds_nonoverlapping_L64.dat'
+ncol = 2
+nrow = 1
+Ltrain = 64
+nseeds = 3
+ftitle = 'trained at L = 64 (dashed), nonoverlapping windows'
+xmin = 51.2
+xmax = 320
+ymin = 3.44448
+ymax = 23.7034
+xtics = '("64" 64, "128" 128, "256" 256)'
+xticsnl = '("" 64, "" 128, "" 256)'
+ytics = '(5, 7, 10, 20)'
