@@ -54,6 +54,20 @@ static char *read_all(int fd) {
     return buf;
 }
 
+/* Fork a child running exe (fd: its stdout pipe when o->out). The child's pid, or -1. */
+static pid_t spawn_fork(const char *exe, char *const argv[], const SpawnOpts *o, int fd[2]) {
+    fflush(NULL);
+    pid_t parent = getpid(), pid = fork();
+    if (pid == 0) child_exec(exe, argv, o, fd, parent);
+    return pid;
+}
+
+/* A wait status as spawn_wait returns it. */
+static int exit_code(int status) {
+    if (WIFEXITED(status)) return WEXITSTATUS(status);
+    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+}
+
 int spawn_wait(const char *exe, char *const argv[], const SpawnOpts *opts) {
     static const SpawnOpts none = {0};
     const SpawnOpts *o = opts ? opts : &none;
@@ -61,13 +75,11 @@ int spawn_wait(const char *exe, char *const argv[], const SpawnOpts *opts) {
     if (o->out) *o->out = NULL;
     if (o->maxrss_kb) *o->maxrss_kb = -1;
     if (o->out && pipe(fd) != 0) return -1;
-    fflush(NULL);
-    pid_t parent = getpid(), pid = fork();
+    pid_t pid = spawn_fork(exe, argv, o, fd);
     if (pid < 0) {
         if (o->out) { close(fd[0]); close(fd[1]); }
         return -1;
     }
-    if (pid == 0) child_exec(exe, argv, o, fd, parent);
     char *text = NULL;
     if (o->out) {
         close(fd[1]);
@@ -84,8 +96,23 @@ int spawn_wait(const char *exe, char *const argv[], const SpawnOpts *opts) {
     }
     if (o->maxrss_kb) *o->maxrss_kb = ru.ru_maxrss;
     if (o->out) *o->out = text;
-    if (WIFEXITED(status)) return WEXITSTATUS(status);
-    return 128 + (WIFSIGNALED(status) ? WTERMSIG(status) : 0);
+    return exit_code(status);
+}
+
+pid_t spawn_start(const char *exe, char *const argv[], const SpawnOpts *opts) {
+    static const SpawnOpts none = {0};
+    SpawnOpts o = opts ? *opts : none;
+    o.out = NULL, o.maxrss_kb = NULL;
+    int fd[2] = {-1, -1};
+    return spawn_fork(exe, argv, &o, fd);
+}
+
+int spawn_wait_any(pid_t *pid) {
+    int status = 0;
+    pid_t w;
+    while ((w = waitpid(-1, &status, 0)) < 0 && errno == EINTR) {}
+    *pid = w;
+    return w < 0 ? -1 : exit_code(status);
 }
 
 int spawn_self(char *const argv[], const SpawnOpts *opts) { return spawn_wait("/proc/self/exe", argv, opts); }

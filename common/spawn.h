@@ -9,6 +9,7 @@
  */
 #ifndef POSBENCH_SPAWN_H
 #define POSBENCH_SPAWN_H
+#include <sys/types.h>
 
 typedef struct SpawnOpts {
     const char *const *env;  /* extra "NAME=value" entries, NULL-terminated; NULL: none */
@@ -28,5 +29,11 @@ int spawn_wait(const char *exe, char *const argv[], const SpawnOpts *opts);
  * path it names, so a rebuild of ./posbench while a sweep runs cannot change
  * the children. */
 int spawn_self(char *const argv[], const SpawnOpts *opts);
+
+/* Several children at once: spawn_start starts exe (opts' out and maxrss_kb are ignored) and
+ * returns its pid, or -1; spawn_wait_any waits for any child to end, sets *pid (-1 when there
+ * is none left or waiting failed) and returns its exit status as spawn_wait does, or -1. */
+pid_t spawn_start(const char *exe, char *const argv[], const SpawnOpts *opts);
+int spawn_wait_any(pid_t *pid);
 
 #endif

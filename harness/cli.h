@@ -42,6 +42,8 @@ int cmd_data(int argc, char **argv);      /* harness/cmd_data.c: list, fetch, pr
 int cmd_train(int argc, char **argv);     /* harness/train.c: one model (train_run) */
 int cmd_eval(int argc, char **argv);      /* harness/eval.c: a checkpoint over a list of lengths */
 int cmd_sweep(int argc, char **argv);     /* harness/sweep.c: every method, length and seed, then plot */
+int cmd_unit(int argc, char **argv);      /* harness/unit.c: one unit of a planned sweep */
+int cmd_merge(int argc, char **argv);     /* harness/merge.c: gather a planned sweep's units */
 int cmd_plot(int argc, char **argv);      /* harness/cmd_plot.c: figures and report (plots/) */
 int cmd_bench(int argc, char **argv);     /* harness/bench.c: speed and memory (bench.h lists its parts) */
 

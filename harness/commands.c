@@ -10,6 +10,8 @@ const Command posbench_commands[] = {
     {"train", "", "train one model with one position method", cmd_train},
     {"eval", "", "evaluate a checkpoint over a list of lengths", cmd_eval},
     {"sweep", "", "train every method at L, evaluate every length, plot and report", cmd_sweep},
+    {"unit", "RUN ID", "run one unit of a planned sweep (train, then its evaluations)", cmd_unit},
+    {"merge", "RUN", "gather a planned sweep's finished units into the run files, figures and report", cmd_merge},
     {"plot", "RUN_DIR", "render a run folder's figures and report", cmd_plot},
     {"bench", "", "measure speed and memory (sgemm peak, training, evaluation, threads)", cmd_bench},
 };

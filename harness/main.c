@@ -33,7 +33,7 @@ int main(int argc, char **argv) {
         return 0;
     }
     /* Commands that compute say once (not again in their children) when the matmul is naive. */
-    static const char *computing[] = {"train", "eval", "sweep", "bench"};
+    static const char *computing[] = {"train", "eval", "sweep", "unit", "bench"};
     for (size_t i = 0; i < sizeof computing / sizeof computing[0]; i++)
         if (!strcmp(argv[1], computing[i])) {
             runtime_warn_naive();

@@ -68,22 +68,32 @@ void run_identity_parse(RunIdentity *id, const char *json) {
     json_doc_free(&doc);
 }
 
-void run_lock_folder(const char *dir, const char *flag) {
-    char path[4200];
-    snprintf(path, sizeof path, "%s/.posbench.lock", dir);
-    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);   /* kept open until exit: the lock */
-    if (fd < 0) die_input("%s: cannot lock %s (%s)", flag, path, strerror(errno));
+int run_try_lock(const char *path, char *holder, size_t n) {
+    int fd = open(path, O_RDWR | O_CREAT | O_CLOEXEC, 0644);   /* kept open while the lock is wanted */
+    if (fd < 0) return -2;
     if (flock(fd, LOCK_EX | LOCK_NB) != 0) {
-        char holder[32] = "";
-        ssize_t n = pread(fd, holder, sizeof holder - 1, 0);
-        holder[n > 0 ? n : 0] = 0;
-        holder[strcspn(holder, "\n")] = 0;
-        die_input("%s: %s is in use by another posbench process (pid %s); wait for it to end or choose another "
-                      "folder", flag, dir, holder[0] ? holder : "unknown");
+        char pid[32];
+        ssize_t got = pread(fd, pid, sizeof pid - 1, 0);
+        pid[got > 0 ? got : 0] = 0;
+        pid[strcspn(pid, "\n")] = 0;
+        snprintf(holder, n, "%s", pid[0] ? pid : "unknown");
+        close(fd);
+        return -1;
     }
     char pid[32];
     int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {}   /* the pid is for messages only */
+    return fd;
+}
+
+void run_lock_folder(const char *dir, const char *flag) {
+    char path[4200], holder[32];
+    snprintf(path, sizeof path, "%s/.posbench.lock", dir);
+    int fd = run_try_lock(path, holder, sizeof holder);   /* kept open until exit: the lock */
+    if (fd == -2) die_input("%s: cannot lock %s (%s)", flag, path, strerror(errno));
+    if (fd == -1)
+        die_input("%s: %s is in use by another posbench process (pid %s); wait for it to end or choose another "
+                      "folder", flag, dir, holder);
     remove_stale_tmp(dir);
 }
 

@@ -18,6 +18,10 @@ void run_open_data(Dataset *ds, const char *spec, const char *tokenizer, int bpe
  * at exit). Another holder: exit 2 naming the folder and its pid. Then remove dir's temporary files
  * ("*.tmp.PID") left by processes that have died. */
 void run_lock_folder(const char *dir, const char *flag);
+/* flock(LOCK_EX | LOCK_NB) on the file path (created), which then holds this pid: the open
+ * descriptor (the lock lasts until it is closed), -1 when another process holds it (its pid, or
+ * "unknown", into holder), -2 when the file cannot be opened (errno says why). */
+int run_try_lock(const char *path, char *holder, size_t n);
 
 /* The split `name` of ds (opened from spec) to score, or exit 2 saying plainly why there is none:
  * an empty split of a folder with too few documents is named as such, not blamed on --lengths. */

@@ -1,0 +1,26 @@
+/* merge.h — gathering a planned sweep's units into the run folder (merge.c). */
+#ifndef POSBENCH_MERGE_H
+#define POSBENCH_MERGE_H
+#include "../datasets/data.h"
+#include "config.h"
+#include "plan.h"
+
+typedef struct MergeJob {
+    const char *dir;          /* the run folder */
+    const RunConfig *cfg;
+    const Dataset *ds;        /* the run's data, for meta.json */
+    const Plan *plan;
+    const char *start;        /* meta.json start (an earlier meta.json's start wins) */
+    double wall;              /* meta.json wall_s */
+    int add_previous_wall;    /* 1: add the earlier meta.json's wall_s (a re-run sweep adds its own time) */
+    int plot;                 /* draw figures and report */
+    const char *who;          /* "sweep" or "merge", for messages */
+} MergeJob;
+
+/* The run files, meta.json, the table on stdout, figures and report; then every unit that is not
+ * done named on stderr with its rerun command. Returns the number of units not done. */
+int merge_run(const MergeJob *m);
+/* Only the naming of units not done (as merge_run ends); who prefixes the lines. Their count. */
+int merge_report_units(const char *dir, const Plan *p, const char *who);
+
+#endif
