@@ -30,6 +30,8 @@ int train_summary_write(const char *path, const TrainSummary *s, char *err, size
             s->train_len, s->seed, s->steps, s->tokens, s->final_loss, s->tokens_per_s, s->wall_s, s->peak_rss_mb,
             s->params, s->bytes_params, s->bytes_train_acts, s->threads, s->resumed ? "true" : "false");
     json_fput_string(f, s->build);
+    fputs(", \"precision\": ", f);
+    json_fput_string(f, s->precision[0] ? s->precision : "fp32");
     fputs("}\n", f);
     return atomic_commit(&af, err, errlen);
 }
@@ -75,6 +77,8 @@ static int summary_fields(const JsonValue *o, TrainSummary *s, const char *path,
     const JsonValue *r = json_get(o, "resumed");
     s->resumed = r && r->type == JSON_TRUE;
     if (get_str(o, "build", s->build, sizeof s->build, path, err, errlen)) s->build[0] = 0; /* older files */
+    if (get_str(o, "precision", s->precision, sizeof s->precision, path, err, errlen))
+        snprintf(s->precision, sizeof s->precision, "fp32");   /* files from before the key */
     return 0;
 }
 

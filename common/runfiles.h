@@ -53,6 +53,7 @@ typedef struct TrainSummary {
     double final_loss, tokens_per_s, wall_s, peak_rss_mb;
     size_t params, bytes_params, bytes_train_acts;
     char build[256];
+    char precision[64];   /* the training products as run: "fp32", "bf16", or "fp32 (bf16 unavailable: ...)" */
 } TrainSummary;
 
 /* Written atomically as one line of JSON. 0, or -1 with err. */

@@ -36,6 +36,8 @@
 #endif
 #include "../common/util.h"
 #include "../methods/method.h"
+#include "../model/gemm_bf16.h"
+#include "../model/ops.h"
 #include "bench.h"
 #include "cli.h"
 #include "run_common.h"
@@ -47,6 +49,7 @@ static const Command bench_cmd = {"bench", "", "measure speed and memory (sgemm 
 /* Training tokens/s per (preset, method), posbench and PyTorch: the best of the rounds. */
 typedef struct TrainTable {
     double pb_tok[4][MAX_METHODS], pt_tok[4][MAX_METHODS], fpt[4][MAX_METHODS];
+    double bf16_tok[4];   /* posbench with precision = bf16, method bf16_method (NAN: not measured) */
     size_t n_params[4][MAX_METHODS];
 } TrainTable;
 
@@ -83,6 +86,8 @@ static void section_sgemm(Bench *b) {
 #else
     table_note(&b->t, "built without BLAS (NO_BLAS=1): sgemm is the naive loop");
 #endif
+    progress("sgemm under %s against the naive product on the model's shapes", sel);
+    double check = bench_sgemm_check();
     int n = 0;
     progress("sgemm peak under %s (%d threads)", sel, o->threads);
     b->peak = bench_sgemm_peak(o->quick, &n);
@@ -92,7 +97,9 @@ static void section_sgemm(Bench *b) {
     table_note(&b->t, "sgemm peak: best C = A B^T over square n in %s, %d threads; the selected set's is measured "
                "before and after training, the larger kept.", o->quick ? "{1024}" : "{512,1024,2048}", o->threads);
 #ifdef USE_BLAS
-    bench_other_cores(&b->t, o, b->peak);
+    bench_other_cores(&b->t, o, b->peak, check);
+#else
+    (void)check;
 #endif
 }
 
@@ -131,11 +138,33 @@ static void torch_train(Bench *b, int p, const char *mlist, int round, TrainTabl
                 tt->pt_tok[p][mi] = to.train[i].tok_s;
 }
 
+/* The method of the bf16 rows: nope when benched (no position work), else the first. */
+static int bf16_method(const Opts *o) {
+    for (int mi = 0; mi < o->n_methods; mi++)
+        if (!strcmp(o->methods[mi], "nope")) return mi;
+    return 0;
+}
+
+/* One bf16 training measurement of preset p's model, best-of into tt (when the CPU has the kernels). */
+static void train_bf16(Bench *b, int p, int round, TrainTable *tt) {
+    const Opts *o = &b->o;
+    if (!gemm_bf16_available()) return;
+    const ModelShape *s = &b->shapes[p];
+    const char *m = o->methods[bf16_method(o)];
+    progress("train %s %s in bf16, round %d/%d", s->preset, m, round + 1, o->repeats);
+    ops_set_bf16(1);
+    TrainResult r = bench_train(s, m, o->warmup, o->steps);
+    ops_set_bf16(0);
+    if (!(r.tok_s <= tt->bf16_tok[p])) tt->bf16_tok[p] = r.tok_s;
+}
+
 /* ---- train: rounds alternate posbench and PyTorch; best of rounds ---- */
 static void measure_training(Bench *b, TrainTable *tt) {
     const Opts *o = &b->o;
-    for (int p = 0; p < o->n_presets; p++)
+    for (int p = 0; p < o->n_presets; p++) {
+        tt->bf16_tok[p] = NAN;
         for (int mi = 0; mi < o->n_methods; mi++) tt->pb_tok[p][mi] = tt->pt_tok[p][mi] = NAN;
+    }
     char mlist[512];
     join_list(mlist, sizeof mlist, o->methods, o->n_methods);
     for (int round = 0; round < o->repeats; round++)
@@ -148,6 +177,7 @@ static void measure_training(Bench *b, TrainTable *tt) {
                 if (!(r.tok_s <= tt->pb_tok[p][mi])) tt->pb_tok[p][mi] = r.tok_s;
                 tt->fpt[p][mi] = r.flops_per_token;
                 tt->n_params[p][mi] = r.n_params;
+                if (mi == bf16_method(o)) train_bf16(b, p, round, tt);   /* right after its fp32 twin */
             }
             if (b->torch_ok) torch_train(b, p, mlist, round, tt);
         }
@@ -158,7 +188,7 @@ static void training_rows(Bench *b, const TrainTable *tt) {
     const Opts *o = &b->o;
     for (int p = 0; p < o->n_presets; p++) {
         const ModelShape *s = &b->shapes[p];
-        double need = !strcmp(s->preset, "quick") ? 2.0 : !strcmp(s->preset, "paper") ? 1.25 : 0;
+        double need = !strcmp(s->preset, "quick") ? 2.0 : !strcmp(s->preset, "paper") ? 2.2 : 0;
         char item[256];
         for (int mi = 0; mi < o->n_methods; mi++) {
             snprintf(item, sizeof item, "%s %s tokens/s", s->preset, o->methods[mi]);
@@ -185,6 +215,32 @@ static void training_rows(Bench *b, const TrainTable *tt) {
     table_note(&b->t, "training tokens/s: batch x T / the fastest step (forward, backward, clip, AdamW) of %d after "
                "%d warm-up, best of %d rounds, for both sides; MFU = tokens/s x FLOPs per token / the selected sgemm "
                "peak.", o->steps, o->warmup, o->repeats);
+}
+
+/* ---- bf16: posbench's bf16 products against its own fp32 step ---- */
+static void bf16_rows(Bench *b, const TrainTable *tt) {
+    const Opts *o = &b->o;
+    const char *m = o->methods[bf16_method(o)];
+    if (!gemm_bf16_available()) {
+        table_note(&b->t, "bf16 rows skipped: %s.", gemm_bf16_why_not());
+        return;
+    }
+    for (int p = 0; p < o->n_presets; p++) {
+        const ModelShape *s = &b->shapes[p];
+        char item[256];
+        snprintf(item, sizeof item, "%s %s tokens/s, fp32", s->preset, m);
+        table_add(&b->t, "bf16", item, "tok/s")->pb = tt->pb_tok[p][bf16_method(o)];
+        snprintf(item, sizeof item, "%s %s tokens/s, bf16", s->preset, m);
+        table_add(&b->t, "bf16", item, "tok/s")->pb = tt->bf16_tok[p];
+        snprintf(item, sizeof item, "%s bf16 / fp32", s->preset);
+        Row *r = table_add(&b->t, "bf16", item, "x");
+        r->pb = tt->bf16_tok[p] / tt->pb_tok[p][bf16_method(o)];
+        if (!strcmp(s->preset, "paper")) row_target(r, r->pb, 1.6);
+        r->ratio = NAN;
+    }
+    table_note(&b->t, "bf16: precision = bf16, the linear layers' products with bf16 inputs and fp32 accumulation "
+               "(posbench's AVX-512-BF16 kernels, model/gemm_bf16.c), everything else fp32; same steps and rounds "
+               "as the fp32 rows, measured right after them; fp32 uses the selected OpenBLAS kernels.");
 }
 
 /* ---- overhead: each method's training tokens/s against nope's ---- */
@@ -231,7 +287,7 @@ static void section_threads(Bench *b) {
     snprintf(item, sizeof item, "speed-up %d threads / 1", o->threads);
     Row *r = table_add(&b->t, "threads", item, "x");
     r->pb = many / one;
-    if (o->threads == 2) row_target(r, many / one, 1.7);
+    if (o->threads == 2) row_target(r, many / one, 1.8);
     r->ratio = NAN;
 }
 
@@ -392,15 +448,23 @@ static void torch_check(Bench *b) {
     }
 }
 
-/* Every section in order, then the outputs. */
+/* Every section in order, then the outputs (--kernels: the blas section only). */
 static void bench_run(Bench *b, const char *out_dir) {
     double t_start = now_seconds(), load_start = load_average();
     torch_check(b);
     section_sgemm(b);
+    if (b->o.kernels_only) {
+        b->torch_note[0] = 0;
+        closing_notes(b, load_start, t_start);
+        write_outputs(b, out_dir);
+        table_free(&b->t);
+        return;
+    }
     TrainTable *tt = xcalloc(1, sizeof(TrainTable));
     measure_training(b, tt);
     sgemm_again(b);
     training_rows(b, tt);
+    bf16_rows(b, tt);
     overhead_rows(b, tt);
     free(tt);
     section_threads(b);
@@ -441,6 +505,8 @@ static Flag bench_flags[] = {
     {"--eval-methods", "LIST", "all", "methods evaluated at those lengths (all: every registered method)", NULL, 0},
     {"--eval-repeats", "N", "2", "timed windows per length (best reported), after one warm-up", NULL, 0},
     {"--quick", NULL, NULL, "smoke test: 3 steps, 1 round, lengths 1024,4096, one sgemm size", NULL, 0},
+    {"--kernels", NULL, NULL, "only the OpenBLAS kernel sets: each one's sgemm checked against the naive product on "
+                              "the model's shapes, then timed; the fastest correct one recommended (and cached)", NULL, 0},
     {"--skip-torch", NULL, NULL, "do not run the PyTorch side", NULL, 0},
     {"--python", "PATH", "/usr/bin/python3", "Python with PyTorch (Debian's python3-torch)", NULL, 0},
     {"--out", "DIR", NULL, "also write DIR/bench.json and DIR/bench.csv", NULL, 0},
@@ -463,7 +529,8 @@ static void read_opts(Opts *o) {
     o->warmup = (int)flag_int(fl, NBF, "--warmup", 0, 100000);
     o->repeats = (int)flag_int(fl, NBF, "--repeats", 1, 1000);
     o->eval_repeats = (int)flag_int(fl, NBF, "--eval-repeats", 1, 1000);
-    o->skip_torch = flag_on(fl, NBF, "--skip-torch");
+    o->skip_torch = flag_on(fl, NBF, "--skip-torch") || flag_on(fl, NBF, "--kernels");
+    o->kernels_only = flag_on(fl, NBF, "--kernels");
     o->python = flag_str(fl, NBF, "--python");
     o->n_methods = split_names(flag_str(fl, NBF, "--methods"), o->methods, MAX_METHODS, "--methods");
     o->n_presets = split_names(flag_str(fl, NBF, "--presets"), o->presets, 4, "--presets");

@@ -59,6 +59,8 @@ typedef struct TrainResult {
 void shape_of_preset(ModelShape *s, const char *preset);   /* exits 2 on an unknown preset */
 TrainResult bench_train(const ModelShape *s, const char *method, int warmup, int steps);
 double bench_sgemm_peak(int quick, int *best_n);            /* GFLOP/s */
+/* sgemm vs the naive product on the model's shapes: worst error over its bound (<= 1: correct). */
+double bench_sgemm_check(void);
 double bench_eval_window(const ModelShape *s, const char *method, int T, int repeats); /* seconds */
 double bench_attention_tiled(const ModelShape *s, const char *method, int T, int repeats); /* GFLOP/s */
 /* `posbench bench --child sgemm|eval:METHOD:T:REPEATS`: one measurement, one JSON line on stdout. */
@@ -69,6 +71,7 @@ int bench_child(const char *what, int quick);
 
 typedef struct Opts {   /* the command's settings */
     int threads, quick, steps, warmup, repeats, skip_torch, eval_repeats;
+    int kernels_only;   /* --kernels */
     const char *python, *script;
     char methods[MAX_METHODS][32];
     int n_methods;
@@ -98,9 +101,11 @@ typedef struct TorchOut {   /* what one dev/bench_torch.py run printed */
 void progress(const char *fmt, ...) __attribute__((format(printf, 1, 2)));  /* "bench: ..." on stderr */
 /* dev/bench_torch.py with --threads and args_extra; 0, or -1 with t->reason. */
 int torch_run(const Opts *o, char **args_extra, int n_extra, TorchOut *t);
-/* sgemm peak under every other OpenBLAS kernel set this CPU can run (a child
- * each), as rows; a note when one is clearly faster than the selected set. */
-void bench_other_cores(Table *t, const Opts *o, double peak_sel);
+/* sgemm, checked against the naive product and then its peak, under every other
+ * OpenBLAS kernel set this CPU can run (a child each), as rows; a note when a
+ * correct one is clearly faster than the selected set; the figures cached for
+ * train and sweep (runtime_kernel_cache_write). */
+void bench_other_cores(Table *t, const Opts *o, double peak_sel, double check_sel);
 /* A fresh `posbench bench --child eval:...` process: tokens/s and peak RSS (MB). */
 void bench_eval_child(const Opts *o, const char *method, long T, double *tok_s, double *rss_mb);
 double load_average(void);   /* 1-minute load average (NAN if unknown) */

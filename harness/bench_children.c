@@ -146,6 +146,7 @@ static int candidate_cores(const char *out[], int max) {
 typedef struct CorePeak {
     char core[64];
     double gflops;
+    double check;   /* worst error against the naive product over its bound: <= 1 is correct */
 } CorePeak;
 
 static void sgemm_line(const JsonValue *o, void *arg) {
@@ -154,6 +155,7 @@ static void sgemm_line(const JsonValue *o, void *arg) {
     if (kind && !strcmp(kind, "sgemm")) {
         snprintf(p->core, sizeof p->core, "%s", jstr(o, "core") ? jstr(o, "core") : "?");
         p->gflops = jnum(o, "gflops");
+        p->check = jnum(o, "check");
     }
 }
 
@@ -181,32 +183,58 @@ static CorePeak core_peak(const Opts *o, const char *core) {
     char *argv[] = {"posbench", "bench", "--threads", thr, "--child", "sgemm", o->quick ? "--quick" : NULL, NULL};
     const char *envs[] = {env, NULL};
     char *out = NULL;
-    CorePeak p = {"", NAN};
+    CorePeak p = {"", NAN, NAN};
     SpawnOpts so = {.env = envs, .out = &out};
     if (spawn_self(argv, &so) == 0) for_json_lines(out, sgemm_line, &p);
     free(out);
     return p;
 }
 
-/* Within 10% of the fastest, recommend the oldest set (candidates run slowest
- * first): SkylakeX and Cooperlake share their sgemm kernels, and a shared
- * machine's noise should not pick between them. Warn when it beats the
- * selected set beyond that noise. */
-static void recommend_core(Table *t, const CorePeak *peaks, int n_peaks, CorePeak best, double peak_sel) {
-    const char *sel = runtime_blas_core();
+static int core_ok(const CorePeak *p) { return p->check <= 1.0; }
+
+/* A row per kernel set: its sgemm against the naive product (bench_sgemm_check). */
+static void check_row(Table *t, const CorePeak *p) {
+    Row *r = table_add(t, "blas", "", "x bound");
+    snprintf(r->item, sizeof r->item, "sgemm vs naive, %s kernels", p->core);
+    r->pb = p->check;
+    snprintf(r->target, sizeof r->target, "<= 1");
+    r->status = core_ok(p) ? ST_MET : ST_MISSED;
+}
+
+/* Among the sets that passed the check: within 10% of the fastest, recommend the
+ * oldest (candidates run slowest first): SkylakeX and Cooperlake share their sgemm
+ * kernels, and a shared machine's noise should not pick between them. Warn when
+ * it beats the selected set by more than KERNEL_ADVICE_RATIO (runtime.h), beyond
+ * that noise, or when the selected set failed its check. */
+static void recommend_core(Table *t, const CorePeak *peaks, int n_peaks, const CorePeak *sel) {
+    const CorePeak *best = core_ok(sel) ? sel : NULL;
     for (int i = 0; i < n_peaks; i++)
-        if (peaks[i].gflops >= 0.9 * best.gflops) {
-            best = peaks[i];
+        if (core_ok(&peaks[i]) && (!best || peaks[i].gflops > best->gflops)) best = &peaks[i];
+    if (!best) {
+        table_note(t, "WARNING: no OpenBLAS kernel set passed the check against the naive product.");
+        return;
+    }
+    double top = best->gflops;
+    for (int i = 0; i < n_peaks; i++)
+        if (core_ok(&peaks[i]) && peaks[i].gflops >= 0.9 * top) {
+            best = &peaks[i];
             break;
         }
-    if (strcasecmp(best.core, sel) && best.gflops > 1.25 * peak_sel) {
+    if (!core_ok(sel))
+        table_note(t, "WARNING: the selected %s kernels FAILED the check against the naive product; choose another "
+                   "set (export OPENBLAS_CORETYPE=%s).", sel->core, best->core);
+    if (strcasecmp(best->core, sel->core) && (!core_ok(sel) || best->gflops > KERNEL_ADVICE_RATIO * sel->gflops)) {
         table_note(t,
-                   "WARNING: the %s kernels run sgemm %.1fx faster than the selected %s. Choose them with "
-                   "`export OPENBLAS_CORETYPE=%s` before running posbench (or `OPENBLAS_CORETYPE=%s make bench`); "
-                   "PyTorch here uses the same OpenBLAS and follows the same variable.",
-                   best.core, best.gflops / peak_sel, sel, best.core, best.core);
-        fprintf(stderr, "bench: WARNING: OPENBLAS_CORETYPE=%s runs sgemm %.1fx faster than the selected %s\n",
-                best.core, best.gflops / peak_sel, sel);
+                   "WARNING: the %s kernels (checked against the naive product) run sgemm %.2fx faster than the "
+                   "selected %s. Choose them with `export OPENBLAS_CORETYPE=%s` before running posbench (or "
+                   "`OPENBLAS_CORETYPE=%s make bench`); PyTorch here uses the same OpenBLAS and follows the same "
+                   "variable. README, Kernel choice: why one might not.",
+                   best->core, best->gflops / sel->gflops, sel->core, best->core, best->core);
+        fprintf(stderr, "bench: WARNING: OPENBLAS_CORETYPE=%s runs sgemm %.2fx faster than the selected %s\n",
+                best->core, best->gflops / sel->gflops, sel->core);
+    } else {
+        table_note(t, "kernel choice: the selected %s kernels are the fastest that passed the check (within 10%%).",
+                   sel->core);
     }
 }
 
@@ -216,17 +244,33 @@ static int seen_core(char seen[][64], int n_seen, const char *core) {
     return 0;
 }
 
-void bench_other_cores(Table *t, const Opts *o, double peak_sel) {
-    const char *sel = runtime_blas_core(), *cand[8];
+/* The figures for runtime_kernel_advice (train and sweep read them at start). */
+static void cache_peaks(Table *t, const CorePeak *peaks, int n_peaks, const CorePeak *sel) {
+    KernelPeak k[9];
+    int n = 0;
+    k[n] = (KernelPeak){.gflops = sel->gflops, .correct = core_ok(sel)};
+    snprintf(k[n++].core, sizeof k[0].core, "%s", sel->core);
+    for (int i = 0; i < n_peaks && n < 9; i++) {
+        k[n] = (KernelPeak){.gflops = peaks[i].gflops, .correct = core_ok(&peaks[i])};
+        snprintf(k[n++].core, sizeof k[0].core, "%.63s", peaks[i].core);
+    }
+    if (runtime_kernel_cache_write(k, n) == 0)
+        table_note(t, "kernel peaks cached in %s: train and sweep name a faster set from it.",
+                   runtime_kernel_cache_path());
+}
+
+void bench_other_cores(Table *t, const Opts *o, double peak_sel, double check_sel) {
+    const char *cand[8];
     int nc = candidate_cores(cand, 8);
-    CorePeak best = {"", peak_sel}, peaks[8];
-    snprintf(best.core, sizeof best.core, "%s", sel);
+    CorePeak sel = {"", peak_sel, check_sel}, peaks[8];
+    snprintf(sel.core, sizeof sel.core, "%s", runtime_blas_core());
+    check_row(t, &sel);
     char seen[8][64];
     int n_seen = 0, n_peaks = 0;
-    snprintf(seen[n_seen++], 64, "%s", sel);
+    snprintf(seen[n_seen++], 64, "%s", sel.core);
     for (int i = 0; i < nc; i++) {
         if (seen_core(seen, n_seen, cand[i])) continue;
-        progress("sgemm peak under OPENBLAS_CORETYPE=%s (child process)", cand[i]);
+        progress("sgemm check and peak under OPENBLAS_CORETYPE=%s (child process)", cand[i]);
         CorePeak p = core_peak(o, cand[i]);
         if (!p.core[0] || !isfinite(p.gflops)) continue;
         /* OpenBLAS replaces a name it does not know by another set */
@@ -235,10 +279,11 @@ void bench_other_cores(Table *t, const Opts *o, double peak_sel) {
         Row *r = table_add(t, "blas", "", "GFLOP/s");
         snprintf(r->item, sizeof r->item, "sgemm peak, %s kernels", p.core);
         r->pb = p.gflops;
+        check_row(t, &p);
         if (n_peaks < 8) peaks[n_peaks++] = p;
-        if (p.gflops > best.gflops) best = p;
     }
-    recommend_core(t, peaks, n_peaks, best, peak_sel);
+    recommend_core(t, peaks, n_peaks, &sel);
+    cache_peaks(t, peaks, n_peaks, &sel);
 }
 
 void bench_eval_child(const Opts *o, const char *method, long T, double *tok_s, double *rss_mb) {

@@ -7,6 +7,7 @@
  * attention 6 n_layer T d: forward q.k^T and p.v over the causal half are
  * 2 n_layer T d per token on average, the backward twice that.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,44 @@ double bench_sgemm_peak(int quick, int *best_n) {
     return best;
 }
 
+/* sgemm against the naive product on the products of the quick and paper models
+ * (d 64 and 128; q/k/v, projection, MLP and vocabulary matrices; forward, d input
+ * and d weight), with 301 token rows (odd, so every kernel's edge code runs).
+ * Both are fp32 sums, each within (K + 2) 2^-24 sum_k |a_k b_k| of the exact
+ * product whatever their order; returns the worst |sgemm - naive| over twice
+ * that bound (<= 1: correct), sum |a b| taken from the naive product of |A|, |B|. */
+double bench_sgemm_check(void) {
+    enum { R = 301 };
+    double worst = 0;
+    for (int C = 64; C <= 128; C *= 2) {
+        int shapes[][5] = {{0, 1, R, 3 * C, C}, {0, 1, R, C, C},     {0, 1, R, 4 * C, C}, {0, 1, R, C, 4 * C},
+                           {0, 1, R, 256, C},   {0, 0, R, C, 3 * C}, {0, 0, R, C, 4 * C}, {0, 0, R, 4 * C, C},
+                           {0, 0, R, C, 256},   {1, 0, 3 * C, C, R}, {1, 0, C, 4 * C, R}, {1, 0, 256, C, R}};
+        for (size_t s = 0; s < sizeof shapes / sizeof shapes[0]; s++) {
+            int ta = shapes[s][0], tb = shapes[s][1], M = shapes[s][2], N = shapes[s][3], K = shapes[s][4];
+            int lda = ta ? M : K, ldb = tb ? K : N;
+            size_t na = (size_t)M * K, nb = (size_t)K * N, nc = (size_t)M * N;
+            float *A = xmalloc_floats(na), *B = xmalloc_floats(nb), *C1 = xmalloc_floats(nc),
+                  *C2 = xmalloc_floats(nc), *S = xmalloc_floats(nc);
+            Rng rng;
+            rng_seed(&rng, 11 + s);
+            for (size_t i = 0; i < na; i++) A[i] = rng_normal(&rng);
+            for (size_t i = 0; i < nb; i++) B[i] = rng_normal(&rng);
+            sgemm(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C1, N);
+            sgemm_naive(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, C2, N);
+            for (size_t i = 0; i < na; i++) A[i] = fabsf(A[i]);
+            for (size_t i = 0; i < nb; i++) B[i] = fabsf(B[i]);
+            sgemm_naive(ta, tb, M, N, K, 1.0f, A, lda, B, ldb, 0.0f, S, N);
+            for (size_t i = 0; i < nc; i++) {
+                double e = fabs((double)C1[i] - C2[i]) / (2.0 * (K + 2) * ldexp(1.0, -24) * 1.01 * S[i] + 1e-30);
+                if (!(e <= worst)) worst = e;   /* NaN counts as wrong */
+            }
+            free(A), free(B), free(C1), free(C2), free(S);
+        }
+    }
+    return worst;
+}
+
 /* One window of T tokens through model_eval_window: best seconds of `repeats` after one warm-up. */
 double bench_eval_window(const ModelShape *s, const char *method, int T, int repeats) {
     Model m;
@@ -152,11 +191,12 @@ double bench_attention_tiled(const ModelShape *s, const char *method, int T, int
 }
 
 int bench_child(const char *what, int quick) {
-    if (!strcmp(what, "sgemm")) {
+    if (!strcmp(what, "sgemm")) {   /* checked against the naive product first */
+        double check = bench_sgemm_check();
         int n = 0;
         double g = bench_sgemm_peak(quick, &n);
-        printf("{\"kind\": \"sgemm\", \"core\": \"%s\", \"gflops\": %.2f, \"n\": %d, \"threads\": %d}\n",
-               runtime_blas_core(), g, n, runtime_threads());
+        printf("{\"kind\": \"sgemm\", \"core\": \"%s\", \"gflops\": %.2f, \"n\": %d, \"threads\": %d, "
+               "\"check\": %.4g}\n", runtime_blas_core(), g, n, runtime_threads(), isfinite(check) ? check : 1e30);
         return 0;
     }
     char method[64];

@@ -51,6 +51,7 @@ static const Key keys[] = {
     {"sliding_div", K_INT, F(sliding_div), 0, 0, 0, 1 << 20, "sliding stride = L / sliding_div (0 = off)", NULL},
     {"sliding_tokens", K_LONGLIST, F(sliding_tokens), 0, 0, 1, 1L << 40, "tokens scored per length, sliding mode", NULL},
     {"threads", K_INT, F(threads), 0, 0, 0, 1024, "threads (0 = all cores)", NULL},
+    {"precision", K_STR, F(precision), 0, 8, 0, 0, "training matrix products: fp32 | bf16 (bf16 inputs, fp32 accumulation)", "fp32"},
 };
 #undef F
 enum { N_KEYS = sizeof keys / sizeof keys[0] };
@@ -138,6 +139,8 @@ void config_set(RunConfig *c, const char *key, const char *value, const char *so
         die_input("%s: tokenizer = '%s' must be byte or bpe", source, value);
     if (!strcmp(key, "split") && strcmp(value, "valid") && strcmp(value, "test"))
         die_input("%s: split = '%s' must be valid or test", source, value);
+    if (!strcmp(key, "precision") && strcmp(value, "fp32") && strcmp(value, "bf16"))
+        die_input("%s: precision = '%s' must be fp32 or bf16", source, value);
 }
 
 static char *trim(char *s) {

@@ -40,6 +40,7 @@ typedef struct RunConfig {
     int sliding_div;          /* sliding stride = L / sliding_div (0 = no sliding evaluation) */
     long sliding_tokens;      /* score at most this many tokens in sliding mode */
     int threads;              /* 0 = all cores */
+    char precision[8];        /* fp32 | bf16: the training step's matrix products (model/gemm_bf16.h) */
     unsigned long long keys_set;  /* bit i: key i of config.c's table was set (checks that a preset is complete) */
 } RunConfig;
 

@@ -2,6 +2,7 @@
 #include "runtime.h"
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 #include <unistd.h>
 #ifdef _OPENMP
@@ -11,6 +12,8 @@
 #include <cblas.h>
 #endif
 #include "../common/util.h"
+#include "../model/gemm_bf16.h"
+#include "../model/ops.h"
 #include "config.h"
 
 static int cpu_has(const char *flags, const char *flag) {
@@ -216,4 +219,119 @@ void progress_update(Progress *p, long done, const char *status) {
 void progress_end(Progress *p, const char *status) {
     p->done = p->total;
     progress_print(p, status, 1);
+}
+
+/* ---- kernel choice ---------------------------------------------------------- */
+
+const char *runtime_kernel_cache_path(void) {
+    static char path[4200];
+    const char *env = getenv("POSBENCH_KERNEL_CACHE"), *xdg = getenv("XDG_CACHE_HOME"), *home = getenv("HOME");
+    if (env && *env) snprintf(path, sizeof path, "%s", env);
+    else if (xdg && *xdg) snprintf(path, sizeof path, "%s/posbench/kernels.tsv", xdg);
+    else snprintf(path, sizeof path, "%s/.cache/posbench/kernels.tsv", home && *home ? home : ".");
+    return path;
+}
+
+int runtime_kernel_cache_write(const KernelPeak *k, int n) {
+    char dir[4200], err[ERRLEN], date[64];
+    const char *path = runtime_kernel_cache_path();
+    snprintf(dir, sizeof dir, "%s", path);
+    char *slash = strrchr(dir, '/');
+    if (slash) *slash = 0;
+    AtomicFile af;
+    if ((slash && mkdir_p(dir, err, sizeof err) != 0) || atomic_open(&af, path, "w", err, sizeof err) != 0) {
+        fprintf(stderr, "posbench: note: the kernel measurements were not cached (%s)\n", err);
+        return -1;
+    }
+    runtime_iso_time(date, sizeof date);
+    fprintf(af.fp, "cpu\t%s\ndate\t%s\n", runtime_cpu_name(), date);
+    for (int i = 0; i < n; i++) fprintf(af.fp, "%s\t%.2f\t%s\n", k[i].core, k[i].gflops, k[i].correct ? "ok" : "wrong");
+    if (atomic_commit(&af, err, sizeof err) != 0) {
+        fprintf(stderr, "posbench: note: the kernel measurements were not cached (%s)\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+int runtime_kernel_cache_read(KernelPeak *k, int max, char *date, size_t date_len) {
+    FILE *f = fopen(runtime_kernel_cache_path(), "r");
+    if (!f) return 0;
+    char line[512];
+    int n = 0, same_cpu = 0;
+    if (date_len) date[0] = 0;
+    while (fgets(line, sizeof line, f)) {
+        line[strcspn(line, "\n")] = 0;
+        char *tab = strchr(line, '\t');
+        if (!tab) continue;
+        *tab = 0;
+        const char *val = tab + 1;
+        if (!strcmp(line, "cpu")) same_cpu = !strcmp(val, runtime_cpu_name());
+        else if (!strcmp(line, "date") && date_len) snprintf(date, date_len, "%.40s", val);
+        else if (n < max) {
+            char ok[16] = "";
+            double g;
+            if (sscanf(val, "%lf\t%15s", &g, ok) == 2 && g > 0) {
+                snprintf(k[n].core, sizeof k[n].core, "%.63s", line);
+                k[n].gflops = g;
+                k[n].correct = !strcmp(ok, "ok");
+                n++;
+            }
+        }
+    }
+    fclose(f);
+    return same_cpu ? n : 0;
+}
+
+void runtime_kernel_advice(char *buf, size_t n) {
+    buf[0] = 0;
+#ifdef USE_BLAS
+    const char *cur = runtime_blas_core(), *env = getenv("OPENBLAS_CORETYPE");
+    const char *how = !env ? "OpenBLAS's detection" : runtime_coretype_chosen() ? "chosen from the CPU flags"
+                                                                                 : "OPENBLAS_CORETYPE";
+    KernelPeak k[16];
+    char date[64];
+    int nk = runtime_kernel_cache_read(k, 16, date, sizeof date);
+    const KernelPeak *in_use = NULL, *best = NULL;
+    for (int i = 0; i < nk; i++) {
+        if (!strcasecmp(k[i].core, cur)) in_use = &k[i];
+        if (k[i].correct && (!best || k[i].gflops > best->gflops)) best = &k[i];
+    }
+    if (in_use && best && strcasecmp(best->core, cur) && best->gflops > KERNEL_ADVICE_RATIO * in_use->gflops) {
+        snprintf(buf, n, "posbench: OpenBLAS kernels %s in use (%s); %s ran sgemm %.2fx faster on this machine "
+                 "(posbench bench, %s); to use them: export OPENBLAS_CORETYPE=%s (README: Kernel choice)",
+                 cur, how, best->core, best->gflops / in_use->gflops, date, best->core);
+        return;
+    }
+    const char *cpu_best = runtime_best_coretype();
+    if (!in_use && cpu_best && strcasecmp(cpu_best, cur))
+        snprintf(buf, n, "posbench: OpenBLAS kernels %s in use (%s); this CPU can run %s, usually faster (not "
+                 "measured here yet: `posbench bench --kernels` checks and times both)", cur, how, cpu_best);
+#endif
+}
+
+void runtime_kernel_notice(void) {
+    if (getenv("POSBENCH_KERNEL_NOTICE_DONE")) return;
+    setenv("POSBENCH_KERNEL_NOTICE_DONE", "1", 1);
+    char buf[1024];
+    runtime_kernel_advice(buf, sizeof buf);
+    if (buf[0]) fprintf(stderr, "%s\n", buf);
+}
+
+/* ---- training precision ---------------------------------------------------- */
+
+const char *runtime_use_precision(const char *want) {
+    static char ran[128];
+    ops_set_bf16(0);
+    if (!want || strcmp(want, "bf16")) return "fp32";
+    if (gemm_bf16_available()) {
+        ops_set_bf16(1);
+        return "bf16";
+    }
+    snprintf(ran, sizeof ran, "fp32 (bf16 unavailable: %s)", gemm_bf16_why_not());
+    if (!getenv("POSBENCH_BF16_WARNED")) {
+        fprintf(stderr, "posbench: warning: precision = bf16 needs AVX-512-BF16 (%s); training in fp32\n",
+                gemm_bf16_why_not());
+        setenv("POSBENCH_BF16_WARNED", "1", 1);
+    }
+    return ran;
 }

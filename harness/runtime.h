@@ -21,6 +21,37 @@ const char *runtime_best_coretype(void);
 /* 1 if OPENBLAS_CORETYPE was chosen by runtime_prepare_env, not by the user. */
 int runtime_coretype_chosen(void);
 
+/* ---- kernel choice (issue 15) ----
+ * `posbench bench` measures the sgemm peak of every OpenBLAS kernel set this CPU
+ * can run, each checked against the naive product first, and keeps the figures
+ * in a small cache file: $POSBENCH_KERNEL_CACHE, else $XDG_CACHE_HOME/posbench/
+ * kernels.tsv, else ~/.cache/posbench/kernels.tsv. Lines: "cpu<TAB>NAME",
+ * "date<TAB>ISO", then "CORE<TAB>GFLOPS<TAB>ok|wrong". */
+#define KERNEL_ADVICE_RATIO 1.25   /* a faster set is named when it beats the one in use by this much */
+typedef struct KernelPeak {
+    char core[64];
+    double gflops;
+    int correct;
+} KernelPeak;
+const char *runtime_kernel_cache_path(void);
+/* Write the cache for this CPU (atomically); 0, or -1 with a reason on stderr. */
+int runtime_kernel_cache_write(const KernelPeak *k, int n);
+/* The cached peaks when the cache is for this CPU: count (0: none); *date gets its date. */
+int runtime_kernel_cache_read(KernelPeak *k, int max, char *date, size_t date_len);
+/* When a faster correct kernel set than the one in use is known (cached by bench,
+ * more than KERNEL_ADVICE_RATIO times as fast), or the set in use is older than the CPU's best and no
+ * measurement says otherwise: one line saying so and how to switch, into buf; else "".
+ * Reads a small file only: no measurement. */
+void runtime_kernel_advice(char *buf, size_t n);
+/* The advice on stderr, once per command tree (children stay quiet). */
+void runtime_kernel_notice(void);
+
+/* ---- training precision ----
+ * want "fp32" or "bf16": turns the bf16 products on (ops_set_bf16) when asked and
+ * the CPU can run them; otherwise fp32 with ONE warning line per command tree.
+ * Returns what runs: "fp32", "bf16", or "fp32 (bf16 unavailable: REASON)". */
+const char *runtime_use_precision(const char *want);
+
 /* n <= 0: all cores. Sets OpenMP's and OpenBLAS's thread counts alike; returns the count used. */
 int runtime_set_threads(int n);
 int runtime_threads(void);

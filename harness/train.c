@@ -15,6 +15,7 @@
 #include "../common/csv.h"
 #include "../common/runfiles.h"
 #include "../model/checkpoint.h"
+#include "../model/ops.h"
 #include "run_common.h"
 #include "runtime.h"
 
@@ -172,6 +173,7 @@ typedef struct Trainer {
     int *inputs, *targets;
     long saved_step;          /* the step the checkpoint on disk holds */
     const char *kill_at, *nan_at; /* fault injection for the tests: a hard kill (resume), a diverged loss (NaN) */
+    const char *precision;    /* the products as run (runtime_use_precision) */
     /* since the last logged row */
     double t_log, loss_acc;
     long tokens_log, steps_log;
@@ -302,6 +304,7 @@ static void train_write_summary(Trainer *tr, float loss, double tps, double t_st
                         .bytes_train_acts = model_bytes_train_acts(&tr->m)};
     snprintf(sum.method, sizeof sum.method, "%s", tr->method);
     snprintf(sum.build, sizeof sum.build, "%s", runtime_build_info());
+    snprintf(sum.precision, sizeof sum.precision, "%s", tr->precision);
     if (train_summary_write(path, &sum, err, sizeof err) != 0) die_internal("%s", err);
 }
 
@@ -314,6 +317,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
         return 0;
     }
     train_restore_or_init(tr);
+    tr->precision = runtime_use_precision(cfg->precision);
     run_identity_json(&tr->id, cfg, tr->ts.extra_json, sizeof tr->ts.extra_json);
     int B = tr->B = config_batch(cfg, L), T = tr->T = (int)L;
     tr->inputs = xmalloc(sizeof(int) * B * T);
@@ -323,7 +327,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     tr->kill_at = getenv("POSBENCH_KILL_AT_STEP");
     tr->nan_at = getenv("POSBENCH_NAN_AT_STEP");
     char label[160], status[96];
-    snprintf(label, sizeof label, "train %s L=%ld seed=%d", method, L, seed);
+    snprintf(label, sizeof label, "train %s L=%ld seed=%d%s", method, L, seed, ops_bf16() ? " bf16" : "");
     Progress pr;
     progress_start(&pr, label, cfg->steps);
     double t_train = 0.0, t_start = now_seconds();
@@ -343,6 +347,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     else snprintf(status, sizeof status, "checkpoint already at its last step; train.json written");   /* killed just before */
     progress_end(&pr, status);
     train_write_summary(tr, loss, tps, t_start);
+    ops_set_bf16(0);
     free(tr->inputs);
     free(tr->targets);
     free(tr->lg.rows);

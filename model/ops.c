@@ -15,6 +15,7 @@
 #include <omp.h>
 #endif
 #include "../common/util.h"
+#include "gemm_bf16.h"
 
 static int in_parallel(void) {
 #ifdef _OPENMP
@@ -56,6 +57,17 @@ void sgemm(int transA, int transB, int M, int N, int K, float alpha, const float
 #else
     sgemm_naive(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
 #endif
+}
+
+static int use_bf16;
+void ops_set_bf16(int on) { use_bf16 = on; }
+int ops_bf16(void) { return use_bf16; }
+
+/* The linear layers' product: sgemm, or the bf16 kernels when on. */
+static void mm(int transA, int transB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
+               float beta, float *C, int ldc) {
+    if (use_bf16) sgemm_bf16(transA, transB, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    else sgemm(transA, transB, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
 }
 
 void encoder_forward(float *out, const int *tokens, const float *wte, float scale, int BT, int C) {
@@ -172,7 +184,7 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
 #pragma omp parallel for schedule(static)
         for (int t = 0; t < BT; t++) copy_row(out + (size_t)t * OC, bias, OC);
     }
-    sgemm(0, 1, BT, OC, C, 1.0f, inp, C, w, C, bias ? 1.0f : 0.0f, out, OC);
+    mm(0, 1, BT, OC, C, inp, C, w, C, bias ? 1.0f : 0.0f, out, OC);
 }
 
 void matmul_residual_forward(float *out, const float *inp, const float *w, const float *bias, const float *resid,
@@ -186,14 +198,14 @@ void matmul_residual_forward(float *out, const float *inp, const float *w, const
         else if (o != r)
             copy_row(o, r, OC);
     }
-    sgemm(0, 1, BT, OC, C, 1.0f, inp, C, w, C, 1.0f, out, OC);
+    mm(0, 1, BT, OC, C, inp, C, w, C, 1.0f, out, OC);
 }
 
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
                      int BT, int C, int OC) {
     /* forward: out = inp @ w^T + bias */
-    if (dinp) sgemm(0, 0, BT, C, OC, 1.0f, dout, OC, w, C, 1.0f, dinp, C);
-    sgemm(1, 0, OC, C, BT, 1.0f, dout, OC, inp, C, 1.0f, dw, C);
+    if (dinp) mm(0, 0, BT, C, OC, dout, OC, w, C, 1.0f, dinp, C);
+    mm(1, 0, OC, C, BT, dout, OC, inp, C, 1.0f, dw, C);
     if (dbias) {
 #pragma omp parallel
         {

@@ -97,6 +97,13 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
 void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const float *mean, const float *rstd, int BT, int C);
 
+/* The linear layers' products (matmul_forward, matmul_residual_forward, matmul_backward):
+ * sgemm in fp32 (the default), or sgemm_bf16 (model/gemm_bf16.h: bf16 inputs, fp32
+ * accumulation) once ops_set_bf16(1) — `precision = bf16` training. A process-wide
+ * setting: train.c turns it on for its training steps and off again. */
+void ops_set_bf16(int on);
+int ops_bf16(void);
+
 /* out (BT, OC) = inp (BT, C) @ w^T (w: OC x C, nn.Linear layout) + bias (OC, may be NULL) */
 void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC);
 /* out (BT, OC) = resid (BT, OC) + inp @ w^T + bias: a linear layer and the residual

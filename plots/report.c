@@ -214,9 +214,12 @@ static void report_config(FILE *f, const Run *r) {
     fprintf(f, "| | |\n|---|---|\n");
     fprintf(f, "| Preset | %s |\n", meta_str(r, "preset", a, sizeof a));
     static const char *const vocab_keys[] = {"config.vocab", "dataset.vocab"};
-    fprintf(f, "| Model | n_layer %s, d_model %s, n_head %s, vocabulary %s; pre-LN GPT-2 style, fp32 |\n",
+    char prec[32];   /* runs from before the precision key trained in fp32 */
+    if (!strcmp(meta_str(r, "config.precision", prec, sizeof prec), "unknown")) snprintf(prec, sizeof prec, "fp32");
+    fprintf(f, "| Model | n_layer %s, d_model %s, n_head %s, vocabulary %s; pre-LN GPT-2 style, fp32 weights%s |\n",
             meta_str(r, "config.n_layer", a, sizeof a), meta_str(r, "config.d_model", b, sizeof b),
-            meta_str(r, "config.n_head", c, sizeof c), meta_first(r, vocab_keys, 2, d, sizeof d));
+            meta_str(r, "config.n_head", c, sizeof c), meta_first(r, vocab_keys, 2, d, sizeof d),
+            !strcmp(prec, "bf16") ? "; training products in bf16 (fp32 accumulation)" : "");
     Sb sp = {0};
     render_splits(r, &sp);
     static const char *const tok_keys[] = {"dataset.tokenizer", "config.tokenizer"};

@@ -2,6 +2,7 @@
  * defined in tests/test_<name>.c. */
 SUITE(common)
 SUITE(ops)
+SUITE(precision)
 SUITE(methods)
 SUITE(attention)
 SUITE(model)
