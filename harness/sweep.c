@@ -245,6 +245,7 @@ static void sweep_config(Sweep *sw, Flag *fl, int nf) {
         {"--lengths", "lengths"}, {"--seeds", "seeds"}, {"--data", "data"}, {"--threads", "threads"}};
     for (size_t i = 0; i < sizeof over / sizeof over[0]; i++)
         if (flag_str(fl, nf, over[i].flag)) config_set(cfg, over[i].key, flag_str(fl, nf, over[i].flag), over[i].flag);
+    runtime_use_precision(cfg->precision);   /* a bf16 sweep on a CPU without it warns here, once, not per unit */
 }
 
 /* How the units run, from --executor, --jobs, --resume, --slurm-args: checked before any work.

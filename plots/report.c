@@ -169,6 +169,23 @@ static void report_speed(FILE *f, const Run *r) {
             mode >= 0 ? r->mode[mode] : "no");
 }
 
+/* The training precision as the units ran it: "" for fp32 (also runs from before the
+ * precision key), the bf16 products, or a bf16 config whose units fell back to fp32. */
+static const char *precision_words(const Run *r) {
+    char prec[32];
+    if (strcmp(meta_str(r, "config.precision", prec, sizeof prec), "bf16")) return "";
+    const JsonValue *u = r->have_meta ? jv_path(&r->meta.root, "units") : NULL;
+    int n = 0, bf = 0;
+    for (size_t i = 0; u && u->type == JSON_ARRAY && i < u->n; i++) {
+        const JsonValue *p = json_get(&u->u.items[i], "precision");
+        n++;
+        bf += p && p->type == JSON_STRING && !strcmp(p->u.str, "bf16");
+    }
+    if (bf == n) return "; training products in bf16 (fp32 accumulation)";
+    if (bf == 0) return "; precision = bf16 asked, but the products ran in fp32 (no AVX-512-BF16: see train.json)";
+    return "; precision = bf16 asked: some units ran bf16 products, others fp32 (see each train.json)";
+}
+
 /* The first of several meta.json paths that is present (writers differ a little). */
 static const char *meta_first(const Run *r, const char *const *paths, int n, char *buf, size_t len) {
     for (int i = 0; i < n; i++) {
@@ -214,12 +231,9 @@ static void report_config(FILE *f, const Run *r) {
     fprintf(f, "| | |\n|---|---|\n");
     fprintf(f, "| Preset | %s |\n", meta_str(r, "preset", a, sizeof a));
     static const char *const vocab_keys[] = {"config.vocab", "dataset.vocab"};
-    char prec[32];   /* runs from before the precision key trained in fp32 */
-    if (!strcmp(meta_str(r, "config.precision", prec, sizeof prec), "unknown")) snprintf(prec, sizeof prec, "fp32");
     fprintf(f, "| Model | n_layer %s, d_model %s, n_head %s, vocabulary %s; pre-LN GPT-2 style, fp32 weights%s |\n",
             meta_str(r, "config.n_layer", a, sizeof a), meta_str(r, "config.d_model", b, sizeof b),
-            meta_str(r, "config.n_head", c, sizeof c), meta_first(r, vocab_keys, 2, d, sizeof d),
-            !strcmp(prec, "bf16") ? "; training products in bf16 (fp32 accumulation)" : "");
+            meta_str(r, "config.n_head", c, sizeof c), meta_first(r, vocab_keys, 2, d, sizeof d), precision_words(r));
     Sb sp = {0};
     render_splits(r, &sp);
     static const char *const tok_keys[] = {"dataset.tokenizer", "config.tokenizer"};
