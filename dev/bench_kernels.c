@@ -28,10 +28,10 @@
 #include "kernels_v0.h"
 
 static int n_fail;
-static int quick;
+int quick;
 
 /* max |got - want| / (atol + rtol |want|) <= 1 */
-static void check(const char *what, const float *got, const float *want, size_t n, double rtol, double atol) {
+void check(const char *what, const float *got, const float *want, size_t n, double rtol, double atol) {
     double worst = 0;
     size_t at = 0;
     for (size_t i = 0; i < n; i++) {
@@ -52,7 +52,7 @@ static void check(const char *what, const float *got, const float *want, size_t 
 typedef void (*Fn)(void *);
 static int use_cpu_time;   /* one thread: process CPU time, which a busy machine disturbs less than wall time */
 
-static double clock_now(void) {
+double clock_now(void) {
     if (!use_cpu_time) return now_seconds();
     struct timespec ts;
     clock_gettime(CLOCK_PROCESS_CPUTIME_ID, &ts);
@@ -421,6 +421,7 @@ int main(int argc, char **argv) {
     check_attention_backward();
     ops_check_and_time(reps);
     time_attention(reps);
+    gemm_check_and_time(reps, quick);
     printf("%d checks failed\n", n_fail);
     return n_fail ? 1 : 0;
 }

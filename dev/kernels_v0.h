@@ -36,4 +36,20 @@ void crossentropy_forward_v0(float *losses, float *lse, const float *logits, con
 void crossentropy_backward_v0(float *dlogits, const float *logits, const float *lse, const int *targets, float dloss,
                               int BT, int V);
 
+/* dev/gemm_bf16_v1.c: bf16 rows along K, one vdpbf16ps dot product per C element
+ * (model/gemm_bf16.c's first version; same contract as sgemm_bf16) */
+void sgemm_bf16_v1(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                   const float *B, int ldb, float beta, float *C, int ldc);
+
+/* dev/bench_kernels.c, shared with dev/bench_gemm.c: one "ok"/"FAIL" line (max |got -
+ * want| / (atol + rtol |want|) <= 1; a failure counts); the clock of the timings (process
+ * CPU time with one thread, else wall time). */
+void check(const char *what, const float *got, const float *want, size_t n, double rtol, double atol);
+double clock_now(void);
+
+/* dev/bench_gemm.c: the matrix products on the model's shapes: sgemm_bf16_v1 and
+ * sgemm_bf16 checked against the naive product (the bf16 bound of
+ * model/gemm_bf16.h), then timed against OpenBLAS's fp32 sgemm */
+void gemm_check_and_time(int reps, int quick);
+
 #endif
