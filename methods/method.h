@@ -5,6 +5,10 @@
  *   embed — add an absolute term to the scaled token embeddings (sinusoidal, learned)
  *   qk    — transform each head's q and k before the dot product (rotary, xPos)
  *   bias  — add bias(h, i, j) to the attention logits (T5, ALiBi, KERPLE)
+ *   data  — compute per-position, per-head values from the attention input
+ *           (the LayerNorm output that feeds q, k, v), from which the bias hook
+ *           forms its tiles (FoX); the data-free bias methods are its special
+ *           case with no data hook
  * Positions are counted from 0 at the start of every window. The qk and bias
  * hooks run once per layer and see the layer in ctx->layer (0..n_layer-1);
  * the embed hook runs once, before the first block, with ctx->layer = 0.
@@ -74,7 +78,24 @@ typedef struct PosCtx {
     int cache_len;
     const float *table;        /* this layer's table from table_fill (NULL if the method has none) */
     int table_len;             /* the T it was filled for */
+    /* Data-dependent methods only (NULL otherwise): the values data_forward
+     * wrote for the sequence a bias hook is called for, (NH, T), and their
+     * gradient, which bias_backward accumulates (NULL when not training).
+     * Callers holding B sequences point them at sequence b with pos_ctx_seq.
+     * data_len is T, the row length: head h's values are data + h * data_len. */
+    const float *data;
+    float *ddata;
+    int data_len;
 } PosCtx;
+
+/* ctx for sequence b of a batch whose data is laid out (B, NH, data_len). */
+static inline PosCtx pos_ctx_seq(const PosCtx *ctx, int b) {
+    PosCtx c = *ctx;
+    size_t off = (size_t)b * ctx->cfg.n_head * ctx->data_len;
+    if (c.data) c.data += off;
+    if (c.ddata) c.ddata += off;
+    return c;
+}
 
 /* Finite-difference checks (tests/test_methods.c, tests/test_attention.c) of
  * every hook with parameters use step eps and relative tolerance tol (0 = the
@@ -144,9 +165,18 @@ typedef struct PosMethod {
      * i0..i0+ni-1 and keys j0..j0+nj-1 of head h; scores[r*ld+c] += bias(h, i0+r, j0+c).
      * Entries with j > i may be written (they are masked afterwards). */
     void (*bias_add)(float *scores, int ld, int h, int i0, int ni, int j0, int nj, const PosCtx *ctx);
-    /* dp += sum over the tile's causal entries (j <= i) of dscores * dbias/dparams. */
+    /* dp += sum over the tile's causal entries (j <= i) of dscores * dbias/dparams;
+     * a data-dependent method instead adds d/d data to ctx->ddata (head h's row). */
     void (*bias_backward)(const float *dscores, int ld, int h, int i0, int ni, int j0, int nj,
                           const PosCtx *ctx);
+
+    /* data: x (T, C) is one sequence's attention input (the LayerNorm output
+     * that feeds the qkv projection); vals (NH, T) is written. The bias hooks
+     * then read it as ctx->data. Called once per layer and sequence. */
+    void (*data_forward)(float *vals, const float *x, int T, const PosCtx *ctx);
+    /* dvals (NH, T): the gradient reaching vals (what bias_backward gathered);
+     * dx (T, C) += its part of the gradient into x, dp += the parameters'. */
+    void (*data_backward)(float *dx, const float *dvals, const float *x, int T, const PosCtx *ctx);
 
     /* Extra CSV columns for `posbench inspect` on bias methods (NULL = none),
      * e.g. "bucket"; inspect_values writes the values for (h, i, j) without a comma prefix. */
@@ -176,7 +206,7 @@ size_t pos_layer_param_count(const PosMethod *m, const PosConfig *cfg);
 void pos_bind_flat(const PosMethod *m, const PosConfig *cfg, const float *params, float *grads, const float **p,
                    float **dp);
 
-int pos_hooks_string(const PosMethod *m, char *buf, size_t n);   /* "embed", "qk", "bias", "-" */
+int pos_hooks_string(const PosMethod *m, char *buf, size_t n);   /* "embed", "qk", "data+bias", "-" */
 
 /* Rotate-half pairs (i, i + hs/2) of x (T, hs) in place by the per-row table
  * tab: row p at tab + p*ld holds C (hs/2) then S (hs/2):

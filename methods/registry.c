@@ -11,7 +11,7 @@
 #include "method.h"
 
 extern const PosMethod pos_nope, pos_sinusoidal, pos_rotary, pos_t5, pos_alibi, pos_learned, pos_xpos, pos_kerple_log,
-    pos_kerple_power, pos_fire;
+    pos_kerple_power, pos_fire, pos_fox;
 
 const PosMethod *const pos_methods[] = {
     &pos_nope,
@@ -24,6 +24,7 @@ const PosMethod *const pos_methods[] = {
     &pos_kerple_log,
     &pos_kerple_power,
     &pos_fire,
+    &pos_fox,
 };
 const int pos_method_count = (int)(sizeof pos_methods / sizeof pos_methods[0]);
 
@@ -98,10 +99,11 @@ void pos_bind_flat(const PosMethod *m, const PosConfig *cfg, const float *params
 
 /* Returns the length of the full string, as snprintf does (truncated to fit n). */
 int pos_hooks_string(const PosMethod *m, char *buf, size_t n) {
-    const char *hooks[3];
+    const char *hooks[4];
     int nh = 0;
     if (m->embed_forward) hooks[nh++] = "embed";
     if (m->qk_forward) hooks[nh++] = "qk";
+    if (m->data_forward) hooks[nh++] = "data";
     if (m->bias_add) hooks[nh++] = "bias";
     if (nh == 0) return snprintf(buf, n, "-");
     int len = 0;

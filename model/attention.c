@@ -205,11 +205,12 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
                 size_t bh = (size_t)b * NH + h;
                 const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + bh * T * hs;
                 float *O = out + bh * T * hs, *lse = att + bh * T;
+                PosCtx bc = pos_ctx_seq(ctx, b);   /* a data-dependent bias reads sequence b */
                 transpose_pad(kt, Tp, K, T, hs);
                 for (int r0 = 0; r0 < T; r0 += MR) {
                     int rows = T - r0 < MR ? T - r0 : MR;
                     int ncols = r0 + rows;   /* keys the block's last row sees */
-                    block_scores(S, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, ctx);
+                    block_scores(S, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, &bc);
                     for (int r = 0; r < rows; r++) {
                         int i = r0 + r;
                         float *p = S + (size_t)r * Tp, mx;
@@ -235,20 +236,20 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
      * tensors, added in thread order afterwards (a static schedule fixes which
      * thread does which head), so the sum is bitwise reproducible and concurrent
      * heads never share a slot. */
-    int bias_grad = pm->bias_backward && ctx->dp;
-    int nt = bias_grad ? pos_tensor_count(pm, &ctx->cfg) : 0;
-    size_t np = bias_grad ? pos_layer_param_count(pm, &ctx->cfg) : 0;
+    int bias_grad = pm->bias_backward && (ctx->dp || ctx->ddata);
+    int nt = bias_grad && ctx->dp ? pos_tensor_count(pm, &ctx->cfg) : 0;
+    size_t np = nt ? pos_layer_param_count(pm, &ctx->cfg) : 0;
     int nth = omp_max_threads();
-    float *dpar = bias_grad ? xmalloc_floats((size_t)nth * np) : NULL;   /* (nth, np) */
+    float *dpar = nt ? xmalloc_floats((size_t)nth * np) : NULL;   /* (nth, np) */
 #pragma omp parallel num_threads(nth)
     {
         float *kt = xmalloc_floats((size_t)hs * Tp), *vt = xmalloc_floats((size_t)hs * Tp);   /* (hs, Tp) */
         /* P and dS of one head, (T, Tp), causal part only: one head at a time per
          * thread, so memory is threads x T^2, not batch x heads x T^2 */
         float *P = xmalloc_floats((size_t)round_up(T, MR) * Tp), *dS = xmalloc_floats((size_t)round_up(T, MR) * Tp);
-        float **tdp = bias_grad ? xcalloc((size_t)nt, sizeof(float *)) : NULL;   /* (nt) into this thread's copy */
+        float **tdp = nt ? xcalloc((size_t)nt, sizeof(float *)) : NULL;   /* (nt) into this thread's copy */
         PosCtx tctx = *ctx;
-        if (bias_grad) {
+        if (nt) {
             pos_bind_flat(pm, &ctx->cfg, NULL, dpar + (size_t)omp_thread_id() * np, NULL, tdp);
             tctx.dp = tdp;
         }
@@ -259,6 +260,8 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                 const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + bh * T * hs;
                 const float *dO = dout + bh * T * hs, *lse = att + bh * T;
                 float *dQ = dq + bh * T * hs, *dK = dk + bh * T * hs, *dV = dv + bh * T * hs;
+                /* sequence b's data and its gradient (head h's row only: no two threads share it) */
+                PosCtx bc = pos_ctx_seq(ctx, b), btc = pos_ctx_seq(&tctx, b);
                 transpose_pad(kt, Tp, K, T, hs);
                 transpose_pad(vt, Tp, V, T, hs);
                 for (int r0 = 0; r0 < T; r0 += MR) {
@@ -266,7 +269,7 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                     int ncols = r0 + rows;
                     float *Pb = P + (size_t)r0 * Tp, *dSb = dS + (size_t)r0 * Tp;
                     /* recompute P = exp(S - lse) from the forward's log-sum-exp */
-                    block_scores(Pb, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, ctx);
+                    block_scores(Pb, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, &bc);
                     /* forward: O = P V  ->  dP = dO V^T */
                     gemm_nn(dSb, Tp, dO + (size_t)r0 * hs, hs, vt, Tp, rows, round_up(ncols, NR), hs, 1.0f, 0);
                     for (int r = 0; r < rows; r++) {
@@ -291,7 +294,7 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                             T - j0, scale, 1);
                 }
                 /* the method reads only the causal entries j <= i */
-                if (bias_grad) pm->bias_backward(dS, Tp, h, 0, T, 0, T, &tctx);
+                if (bias_grad) pm->bias_backward(dS, Tp, h, 0, T, 0, T, &btc);
             }
         free(kt);
         free(vt);
@@ -299,7 +302,7 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
         free(dS);
         free(tdp);
     }
-    if (bias_grad) {
+    if (nt) {
         float **flat = xcalloc((size_t)nt, sizeof(float *));
         for (int t = 0; t < nth; t++) {
             pos_bind_flat(pm, &ctx->cfg, NULL, dpar + (size_t)t * np, NULL, flat);
@@ -389,8 +392,9 @@ void attention_forward_tiled(float *out, const float *q, const float *k, const f
             int h = (int)(bh % NH);
             size_t off = (size_t)bh * T * hs;
             int i0 = qt * ATT_TILE_Q, ni = T - i0 < ATT_TILE_Q ? T - i0 : ATT_TILE_Q;
+            PosCtx bc = pos_ctx_seq(ctx, (int)(bh / NH));
             attention_tile_rows(out + off, q + off, kt + (size_t)bh * hs * Tp, Tp, v + off, i0, ni, hs, h, scale, pm,
-                                ctx, S, m, l);
+                                &bc, S, m, l);
         }
         free(S);
     }
@@ -411,7 +415,8 @@ void attention_forward_naive(float *out, const float *q, const float *k, const f
                     for (int e = 0; e < hs; e++) dot += (double)Q[(size_t)i * hs + e] * K[(size_t)j * hs + e];
                     S[(size_t)i * T + j] = (float)(dot * scale);
                 }
-            if (pm->bias_add) pm->bias_add(S, T, h, 0, T, 0, T, ctx);
+            PosCtx bc = pos_ctx_seq(ctx, b);
+            if (pm->bias_add) pm->bias_add(S, T, h, 0, T, 0, T, &bc);
             for (int i = 0; i < T; i++) {
                 causal_softmax_row(S + (size_t)i * T, i, T);
                 for (int e = 0; e < hs; e++) {

@@ -1,7 +1,8 @@
 /* attention.h — causal multi-head attention with the position method's hooks:
  *   out_i = sum_{j<=i} softmax_j(q_i . k_j / sqrt(hs) + bias(h, i, j)) v_j
  * q and k arrive already transformed by the qk hook (model.c applies it).
- * All tensors head-major: q, k, v, out (B, NH, T, hs).
+ * All tensors head-major: q, k, v, out (B, NH, T, hs). A data-dependent
+ * method's values ctx->data are (B, NH, T); each (b, h) sees sequence b's.
  *
  * Three versions, each checked against the naive one in tests/test_attention.c
  * (and timed against earlier versions by dev/bench_kernels.c):
@@ -27,8 +28,9 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
                        int T, int hs, const PosMethod *pm, const PosCtx *ctx);
 /* dq, dk, dv (B, NH, T, hs) += gradients; ctx->dp[k] += bias gradients when the
  * method has bias parameters and ctx->dp is set (summed per thread, then in
- * thread order: bitwise reproducible for a given thread count). att is the
- * forward's. */
+ * thread order: bitwise reproducible for a given thread count); ctx->ddata
+ * (B, NH, T) += the gradient of a data-dependent method's values when set.
+ * att is the forward's. */
 void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                         const float *att, const float *q, const float *k, const float *v, int B, int NH, int T,
                         int hs, const PosMethod *pm, const PosCtx *ctx);

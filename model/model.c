@@ -17,6 +17,7 @@ typedef struct LayerActs {
     float *qkv;                         /* (BT, 3C) */
     float *q, *k, *v;                   /* (B, NH, T, hs); q, k after the qk hook */
     float *att;                         /* (B, NH, T) softmax log-sum-exp per row, for the backward */
+    float *pdata;                       /* (B, NH, T) a data-dependent method's values (method.h) */
     float *atty_h;                      /* (B, NH, T, hs) attention output, head-major */
     float *atty;                        /* (BT, C) the same, token-major */
     float *res2;                        /* (BT, C) x + proj(atty) */
@@ -37,6 +38,7 @@ struct TrainActs {
     float *dqkv;                        /* (BT, 3C) */
     float *dq, *dk, *dv, *datty_h;      /* (B, NH, T, hs) */
     float *dlogits;                     /* (BT, V) */
+    float *dpdata;                      /* (B, NH, T) gradient of a layer's pdata */
 };
 
 /* ---- config and tensor table ------------------------------------------------ */
@@ -296,6 +298,26 @@ static void pos_qk_apply(const Model *m, QkHook hook, float *q, float *k, int B,
         }
 }
 
+/* A data-dependent method's values for B sequences: vals (B, NH, T) from the
+ * attention input x (B, T, C); ctx then points at them (method.h). */
+static void pos_data_forward(const Model *m, float *vals, const float *x, int B, int T, PosCtx *ctx) {
+    if (!m->pos->data_forward) return;
+    size_t TC = (size_t)T * m->cfg.d_model, HT = (size_t)m->cfg.n_head * T;
+    ctx->data_len = T;
+#pragma omp parallel for schedule(static)
+    for (int b = 0; b < B; b++) m->pos->data_forward(vals + b * HT, x + b * TC, T, ctx);
+    ctx->data = vals;
+}
+
+/* dx (B, T, C) += the data path's gradient from dvals (B, NH, T); dp += its
+ * parameters' (one sequence after another: they share dp). */
+static void pos_data_backward(const Model *m, float *dx, const float *dvals, const float *x, int B, int T,
+                              const PosCtx *ctx) {
+    if (!m->pos->data_backward) return;
+    size_t TC = (size_t)T * m->cfg.d_model, HT = (size_t)m->cfg.n_head * T;
+    for (int b = 0; b < B; b++) m->pos->data_backward(dx + b * TC, dvals + b * HT, x + b * TC, T, ctx);
+}
+
 /* ---- training activations --------------------------------------------------- */
 
 /* Carve consecutive buffers out of base (NULL base: only count). */
@@ -319,6 +341,7 @@ static void carve_train(Carver *cv, struct TrainActs *a, int L, size_t B, size_t
         la->k = carve(cv, BT * C);
         la->v = carve(cv, BT * C);
         la->att = carve(cv, B * NH * T);
+        la->pdata = carve(cv, B * NH * T);
         la->atty_h = carve(cv, BT * C);
         la->atty = carve(cv, BT * C);
         la->res2 = carve(cv, BT * C);
@@ -344,6 +367,7 @@ static void carve_train(Carver *cv, struct TrainActs *a, int L, size_t B, size_t
     a->dv = carve(cv, BT * C);
     a->datty_h = carve(cv, BT * C);
     a->dlogits = carve(cv, BT * V);
+    a->dpdata = carve(cv, B * NH * T);
 }
 
 void model_reserve_train(Model *m, int B, int T) {
@@ -392,6 +416,7 @@ float model_forward(Model *m, const int *inputs, const int *targets, int B, int 
         layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, x, p->ln1_w, p->ln1_b, BT, C);
         matmul_forward(la->qkv, la->ln1, p->qkv_w, p->qkv_b, BT, C, 3 * C);
         split_heads(la->q, la->k, la->v, la->qkv, B, T, NH, hs);
+        pos_data_forward(m, la->pdata, la->ln1, B, T, &ctx);
         pos_qk_apply(m, m->pos->qk_forward, la->q, la->k, B, T, &ctx);
         attention_forward(la->atty_h, la->att, la->q, la->k, la->v, B, NH, T, hs, m->pos, &ctx);
         heads_to_tokens(la->atty, la->atty_h, B, T, NH, hs);
@@ -454,12 +479,19 @@ void model_backward(Model *m) {
         zero(a->dq, nC);
         zero(a->dk, nC);
         zero(a->dv, nC);
+        if (m->pos->data_forward) {   /* the forward's values, and their gradient from the bias */
+            ctx.data = la->pdata;
+            ctx.data_len = T;
+            ctx.ddata = a->dpdata;
+            zero(a->dpdata, (size_t)B * NH * T);
+        }
         attention_backward(a->dq, a->dk, a->dv, a->datty_h, la->att, la->q, la->k, la->v, B,
                            NH, T, hs, m->pos, &ctx);
         pos_qk_apply(m, m->pos->qk_backward, a->dq, a->dk, B, T, &ctx);  /* dx_in = J^T dx_out */
         merge_heads(a->dqkv, a->dq, a->dk, a->dv, B, T, NH, hs);   /* dqkv is written whole: no zeroing */
         zero(a->dtmp, nC);
         matmul_backward(a->dtmp, g->qkv_w, g->qkv_b, a->dqkv, la->ln1, p->qkv_w, BT, C, 3 * C);
+        pos_data_backward(m, a->dtmp, a->dpdata, la->ln1, B, T, &ctx);   /* ln1 also fed the data hook */
         layernorm_backward(a->dres, g->ln1_w, g->ln1_b, a->dtmp, x, p->ln1_w, la->ln1_mean, la->ln1_rstd, BT, C);
     }
     /* encoded = sqrt(C) tok_emb[x] + PE */
@@ -475,12 +507,13 @@ typedef struct EvalBufs {
     float *x, *ln, *mean, *rstd;   /* (T, C), (T, C), (T), (T) */
     float *qkv;                    /* (T, 3C) */
     float *q, *k, *v, *atty_h;     /* (NH, T, hs) */
+    float *pdata;                  /* (NH, T) a data-dependent method's values */
     float *atty;                   /* (T, C) */
     float *fch;                    /* (T, 4C) */
     float *logits, *lse;           /* (EVAL_LOGIT_ROWS, V), (EVAL_LOGIT_ROWS) */
 } EvalBufs;
 
-static void carve_eval(Carver *cv, EvalBufs *e, size_t T, size_t C, size_t V) {
+static void carve_eval(Carver *cv, EvalBufs *e, size_t T, size_t C, size_t NH, size_t V) {
     e->x = carve(cv, T * C);
     e->ln = carve(cv, T * C);
     e->mean = carve(cv, T);
@@ -490,6 +523,7 @@ static void carve_eval(Carver *cv, EvalBufs *e, size_t T, size_t C, size_t V) {
     e->k = carve(cv, T * C);
     e->v = carve(cv, T * C);
     e->atty_h = carve(cv, T * C);
+    e->pdata = carve(cv, T * NH);
     e->atty = carve(cv, T * C);
     e->fch = carve(cv, T * 4 * C);
     e->logits = carve(cv, (size_t)EVAL_LOGIT_ROWS * V);
@@ -501,7 +535,7 @@ void model_reserve_eval(Model *m, int T) {
     free(m->eval_buf);
     EvalBufs e;
     Carver cv = {NULL, 0};
-    carve_eval(&cv, &e, T, m->cfg.d_model, m->cfg.vocab);
+    carve_eval(&cv, &e, T, m->cfg.d_model, m->cfg.n_head, m->cfg.vocab);
     m->n_eval = cv.used;
     m->eval_buf = xmalloc_floats(m->n_eval);
     m->T_eval_max = T;
@@ -514,7 +548,7 @@ double model_eval_window(Model *m, const int *inputs, const int *targets, int T,
     PosCtx ctx = model_pos_ctx(m, 0, 0);
     EvalBufs e;
     Carver cv = {m->eval_buf, 0};
-    carve_eval(&cv, &e, m->T_eval_max, C, V);
+    carve_eval(&cv, &e, m->T_eval_max, C, NH, V);
     size_t nC = (size_t)T * C;
 
     encoder_forward(e.x, inputs, m->p.tok_emb, sqrtf((float)C), T, C);
@@ -525,6 +559,7 @@ double model_eval_window(Model *m, const int *inputs, const int *targets, int T,
         layernorm_forward(e.ln, e.mean, e.rstd, e.x, p->ln1_w, p->ln1_b, T, C);
         matmul_forward(e.qkv, e.ln, p->qkv_w, p->qkv_b, T, C, 3 * C);
         split_heads(e.q, e.k, e.v, e.qkv, 1, T, NH, hs);
+        pos_data_forward(m, e.pdata, e.ln, 1, T, &ctx);
         pos_qk_apply(m, m->pos->qk_forward, e.q, e.k, 1, T, &ctx);
         attention_forward_tiled(e.atty_h, e.q, e.k, e.v, 1, NH, T, hs, m->pos, &ctx);
         heads_to_tokens(e.atty, e.atty_h, 1, T, NH, hs);

@@ -392,6 +392,8 @@ def forward(P, idx, method):
         s = q @ k.transpose(-1, -2) / math.sqrt(hs)                           # (B, H, T, T)
         if "bias" in pm:
             s = s + pm["bias"](P, T, i, dtype)
+        if "data_bias" in pm:                                                 # from the attention input h
+            s = s + pm["data_bias"](P, h, i, dtype)
         s = s.masked_fill(~causal, float("-inf"))
         y = torch.softmax(s, dim=-1) @ v                                      # (B, H, T, hs)
         y = y.transpose(1, 2).reshape(B, T, d)                                # head h -> cols h*hs..
@@ -565,7 +567,9 @@ def naive_logits(params_np, inputs, method):
         grab = lambda what: P["blocks.%d.pos.%s.%s" % (l, method, what)][h]
         return grab("r1"), grab("r2")
 
-    def bias(l, h, i, j):
+    def bias(l, h, i, j, xs):
+        if "naive_data_bias" in POS[method]:   # from the attention input rows xs (T, d)
+            return POS[method]["naive_data_bias"](P, l, h, xs, i, j)
         if "naive_bias" in POS[method]:     # a method's scalar definition (its @torch-reference block)
             return POS[method]["naive_bias"](P, l, h, i, j)
         if method == "alibi":
@@ -594,8 +598,8 @@ def naive_logits(params_np, inputs, method):
                 x[t] += P["pos.learned.table"][t]
         for l in range(L):
             p = "blocks.%d." % l
-            qkv = np.array([P[p + "attn.qkv.weight"] @ ln(x[t], P[p + "ln1.weight"], P[p + "ln1.bias"])
-                            + P[p + "attn.qkv.bias"] for t in range(T)])
+            xs = np.array([ln(x[t], P[p + "ln1.weight"], P[p + "ln1.bias"]) for t in range(T)])
+            qkv = np.array([P[p + "attn.qkv.weight"] @ xs[t] + P[p + "attn.qkv.bias"] for t in range(T)])
             y = np.zeros((T, d))
             for h in range(H):
                 q = qkv[:, h * hs:(h + 1) * hs]
@@ -608,7 +612,7 @@ def naive_logits(params_np, inputs, method):
                     q = np.array([xpos(q[t], t, False) for t in range(T)])
                     k = np.array([xpos(k[t], t, True) for t in range(T)])
                 for i in range(T):
-                    s = np.array([q[i] @ k[j] / math.sqrt(hs) + bias(l, h, i, j) for j in range(i + 1)])
+                    s = np.array([q[i] @ k[j] / math.sqrt(hs) + bias(l, h, i, j, xs) for j in range(i + 1)])
                     e = np.exp(s - s.max())
                     y[i, h * hs:(h + 1) * hs] = (e / e.sum()) @ v[:i + 1]
             x = x + y @ P[p + "attn.proj.weight"].T + P[p + "attn.proj.bias"]

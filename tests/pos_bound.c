@@ -32,6 +32,17 @@ PosBound pos_bound_make(const PosMethod *m, PosConfig cfg, int T, float std, uin
     b.ctx.cfg = cfg;
     b.ctx.p = b.nt ? b.p : NULL;
     b.ctx.dp = b.nt ? b.dp : NULL;
+    if (m->data_forward) {
+        size_t nx = (size_t)POS_BOUND_SEQS * T * cfg.d_model, nd = (size_t)POS_BOUND_SEQS * cfg.n_head * T;
+        b.x = xmalloc_floats(nx);
+        b.dx = xmalloc_floats(nx);
+        b.data = xmalloc_floats(nd);
+        b.ddata = xmalloc_floats(nd);
+        for (size_t k = 0; k < nx; k++) b.x[k] = rng_normal(&rng);
+        b.ctx.data = b.data;
+        b.ctx.ddata = b.ddata;
+        b.ctx.data_len = T;
+    }
     pos_bound_recache(&b, T);
     return b;
 }
@@ -60,6 +71,24 @@ void pos_bound_recache(PosBound *b, int T) {
 
 void pos_bound_refresh(PosBound *b) {
     if (b->table) b->m->table_fill(b->table, b->ctx.cache_len, &b->ctx);
+    if (b->data) {
+        int T = b->ctx.data_len, C = b->ctx.cfg.d_model, NH = b->ctx.cfg.n_head;
+        for (int s = 0; s < POS_BOUND_SEQS; s++)
+            b->m->data_forward(b->data + (size_t)s * NH * T, b->x + (size_t)s * T * C, T, &b->ctx);
+    }
+}
+
+void pos_bound_zero_ddata(PosBound *b) {
+    if (b->ddata) memset(b->ddata, 0, sizeof(float) * POS_BOUND_SEQS * b->ctx.cfg.n_head * b->ctx.data_len);
+}
+
+void pos_bound_data_backward(PosBound *b, int nseq) {
+    if (!b->data) return;
+    int T = b->ctx.data_len, C = b->ctx.cfg.d_model, NH = b->ctx.cfg.n_head;
+    memset(b->dx, 0, sizeof(float) * POS_BOUND_SEQS * T * C);
+    for (int s = 0; s < nseq; s++)
+        b->m->data_backward(b->dx + (size_t)s * T * C, b->ddata + (size_t)s * NH * T, b->x + (size_t)s * T * C, T,
+                            &b->ctx);
 }
 
 void pos_bound_free(PosBound *b) {
@@ -69,5 +98,9 @@ void pos_bound_free(PosBound *b) {
     free(b->table);
     free(b->p);
     free(b->dp);
+    free(b->x);
+    free(b->dx);
+    free(b->data);
+    free(b->ddata);
     memset(b, 0, sizeof *b);
 }

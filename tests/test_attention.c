@@ -104,8 +104,10 @@ static void check_backward(const PosMethod *pm, Rng *rng) {
         CHECK(!pm->fd.near_kink || !pm->fd.near_kink(&a.pb.ctx, eps), "%s: no parameters away from kinks", pm->name);
         memset(a.pb.dparams, 0, sizeof(float) * np);
         memset(dq, 0, sizeof(float) * n), memset(dk, 0, sizeof(float) * n), memset(dv, 0, sizeof(float) * n);
+        pos_bound_zero_ddata(&a.pb);
         att_fn(&a);
         attention_backward(dq, dk, dv, a.up, a.att, a.q, a.k, a.v, a.B, NH, a.T, HS, pm, &a.ctx);
+        pos_bound_data_backward(&a.pb, a.B);   /* a data-dependent method: its values' gradient into dparams */
         snprintf(what, sizeof what, "%s attention bias parameters", pm->name);
         /* A method with kinks (FIRE) has bias gradients of ~1e-3 here, at the resolution of the
          * float loss over this step (FLT_EPSILON |loss| / eps ~ 3e-3): its floor is 30 such units

@@ -22,7 +22,7 @@
 
 /* The methods these tests name directly (the generic checks loop over the registry). */
 extern const PosMethod pos_nope, pos_sinusoidal, pos_rotary, pos_t5, pos_alibi, pos_learned, pos_xpos,
-    pos_kerple_log, pos_kerple_power, pos_fire;
+    pos_kerple_log, pos_kerple_power, pos_fire, pos_fox;
 
 #define PI_D 3.14159265358979323846
 
@@ -121,6 +121,9 @@ static void test_registry(void) {
               m->name);
         CHECK(!m->bias_add || m->family == POS_FAMILY_BIAS || m->family == POS_FAMILY_DATA,
               "%s: a bias method's family is bias or data-dependent", m->name);
+        CHECK(!m->data_forward == !m->data_backward, "%s: data_forward and data_backward come as a pair", m->name);
+        CHECK(!m->data_forward == (m->family != POS_FAMILY_DATA) && (!m->data_forward || m->bias_add),
+              "%s: a data-dependent method (and only it) has data hooks, and a bias hook to use them", m->name);
         CHECK(m->fd.eps >= 0 && m->fd.tol >= 0 && m->fd.eps < 1 && m->fd.tol < 0.1,
               "%s: finite-difference step %g / tolerance %g out of range", m->name, m->fd.eps, m->fd.tol);
         for (int o = 0; o < pos_option_count(m); o++) {
@@ -132,7 +135,7 @@ static void test_registry(void) {
         CHECK(!m->inspect_columns == !m->inspect_values, "%s: inspect_columns and inspect_values pair", m->name);
         CHECK(!m->inspect_columns || m->bias_add, "%s: inspect columns are for bias methods", m->name);
         if (np > 0) {
-            CHECK((m->embed_forward && m->embed_backward) || (m->bias_add && m->bias_backward),
+            CHECK((m->embed_forward && m->embed_backward) || (m->bias_add && m->bias_backward) || m->data_backward,
                   "%s: has %zu parameters but no hook computes their gradient", m->name, np);
         }
         if (m->tensors) {
@@ -170,6 +173,7 @@ static void test_registry(void) {
     }
     static const struct { const PosMethod *m; const char *hooks; } hook_want[] = {
         {&pos_nope, "-"}, {&pos_sinusoidal, "embed"}, {&pos_rotary, "qk"}, {&pos_t5, "bias"}, {&pos_alibi, "bias"},
+        {&pos_fox, "data+bias"},
     };
     for (size_t k = 0; k < sizeof hook_want / sizeof hook_want[0]; k++) {
         char buf[32];
@@ -599,7 +603,9 @@ static void fd_away_from_kinks(const PosMethod *m, Fixture *f) {
 static double bias_param_fd_err(const PosMethod *m, Fixture *f, const float *G, float *S, int NH, int T) {
     for (size_t k = 0; k < f->n_params; k++) f->dparams[k] = 0.25f;
     pos_bound_grads(f, f->dparams);
+    pos_bound_zero_ddata(f);
     for (int h = 0; h < NH; h++) m->bias_backward(G + (size_t)h * T * T, T, h, 0, T, 0, T, &f->ctx);
+    pos_bound_data_backward(f, 1);   /* a data-dependent method's parameters: through its values */
     float *grad = xmalloc_floats(f->n_params);
     double *fd = malloc(sizeof(double) * f->n_params);
     for (size_t k = 0; k < f->n_params; k++) grad[k] = f->dparams[k] - 0.25f;
@@ -621,6 +627,31 @@ static double bias_param_fd_err(const PosMethod *m, Fixture *f, const float *G, 
     return e;
 }
 
+/* A data-dependent method: the gradient into its input x (bias_backward, then
+ * data_backward) against central differences of bias_loss in x (sequence 0),
+ * step 1e-2; worst relative error, floor 1e-2. */
+static double data_input_fd_err(const PosMethod *m, Fixture *f, const float *G, float *S, int NH, int T) {
+    pos_bound_grads(f, f->dparams);
+    pos_bound_zero_ddata(f);
+    for (int h = 0; h < NH; h++) m->bias_backward(G + (size_t)h * T * T, T, h, 0, T, 0, T, &f->ctx);
+    pos_bound_data_backward(f, 1);
+    const size_t n = (size_t)T * f->ctx.cfg.d_model;
+    double *fd = malloc(sizeof(double) * n);
+    for (size_t k = 0; k < n; k++) {
+        float keep = f->x[k];
+        f->x[k] = keep + 1e-2f;
+        double hp = (double)f->x[k] - keep, Lp = bias_loss(m, f, G, S, NH, T);
+        f->x[k] = keep - 1e-2f;
+        double hm = keep - (double)f->x[k], Lm = bias_loss(m, f, G, S, NH, T);
+        f->x[k] = keep;
+        fd[k] = (Lp - Lm) / (hp + hm);
+    }
+    pos_bound_refresh(f);
+    double e = max_rel_err(f->dx, fd, n, 1e-2);
+    free(fd);
+    return e;
+}
+
 /* Tiles of (ti, tj) written into a scratch tile with padded rows must equal the
  * whole (T, T) matrix S on causal entries and write nothing outside the tile. */
 static void check_bias_tiles(const PosMethod *m, const PosCtx *ctx, const float *G, int NH, int T, int ti, int tj) {
@@ -636,6 +667,9 @@ static void check_bias_tiles(const PosMethod *m, const PosCtx *ctx, const float 
         dp_whole = xmalloc_floats(np);
         dp_tiles = xmalloc_floats(np);
     }
+    /* a data-dependent method's gradient into its values, (NH, data_len) */
+    size_t nd = ctx->ddata ? (size_t)NH * ctx->data_len : 0;
+    float *dd_whole = nd ? xmalloc_floats(nd) : NULL, *dd_tiles = nd ? xmalloc_floats(nd) : NULL;
     int bad = 0, spill = 0;
     for (int h = 0; h < NH; h++) {
         memset(S, 0, sizeof(float) * T * T);
@@ -643,6 +677,7 @@ static void check_bias_tiles(const PosMethod *m, const PosCtx *ctx, const float 
         if (dp_whole) {
             pos_bind_flat(m, &ctx->cfg, NULL, dp_whole, NULL, dpw);
             c.dp = dpw;
+            c.ddata = dd_whole;
             m->bias_backward(G + (size_t)h * T * T, T, h, 0, T, 0, T, &c);
         }
         for (int i0 = 0; i0 < T; i0 += ti)
@@ -660,6 +695,7 @@ static void check_bias_tiles(const PosMethod *m, const PosCtx *ctx, const float 
                 if (dp_tiles) {
                     pos_bind_flat(m, &ctx->cfg, NULL, dp_tiles, NULL, dpt);
                     c.dp = dpt;
+                    c.ddata = dd_tiles;
                     m->bias_backward(G + ((size_t)h * T + i0) * T + j0, T, h, i0, ni, j0, nj, &c);
                 }
             }
@@ -672,7 +708,12 @@ static void check_bias_tiles(const PosMethod *m, const PosCtx *ctx, const float 
         snprintf(what, sizeof what, "%s: bias_backward in %dx%d tiles vs whole matrix at T=%d", m->name, ti, tj, T);
         CHECK_CLOSE(what, dp_tiles, dp_whole, np, 1e-5, 1e-5);
     }
-    free(S); free(tile); free(dp_whole); free(dp_tiles); free(dpw); free(dpt);
+    if (nd) {
+        char what[96];
+        snprintf(what, sizeof what, "%s: bias_backward into the data in %dx%d tiles vs whole at T=%d", m->name, ti, tj, T);
+        CHECK_CLOSE(what, dd_tiles, dd_whole, nd, 1e-5, 1e-5);
+    }
+    free(S); free(tile); free(dp_whole); free(dp_tiles); free(dpw); free(dpt); free(dd_whole); free(dd_tiles);
 }
 
 /* bias: tiles vs whole; with parameters, dparams vs central differences. */
@@ -696,6 +737,11 @@ static void check_bias_hook(const PosMethod *m) {
             double e = bias_param_fd_err(m, &g, G, S, NH, TF);
             CHECK(e < fd_tol(m), "%s: bias_backward dparams vs finite differences (step %g, T %d), rel err %.3g > %g",
                   m->name, fd_eps(m), TF, e, fd_tol(m));
+            if (m->data_forward) {
+                e = data_input_fd_err(m, &g, G, S, NH, TF);
+                CHECK(e < fd_tol(m), "%s: gradient into the attention input vs finite differences (T %d), rel err %.3g > %g",
+                      m->name, TF, e, fd_tol(m));
+            }
             fixture_free(&g);
         }
     }
@@ -981,6 +1027,102 @@ static void test_fire_golden(void) {
     fixture_free(&g2);
 }
 
+/* FoX (Lin et al. 2025) on a hand-worked 3-token example: one head, C = 2,
+ * w = (1, -0.5), b = 0.25, x_0 = (0.5, 1), x_1 = (2, -1), x_2 = (-1, 0.5):
+ *   z = w.x + b = 0.25, 2.75, -1;   log f = -log(1 + e^-z) = -0.57594, -0.06197, -1.31326
+ *   bias(1,0) = log f_1,  bias(2,1) = log f_2,  bias(2,0) = log f_1 + log f_2,  bias(i,i) = 0
+ * (log f_0 never enters: the gate of token j decays what comes before j.) */
+static void test_fox_golden(void) {
+    PosConfig cfg = make_cfg(&pos_fox, 1, 2, 16);
+    Fixture f = fixture_make(&pos_fox, cfg, 3, 1);
+    float *w = (float *)f.p[0], *b = (float *)f.p[1];
+    w[0] = 1.0f, w[1] = -0.5f, b[0] = 0.25f;
+    const float x[6] = {0.5f, 1.0f, 2.0f, -1.0f, -1.0f, 0.5f};
+    memcpy(f.x, x, sizeof x);
+    pos_bound_refresh(&f);
+    const double l1 = -0.061967589003198625, l2 = -1.3132616875182228;
+    const float want[9] = {0, 0, 0, (float)l1, 0, 0, (float)(l1 + l2), (float)l2, 0};
+    float S[9] = {0};
+    pos_fox.bias_add(S, 3, 0, 0, 3, 0, 3, &f.ctx);
+    for (int k = 0; k < 9; k++)
+        if (k % 3 > k / 3) S[k] = 0;   /* j > i: masked later, may hold anything */
+    CHECK_CLOSE("fox bias on the 3-token example", S, want, 9, 1e-6, 1e-7);
+    int nt;
+    PosTensor *t = pos_tensor_list(&pos_fox, &cfg, &nt);
+    CHECK(nt == 2 && t[0].per_layer && t[1].per_layer && t[0].decay && !t[1].decay && t[0].shape[0] == 1 &&
+              t[0].shape[1] == 2,
+          "fox tensors w {NH, C} with decay, b {NH} without, both per layer");
+    free(t);
+    /* the initial gate: w ~ N(0, 0.02), b = 0, as the authors' code */
+    PosConfig c8 = make_cfg(&pos_fox, 8, 64, 512);
+    Fixture g = pos_bound_make(&pos_fox, c8, 4, 0.0f, 3);
+    double ss = 0, bmax = 0;
+    for (int k = 0; k < 8 * 512; k++) ss += (double)g.p[0][k] * g.p[0][k];
+    for (int h = 0; h < 8; h++) bmax = fmax(bmax, fabs(g.p[1][h]));
+    CHECK(fabs(sqrt(ss / (8 * 512)) - 0.02) < 0.002 && bmax == 0, "fox init: w std %.4f (want 0.02), b max %g (want 0)",
+          sqrt(ss / (8 * 512)), bmax);
+    pos_bound_free(&g);
+    fixture_free(&f);
+}
+
+/* A broken FoX backward must fail the checks the real one passes: a sign flip of
+ * the data gradient, the data backward without its sigmoid(-z) factor, and a
+ * bias backward with its sign flipped. */
+static void fox_data_backward_sign(float *dx, const float *dv, const float *x, int T, const PosCtx *c) {
+    size_t n = (size_t)c->cfg.n_head * T;
+    float *neg = xmalloc_floats(n);
+    for (size_t k = 0; k < n; k++) neg[k] = -dv[k];
+    pos_fox.data_backward(dx, neg, x, T, c);
+    free(neg);
+}
+static void fox_data_backward_drop(float *dx, const float *dv, const float *x, int T, const PosCtx *c) {
+    const int C = c->cfg.d_model;
+    for (int h = 0; h < c->cfg.n_head; h++) {
+        double acc = 0;
+        for (int t = T - 1; t >= 0; t--) {
+            acc += dv[(size_t)h * T + t];   /* dz = dlogf, the factor sigmoid(-z) dropped */
+            c->dp[1][h] += (float)acc;
+            for (int k = 0; k < C; k++) {
+                c->dp[0][(size_t)h * C + k] += (float)(acc * x[(size_t)t * C + k]);
+                dx[(size_t)t * C + k] += (float)(acc * c->p[0][(size_t)h * C + k]);
+            }
+        }
+    }
+}
+static void fox_bias_backward_sign(const float *ds, int ld, int h, int i0, int ni, int j0, int nj, const PosCtx *c) {
+    float *neg = xmalloc_floats((size_t)ni * ld);
+    for (size_t k = 0; k < (size_t)ni * ld; k++) neg[k] = -ds[k];
+    pos_fox.bias_backward(neg, ld, h, i0, ni, j0, nj, c);
+    free(neg);
+}
+
+static void test_fox_broken_backward_fails(void) {
+    const int NH = 3, T = 20;
+    const char *what[4] = {"sign flip in data_backward", "dropped sigmoid(-z) in data_backward",
+                           "sign flip in bias_backward", "(unbroken)"};
+    Rng rng;
+    rng_seed(&rng, 6);
+    float *G = xmalloc_floats((size_t)NH * T * T), *S = xmalloc_floats((size_t)T * T);
+    randn_fill(G, (size_t)NH * T * T, &rng);
+    for (int b = 0; b < 4; b++) {
+        PosMethod m = pos_fox;
+        if (b == 0) m.data_backward = fox_data_backward_sign;
+        if (b == 1) m.data_backward = fox_data_backward_drop;
+        if (b == 2) m.bias_backward = fox_bias_backward_sign;
+        Fixture f = fixture_make(&m, make_cfg(&m, NH, 4, 64), T, 8);
+        f.m = &m;
+        double ep = bias_param_fd_err(&m, &f, G, S, NH, T), ex = data_input_fd_err(&m, &f, G, S, NH, T);
+        if (b < 3)
+            CHECK(ep > 10 * fd_tol(&m) && ex > 10 * fd_tol(&m),
+                  "a %s must fail both checks (rel err parameters %.3g, input %.3g)", what[b], ep, ex);
+        else
+            CHECK(ep < fd_tol(&m) && ex < fd_tol(&m), "the unbroken FoX backward passes (%.3g, %.3g)", ep, ex);
+        fixture_free(&f);
+    }
+    free(G);
+    free(S);
+}
+
 /* Rotary options: angles as defined, cache follows the option, norms kept. */
 static void rotary_table_for(const char *opt, int hs, int L, int T, float *cs, float *sn) {
     PosConfig cfg = make_cfg(&pos_rotary, 1, hs, L);
@@ -1178,6 +1320,8 @@ void test_methods(void) {
     test_learned();
     test_broken_backward_fails();
     test_fire_golden();
+    test_fox_golden();
+    test_fox_broken_backward_fails();
     test_rotary_options();
     test_options();
 }
