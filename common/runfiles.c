@@ -12,6 +12,8 @@ const char *const results_cols[RC_N] = {"method", "train_len", "seed", "eval_len
 const char *const train_cols[TC_N] = {"method", "train_len", "seed", "step", "tokens",
                                       "loss", "lr", "grad_norm", "tokens_per_s", "val_loss"};
 const char *const positions_cols[PC_N] = {"method", "train_len", "seed", "eval_len", "pos", "nll"};
+const char *const probes_cols[PR_N_COLS] = {"method", "train_len", "seed", "kind", "T", "D", "n",
+                                            "nll", "acc", "lo", "hi", "chance"};
 
 void runfile_header(FILE *f, const char *const *cols, int n) {
     for (int i = 0; i < n; i++) fprintf(f, "%s%s", i ? "," : "", cols[i]);

@@ -7,6 +7,7 @@
  *   RUN/results.csv            results_cols: one row per (unit, length, mode)
  *   RUN/train.csv              train_cols: one row per logged training step
  *   RUN/positions.csv          positions_cols: mean loss per position in a window
+ *   RUN/probes.csv             probes_cols: copy and passkey probes per (method, T, D)
  *   RUN/report.md, figures/    plots/
  *   RUN/data_hash.txt          "HASH SPEC": the data the units were trained on; a later sweep
  *                              on other data is refused (harness/run_common.c)
@@ -15,7 +16,8 @@
  *   RUN/units/M-L<L>-s<S>/     one trained model: model.safetensors,
  *                              train_state.safetensors, train.csv, train.json,
  *                              eval-<W>-<mode>.csv (results_cols),
- *                              positions-<W>.csv (positions_cols)
+ *                              positions-<W>.csv (positions_cols), probes.csv (probes_cols),
+ *                              and per variant V the same files under V/
  *
  * The run-level CSVs are the units' files concatenated (one header). docs/FORMATS.md
  * describes every column.
@@ -37,10 +39,14 @@ enum TrainCol {
     TC_VAL_LOSS, TC_N
 };
 enum PositionsCol { PC_METHOD, PC_TRAIN_LEN, PC_SEED, PC_EVAL_LEN, PC_POS, PC_NLL, PC_N };
+enum ProbesCol {
+    PR_METHOD, PR_TRAIN_LEN, PR_SEED, PR_KIND, PR_T, PR_D, PR_N, PR_NLL, PR_ACC, PR_LO, PR_HI, PR_CHANCE, PR_N_COLS
+};
 
 extern const char *const results_cols[RC_N];     /* "method", "train_len", ... */
 extern const char *const train_cols[TC_N];
 extern const char *const positions_cols[PC_N];
+extern const char *const probes_cols[PR_N_COLS];   /* probes.csv (harness/probe.c writes the rows) */
 
 /* The header line "a,b,c\n" of a column list. */
 void runfile_header(FILE *f, const char *const *cols, int n);

@@ -40,6 +40,7 @@ int cmd_inspect(int argc, char **argv);   /* harness/cmd_methods.c: a method's p
 int cmd_info(int argc, char **argv);      /* harness/cmd_info.c: describe a checkpoint */
 int cmd_data(int argc, char **argv);      /* harness/cmd_data.c: list, fetch, prepare, describe corpora */
 int cmd_train(int argc, char **argv);     /* harness/train.c: one model (train_run) */
+int cmd_probe(int argc, char **argv);     /* harness/cmd_probe.c: copy and passkey probes of a checkpoint */
 int cmd_eval(int argc, char **argv);      /* harness/eval.c: a checkpoint over a list of lengths */
 int cmd_sweep(int argc, char **argv);     /* harness/sweep.c: every method, length and seed, then plot */
 int cmd_unit(int argc, char **argv);      /* harness/unit.c: one unit of a planned sweep */

@@ -9,6 +9,7 @@ const Command posbench_commands[] = {
     {"data", "list|get|prepare|describe [NAME|PATH]", "fetch, prepare and describe corpora", cmd_data},
     {"train", "", "train one model with one position method", cmd_train},
     {"eval", "", "evaluate a checkpoint over a list of lengths", cmd_eval},
+    {"probe", "copy|passkey", "retrieval probes of a checkpoint: copy a string, recall a pass key, D tokens later", cmd_probe},
     {"sweep", "", "train every method at L, evaluate every length, plot and report", cmd_sweep},
     {"unit", "RUN ID", "run one unit of a planned sweep (train, then its evaluations)", cmd_unit},
     {"merge", "RUN", "gather a planned sweep's finished units into the run files, figures and report", cmd_merge},

@@ -15,6 +15,7 @@
 #include "../common/runfiles.h"
 #include "../model/checkpoint.h"
 #include "run_common.h"
+#include "variant.h"
 
 void eval_stream(Model *m, const uint16_t *x, size_t N, long W, long S, double *pos_sum, long *pos_cnt,
                  EvalResult *r, Progress *progress) {
@@ -62,6 +63,8 @@ static Flag eval_flags[] = {
     {"--max-tokens", "N", "32768", "score at most N tokens: a prefix of the split, the same for every length", NULL, 0},
     {"--per-position", "FILE", NULL, "also write per-position mean loss (nonoverlapping windows) as CSV", NULL, 0},
     {"--option", "K=V", NULL, "evaluation-time method option, e.g. pi=4 for rotary", NULL, 0},
+    {"--variant", "BASE+ITEM", NULL, "evaluation-time variant, rows named by it: rotary+pi=2, rotary+dyntk, alibi+window=256, "
+     "rotary+logn (BASE: the checkpoint's method; docs/DEFINITIONS.md)", NULL, 0},
     {"--out", "CSV", NULL, "write rows here (atomically) instead of stdout", NULL, 0},
     {"--no-header", NULL, NULL, "omit the CSV header", NULL, 0},
     {"--threads", "N", "0", "threads (0 = all cores)", NULL, 0},
@@ -74,6 +77,8 @@ typedef struct EvalJob {
     RunIdentity id;
     long L;                  /* the model's training length */
     const char *mode, *split_name, *spec;
+    const char *label;       /* the method column: the checkpoint's method, or the variant's name */
+    Variant variant, *var;   /* var: &variant when --variant is given, else NULL */
     int sliding;
     long lengths[64], stride; /* stride 0: L/2 */
     int n_len;
@@ -106,6 +111,18 @@ static void eval_read_lengths(EvalJob *job) {
             if (job->stride > job->lengths[i])
                 die_input("--stride: %ld is larger than the window %ld", job->stride, job->lengths[i]);
     }
+}
+
+/* --variant: parsed, checked against the checkpoint's method; the rows' method column. */
+static void eval_read_variant(EvalJob *job, const char *opt) {
+    char err[ERRLEN];
+    const char *vs = flag_str(eval_flags, NEF, "--variant");
+    job->label = job->m.cfg.method;
+    if (!vs) return;
+    if (opt) die_input("--variant: not with --option (a variant names its options itself)");
+    if (variant_parse_for(vs, job->m.cfg.method, &job->variant, err, sizeof err) != 0) die_input("--variant: %s", err);
+    job->var = &job->variant;
+    job->label = job->variant.name;
 }
 
 /* The data: the training corpus unless told otherwise; the held-out split named (a file's
@@ -147,10 +164,11 @@ static void eval_open_data(EvalJob *job, const char *ckpt) {
  * cannot run at gives a row of nan. */
 static void eval_length(EvalJob *job, long W) {
     Model *m = &job->m;
-    const char *method = m->cfg.method;
+    const char *method = job->label;
     long L = job->L, S = job->sliding ? (job->stride ? job->stride : (L / 2 > 0 ? L / 2 : 1)) : W;
     if (S > W) S = W;
     char err[ERRLEN];
+    if (job->var && variant_apply(m, job->var, W, err, sizeof err) != 0) die_input("--variant: %s", err);
     if (model_check_len(m, (int)W, err, sizeof err) != 0) {   /* e.g. a learned table shorter than W */
         fprintf(stderr, "eval: %s at %ld: not applicable: %s\n", method, W, err);
         for (char *c = err; *c; c++)   /* one CSV field */
@@ -206,6 +224,7 @@ int cmd_eval(int argc, char **argv) {
     job->L = job->m.cfg.train_len;
     eval_read_lengths(job);
     if (opt && model_set_pos_options(&job->m, opt, err, sizeof err) != 0) die_input("--option: %s", err);
+    eval_read_variant(job, opt);
     eval_open_data(job, ckpt);
 
     AtomicFile af = {0}, pf = {0};

@@ -321,9 +321,11 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
 /* One query tile [i0, i0+ni) of one head against every key tile it can see.
  * kt (hs, ldk) is K^T. For each key tile, each block of MR query rows computes
  * only the keys its last row sees, rescales its running output by the new
- * maximum (online softmax) and adds P V. */
+ * maximum (online softmax) and adds P V. window > 0: row i sees keys j > i - window
+ * only; tiles before the first row's window are never visited, blocks whose rows all
+ * start after the tile are skipped, and the entries before a row's start are -inf. */
 static void attention_tile_rows(float *O, const float *Q, const float *kt, int ldk, const float *V, int i0, int ni,
-                                int hs, int h, float scale, const PosMethod *pm, const PosCtx *ctx,
+                                int hs, int h, float scale, const PosMethod *pm, const PosCtx *ctx, int window,
                                 float *S /* (MR, ATT_TILE_K) */, float *m /* (ni) */, float *l /* (ni) */) {
     float *acc = O + (size_t)i0 * hs;   /* (ni, hs) accumulates in place */
     memset(acc, 0, (size_t)ni * hs * sizeof(float));
@@ -332,12 +334,14 @@ static void attention_tile_rows(float *O, const float *Q, const float *kt, int l
         l[r] = 0.0f;
     }
     int i_end = i0 + ni;
-    for (int j0 = 0; j0 < i_end; j0 += ATT_TILE_K) {
+    int first = window > 0 && i0 - window + 1 > 0 ? (i0 - window + 1) / ATT_TILE_K * ATT_TILE_K : 0;
+    for (int j0 = first; j0 < i_end; j0 += ATT_TILE_K) {
         int nj = i_end - j0 < ATT_TILE_K ? i_end - j0 : ATT_TILE_K;
         for (int r0 = 0; r0 < ni; r0 += MR) {
             int rows = ni - r0 < MR ? ni - r0 : MR;
             int ncols = i0 + r0 + rows - j0;               /* keys of this tile the block's last row sees */
             if (ncols <= 0) continue;
+            if (window > 0 && i0 + r0 - window + 1 >= j0 + nj) continue;   /* the tile is before every row's window */
             if (ncols > nj) ncols = nj;
             gemm_nn(S, ATT_TILE_K, Q + (size_t)(i0 + r0) * hs, hs, kt + j0, ldk, rows, round_up(ncols, NR), hs, scale, 0);
             if (pm->bias_add) pm->bias_add(S, ATT_TILE_K, h, i0 + r0, rows, j0, ncols, ctx);
@@ -346,10 +350,12 @@ static void attention_tile_rows(float *O, const float *Q, const float *kt, int l
                 float *s = S + (size_t)r * ATT_TILE_K;
                 int nvis = i0 + rr - j0 + 1;                 /* j <= i */
                 if (nvis > ncols) nvis = ncols;
-                if (nvis <= 0) {                             /* row sees none of this tile */
+                int lo = window > 0 ? i0 + rr - window + 1 - j0 : 0;   /* first column in the row's window */
+                if (nvis <= 0 || lo >= nvis) {               /* row sees none of this tile */
                     for (int c = 0; c < ncols; c++) s[c] = 0.0f;
                     continue;
                 }
+                for (int c = 0; c < lo; c++) s[c] = -INFINITY;
                 float mx;   /* new running maximum: of m[rr] and this tile's scores */
                 float sum = row_exp_max_sum(s, nvis, m[rr], &mx);
                 float corr = expf_fast(m[rr] - mx);
@@ -372,6 +378,23 @@ static void attention_tile_rows(float *O, const float *Q, const float *kt, int l
 
 void attention_forward_tiled(float *out, const float *q, const float *k, const float *v, int B, int NH, int T,
                              int hs, const PosMethod *pm, const PosCtx *ctx) {
+    attention_forward_tiled_window(out, q, k, v, B, NH, T, hs, pm, ctx, 0);
+}
+
+void attention_scale_logn(float *q, int B, int NH, int T, int hs, int L) {
+    double logL = log(L > 1 ? (double)L : 2.0);
+    for (int p = L + 1; p < T; p++) {
+        float f = (float)(log((double)p) / logL);
+        for (long bh = 0; bh < (long)B * NH; bh++) {
+            float *row = q + ((size_t)bh * T + p) * hs;
+            for (int e = 0; e < hs; e++) row[e] *= f;
+        }
+    }
+}
+
+void attention_forward_tiled_window(float *out, const float *q, const float *k, const float *v, int B, int NH,
+                                    int T, int hs, const PosMethod *pm, const PosCtx *ctx, int window) {
+    if (window >= T) window = 0;
     float scale = 1.0f / sqrtf((float)hs);
     int n_qt = (T + ATT_TILE_Q - 1) / ATT_TILE_Q;
     long n_tasks = (long)B * NH * n_qt;
@@ -394,7 +417,7 @@ void attention_forward_tiled(float *out, const float *q, const float *k, const f
             int i0 = qt * ATT_TILE_Q, ni = T - i0 < ATT_TILE_Q ? T - i0 : ATT_TILE_Q;
             PosCtx bc = pos_ctx_seq(ctx, (int)(bh / NH));
             attention_tile_rows(out + off, q + off, kt + (size_t)bh * hs * Tp, Tp, v + off, i0, ni, hs, h, scale, pm,
-                                &bc, S, m, l);
+                                &bc, window, S, m, l);
         }
         free(S);
     }

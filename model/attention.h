@@ -38,6 +38,13 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
 /* Tiled, memory linear in T (per-thread tile scratch only). */
 void attention_forward_tiled(float *out, const float *q, const float *k, const float *v, int B, int NH, int T,
                              int hs, const PosMethod *pm, const PosCtx *ctx);
+/* The same with a sliding window (docs/DEFINITIONS.md, Evaluation-time variants): query i
+ * attends to keys i - W < j <= i only; key tiles wholly outside every row's window are
+ * skipped. window <= 0 or >= T: plain causal attention, the same numbers as the call above. */
+void attention_forward_tiled_window(float *out, const float *q, const float *k, const float *v, int B, int NH,
+                                    int T, int hs, const PosMethod *pm, const PosCtx *ctx, int window);
+/* log-n scaling: q (B, NH, T, hs) row p *= max(1, log p / log L), in place (no change for p <= L). */
+void attention_scale_logn(float *q, int B, int NH, int T, int hs, int L);
 /* Oracle: plain loops over a full (T, T) matrix per head, allocated inside. */
 void attention_forward_naive(float *out, const float *q, const float *k, const float *v, int B, int NH, int T,
                              int hs, const PosMethod *pm, const PosCtx *ctx);

@@ -542,6 +542,22 @@ void model_reserve_eval(Model *m, int T) {
 }
 
 double model_eval_window(Model *m, const int *inputs, const int *targets, int T, float *nll) {
+    return model_eval_window_top1(m, inputs, targets, T, nll, NULL, T);
+}
+
+/* logits (n, V): out[i] = the index of row i's largest value (the first on a tie). */
+static void argmax_rows(int *out, const float *logits, int n, int V) {
+    for (int i = 0; i < n; i++) {
+        const float *r = logits + (size_t)i * V;
+        int best = 0;
+        for (int v = 1; v < V; v++)
+            if (r[v] > r[best]) best = v;
+        out[i] = best;
+    }
+}
+
+double model_eval_window_top1(Model *m, const int *inputs, const int *targets, int T, float *nll, int *top1,
+                              int top1_from) {
     int C = m->cfg.d_model, NH = m->cfg.n_head, hs = C / NH, V = m->cfg.vocab;
     model_reserve_eval(m, T);
     model_pos_cache(m, T);
@@ -561,7 +577,8 @@ double model_eval_window(Model *m, const int *inputs, const int *targets, int T,
         split_heads(e.q, e.k, e.v, e.qkv, 1, T, NH, hs);
         pos_data_forward(m, e.pdata, e.ln, 1, T, &ctx);
         pos_qk_apply(m, m->pos->qk_forward, e.q, e.k, 1, T, &ctx);
-        attention_forward_tiled(e.atty_h, e.q, e.k, e.v, 1, NH, T, hs, m->pos, &ctx);
+        if (m->eval_logn) attention_scale_logn(e.q, 1, NH, T, hs, m->cfg.train_len);
+        attention_forward_tiled_window(e.atty_h, e.q, e.k, e.v, 1, NH, T, hs, m->pos, &ctx, m->eval_window);
         heads_to_tokens(e.atty, e.atty_h, 1, T, NH, hs);
         matmul_residual_forward(e.x, e.atty, p->proj_w, p->proj_b, e.x, T, C, C);
         layernorm_forward(e.ln, e.mean, e.rstd, e.x, p->ln2_w, p->ln2_b, T, C);
@@ -576,6 +593,10 @@ double model_eval_window(Model *m, const int *inputs, const int *targets, int T,
         matmul_forward(e.logits, e.ln + (size_t)r0 * C, m->p.tok_emb, NULL, n, C, V);
         crossentropy_forward(nll + r0, e.lse, e.logits, targets + r0, n, V);
         for (int i = 0; i < n; i++) total += nll[r0 + i];
+        if (top1 && r0 + n > top1_from) {
+            int a = top1_from > r0 ? top1_from - r0 : 0;
+            argmax_rows(top1 + r0 + a, e.logits + (size_t)a * V, n - a, V);
+        }
     }
     return total;
 }

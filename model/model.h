@@ -86,6 +86,11 @@ typedef struct Model {
     float *eval_buf;
     size_t n_eval;
 
+    /* evaluation-time variants (docs/DEFINITIONS.md, Evaluation-time variants); 0 = off.
+     * Only model_eval_window reads them; training ignores them. */
+    int eval_window;          /* W: each query attends to its last W keys (j > i - W) */
+    int eval_logn;            /* 1: the query at position p is scaled by max(1, log p / log L) */
+
     /* position-method cache (positions < pos_cache_len) and per-layer table */
     float *pos_cache;
     int pos_cache_len;
@@ -116,6 +121,10 @@ void model_backward(Model *m);
 /* Evaluation of one window of T tokens with tiled attention, memory linear in T:
  * nll[t] = -log p(targets[t] | inputs[0..t]) in nats, t < T. Returns the sum. */
 double model_eval_window(Model *m, const int *inputs, const int *targets, int T, float *nll);
+/* The same, and top1[t] = the most probable next token after inputs[0..t] (the lowest id on a
+ * tie) for t >= top1_from (top1 may be NULL). */
+double model_eval_window_top1(Model *m, const int *inputs, const int *targets, int T, float *nll, int *top1,
+                              int top1_from);
 /* Scratch for model_eval_window up to length T (also called lazily). */
 void model_reserve_eval(Model *m, int T);
 /* Evaluation-time method options "k=v,..." (e.g. rotary "pi=4") on top of the
