@@ -93,20 +93,21 @@ int cmd_methods(int argc, char **argv) {
 
 /* The hook `inspect` shows: --hook if given, else the method's first of bias, qk, embed. */
 static const char *inspect_pick_hook(const PosMethod *m, const char *want) {
-    const char *have[3];
+    const char *have[4];
     int n = 0;
     if (m->bias_add) have[n++] = "bias";
     if (m->qk_forward) have[n++] = "qk";
     if (m->embed_forward) have[n++] = "embed";
+    if (m->tensors) have[n++] = "params";
     if (!want) {
-        if (n > 1) fprintf(stderr, "posbench: %s has %d hooks; showing '%s' (choose with --hook)\n", m->name, n, have[0]);
+        if (n > 1 + !!m->tensors) fprintf(stderr, "posbench: %s has %d hooks; showing '%s' (choose with --hook)\n", m->name, n, have[0]);
         return n ? have[0] : NULL;
     }
     for (int k = 0; k < n; k++)
         if (strcmp(have[k], want) == 0) return have[k];
     char hooks[32];
     pos_hooks_string(m, hooks, sizeof hooks);
-    die_input("--hook: %s has no '%s' hook (its hooks: %s)", m->name, want, hooks);
+    die_input("--hook: %s has no '%s' hook (its hooks: %s%s)", m->name, want, hooks, m->tensors ? ", params" : "");
 }
 
 static void inspect_bias(const PosMethod *m, const PosCtx *ctx, int T) {
@@ -163,6 +164,33 @@ static void inspect_qk(const PosMethod *m, const PosCtx *ctx, int T) {
     free(sn);
 }
 
+/* Every learned value, per layer: "layer,tensor,row,col,value" (row is the
+ * head for tensors of NH rows, e.g. FoX's gate bias or KERPLE's r1). p(l)[k]
+ * is tensor k as layer l sees it; a shared tensor is printed once, as layer -1. */
+static void inspect_params(const PosMethod *m, const PosConfig *cfg, const float *const *(*p)(void *, int), void *arg,
+                           int n_layer) {
+    int nt;
+    PosTensor *t = pos_tensor_list(m, cfg, &nt);
+    printf("layer,tensor,row,col,value\n");
+    for (int k = 0; k < nt; k++)
+        for (int l = 0; l < (t[k].per_layer ? n_layer : 1); l++) {
+            const float *x = p(arg, l)[k];
+            int cols = t[k].ndim > 1 ? t[k].shape[1] : 1;
+            for (int r = 0; r < t[k].shape[0]; r++)
+                for (int c = 0; c < cols; c++)
+                    printf("%d,%s,%d,%d,%.9g\n", t[k].per_layer ? l : -1, t[k].name, r, c, x[(size_t)r * cols + c]);
+        }
+    free(t);
+}
+
+static const float *const *model_layer_params(void *model, int l) {
+    return model_pos_ctx((const Model *)model, l, 0).p;
+}
+static const float *const *flat_params(void *pp, int l) {
+    (void)l;
+    return (const float *const *)pp;
+}
+
 /* One layer's tensors at their initial values (seed 0), or zeros without init. */
 static float *inspect_initial_params(const PosMethod *m, const PosConfig *cfg) {
     size_t np = pos_layer_param_count(m, cfg);
@@ -199,7 +227,7 @@ static void inspect_check_size(const char *hook, const PosConfig *cfg, int T) {
     long long rows = 0;
     if (hook && !strcmp(hook, "bias")) rows = (long long)cfg->n_head * T * (T + 1LL) / 2;
     else if (hook && !strcmp(hook, "qk")) rows = (long long)T * (cfg->head_dim / 2);
-    else if (hook) rows = (long long)T * cfg->d_model;
+    else if (hook && strcmp(hook, "params")) rows = (long long)T * cfg->d_model;
     if (rows > INSPECT_MAX_ROWS)
         die_input("--len %d: the table would have %lld rows; inspect writes at most %lld (lower --len or --heads)", T,
                   rows, INSPECT_MAX_ROWS);
@@ -226,11 +254,16 @@ static void inspect_print(const PosMethod *m, const PosConfig *cfg, const float 
         ctx.table_len = T;
         m->table_fill(table, T, &ctx);
     }
+    float *data = pos_data_at_zero_input(m, &ctx, T);
+    if (data)
+        fprintf(stderr, "posbench: %s: the bias depends on the tokens; shown for an attention input of zeros "
+                        "(see --hook params for the parameters per layer and head)\n", m->name);
     if (strcmp(hook, "bias") == 0) inspect_bias(m, &ctx, T);
     else if (strcmp(hook, "qk") == 0) inspect_qk(m, &ctx, T);
     else inspect_embed(m, &ctx, T);
     free(cache);
     free(table);
+    free(data);
 }
 
 int cmd_inspect(int argc, char **argv) {
@@ -242,7 +275,7 @@ int cmd_inspect(int argc, char **argv) {
         {"--train-len", "L", NULL, "training length the options refer to, e.g. yarn (default: --len)", NULL, 0},
         {"--ckpt", "FILE", NULL, "take the config and learned values (t5 table) from this checkpoint", NULL, 0},
         {"--option", "K=V", NULL, "evaluation-time options, comma separated (e.g. pi=4 for rotary)", NULL, 0},
-        {"--hook", "NAME", NULL, "bias, qk or embed, for a method with several hooks", NULL, 0},
+        {"--hook", "NAME", NULL, "bias, qk or embed, for a method with several hooks; params: every learned value per layer", NULL, 0},
         {"--layer", "N", "0", "with --ckpt: the layer whose per-layer tensors are shown", NULL, 0},
     };
     const int nf = NFLAGS(flags);
@@ -308,6 +341,9 @@ int cmd_inspect(int argc, char **argv) {
     if (!hook) {
         fprintf(stderr, "posbench: %s has no position tensors: causal masking alone carries position\n", m->name);
         printf("head,i,j,bias\n");
+    } else if (!strcmp(hook, "params")) {
+        if (have_model) inspect_params(m, &cfg, model_layer_params, &model, cfg.n_layer);
+        else inspect_params(m, &cfg, flat_params, pp, 1);
     } else {
         inspect_print(m, &cfg, pp, T, hook);
     }

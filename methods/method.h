@@ -206,6 +206,15 @@ size_t pos_layer_param_count(const PosMethod *m, const PosConfig *cfg);
 void pos_bind_flat(const PosMethod *m, const PosConfig *cfg, const float *params, float *grads, const float **p,
                    float **dp);
 
+/* For showing a data-dependent method's bias without data (inspect, report):
+ * run data_forward on an attention input of zeros (T, C) and point ctx->data at
+ * the values; returns the buffer to free (NULL, ctx untouched, for other methods). */
+float *pos_data_at_zero_input(const PosMethod *m, PosCtx *ctx, int T);
+
+/* The registered method a spec names ("xpos:gamma=256" -> xpos), options not
+ * checked; NULL if none. */
+const PosMethod *pos_spec_method(const char *spec);
+
 int pos_hooks_string(const PosMethod *m, char *buf, size_t n);   /* "embed", "qk", "data+bias", "-" */
 
 /* Rotate-half pairs (i, i + hs/2) of x (T, hs) in place by the per-row table

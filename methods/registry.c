@@ -97,6 +97,24 @@ void pos_bind_flat(const PosMethod *m, const PosConfig *cfg, const float *params
     free(t);
 }
 
+float *pos_data_at_zero_input(const PosMethod *m, PosCtx *ctx, int T) {
+    if (!m->data_forward) return NULL;
+    float *x = xmalloc_floats((size_t)T * ctx->cfg.d_model);   /* (T, C) zeros */
+    float *vals = xmalloc_floats((size_t)ctx->cfg.n_head * T);   /* (NH, T) */
+    m->data_forward(vals, x, T, ctx);
+    free(x);
+    ctx->data = vals;
+    ctx->data_len = T;
+    return vals;
+}
+
+const PosMethod *pos_spec_method(const char *spec) {
+    char name[POS_SPEC_LEN];
+    if (!spec) return NULL;
+    snprintf(name, sizeof name, "%.*s", (int)strcspn(spec, ":"), spec);
+    return pos_method_find(name);
+}
+
 /* Returns the length of the full string, as snprintf does (truncated to fit n). */
 int pos_hooks_string(const PosMethod *m, char *buf, size_t n) {
     const char *hooks[4];

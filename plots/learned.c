@@ -41,14 +41,16 @@ static void learned_table(FILE *f, const Run *r, int mi, long L, long far) {
     int nd = distances(far, d);
     model_pos_cache(&m, (int)far + 1);
     PosCtx ctx = model_pos_ctx(&m, 0, 0);
+    float *data = pos_data_at_zero_input(m.pos, &ctx, (int)far + 1);   /* FoX: gates at input 0 */
     float *row = xmalloc_floats((size_t)far + 1);
     PosTensor *pt = xcalloc((size_t)m.pos_nt, sizeof(PosTensor));
     m.pos->tensors(pt, &m.pcfg);
     int per_layer = 0;
     for (int k = 0; k < m.pos_nt; k++) per_layer |= pt[k].per_layer && m.cfg.n_layer > 1;
     free(pt);
-    fprintf(f, "### %s, trained at L = %ld (seed %ld%s)\n\n| head |", plot_method_label(r->meth[mi]), L, S[0],
-            per_layer ? ", layer 0 of its per-layer parameters" : "");
+    fprintf(f, "### %s, trained at L = %ld (seed %ld%s%s)\n\n| head |", plot_method_label(r->meth[mi]), L, S[0],
+            per_layer ? ", layer 0 of its per-layer parameters" : "",
+            data ? "; the bias depends on the tokens, shown for an attention input of zeros" : "");
     for (int k = 0; k < nd; k++) fprintf(f, " %ld |", d[k]);
     fputs("\n|---|", f);
     for (int k = 0; k < nd; k++) fputs("---:|", f);
@@ -62,6 +64,7 @@ static void learned_table(FILE *f, const Run *r, int mi, long L, long far) {
     }
     fputc('\n', f);
     free(row);
+    free(data);
     model_free(&m);
 }
 
@@ -72,7 +75,7 @@ void report_learned(FILE *f, const Run *r) {
         int nT = run_lengths(r, r->L[l], -1, T);
         long far = nT ? T[nT - 1] - 1 : r->L[l] - 1;
         for (int k = 0; k < r->nmeth; k++) {
-            const PosMethod *pm = pos_method_find(r->meth[r->order[k]]);
+            const PosMethod *pm = pos_spec_method(r->meth[r->order[k]]);   /* "kerple_log:shared=1" too */
             if (!pm || !pm->bias_add || !pm->tensors) continue;
             if (!header) {
                 fputs("## Learned position biases\n\nThe bias each head adds to an attention logit at key distance "

@@ -108,7 +108,7 @@ done
 # --- learned beyond L: n/a with the reason, in results.csv and the report, never a crash ---
 "$PB" sweep --preset tiny --methods learned:,alibi --out "$T/bad_spec" >/dev/null 2>&1
 check "an empty option list in a method spec is refused (exit 2)" [ $? -eq 2 ]
-"$PB" sweep --preset tiny --methods learned,kerple_log:shared=1 --out "$T/ln" >/dev/null 2>"$T/ln.err"
+"$PB" sweep --preset tiny --methods learned,kerple_log:shared=1,fox --out "$T/ln" >/dev/null 2>"$T/ln.err"
 check "tiny sweep with learned and a method spec exits 0 ($(tail -n 1 "$T/ln.err"))" [ -s "$T/ln/report.md" ]
 check "learned at 2L: status n/a with the reason" \
     grep -q '^learned,16,1,32,nonoverlapping,32,valid,0,nan,nan,nan,,,,n/a,learned table has 16 rows$' "$T/ln/results.csv"
@@ -116,6 +116,13 @@ check "learned at L: status ok" grep -q '^learned,16,1,16,nonoverlapping,.*,ok,$
 check "report shows n/a (reason)" grep -q '| Learned | .* n/a (learned table has 16 rows) |' "$T/ln/report.md"
 check "meta.json records the spec's options" grep -q '"kerple_log:shared=1": {"method": "kerple_log", "options": {"shared": 1}}' "$T/ln/meta.json"
 check "report labels the spec with its options" grep -q '| KERPLE-log (shared=1) |' "$T/ln/report.md"
+check "learned-bias section shows a spec with options" grep -q '^### KERPLE-log (shared=1), trained at L = 16 (seed 1)' "$T/ln/report.md"
+check "learned-bias section shows FoX at input 0" grep -q '^### FoX, trained at L = 16 (seed 1.*attention input of zeros)' "$T/ln/report.md"
+fox_ck="$T/ln/units/fox-L16-s1/model.safetensors"
+n=$("$PB" inspect --ckpt "$fox_ck" --hook params 2>/dev/null | grep -c '^0,pos.fox.b,')
+check "inspect --hook params prints FoX's gate bias per head ($n rows)" [ "$n" -eq 2 ]
+"$PB" inspect --ckpt "$fox_ck" --len 8 >"$T/fox_bias.csv" 2>/dev/null
+check "inspect fox --ckpt prints a bias table" [ "$(wc -l <"$T/fox_bias.csv")" -gt 30 ]
 check "every ppl finite" awk -F, 'NR > 1 && ($10 == "nan" || $10 == "" || $10 + 0 <= 1) { bad = 1 } END { exit bad }' "$T/run/results.csv"
 check "meta.json records the dataset hash" grep -q '"hash": "[0-9a-f]\{16\}"' "$T/run/meta.json"
 check "meta.json records BLAS and threads" grep -q '"blas_core"' "$T/run/meta.json"
