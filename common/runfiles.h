@@ -2,8 +2,9 @@
  * (defined once here, used by every writer and reader) and train.json.
  *
  *   RUN/config.conf            the resolved configuration (config.c)
+ *   RUN/plan.tsv               the units of the sweep (harness/plan.c)
  *   RUN/meta.json              preset, config, dataset, machine, timing, per-method
- *                              training summaries (sweep.c)
+ *                              training summaries (harness/merge.c)
  *   RUN/results.csv            results_cols: one row per (unit, length, mode)
  *   RUN/train.csv              train_cols: one row per logged training step
  *   RUN/positions.csv          positions_cols: mean loss per position in a window
@@ -11,13 +12,16 @@
  *   RUN/report.md, figures/    plots/
  *   RUN/data_hash.txt          "HASH SPEC": the data the units were trained on; a later sweep
  *                              on other data is refused (harness/run_common.c)
- *   RUN/.posbench.lock         flock'd by the sweep writing RUN (holds its pid); a unit
- *                              folder has one too while `train` writes it
+ *   RUN/.posbench.lock         flock'd by the sweep or merge writing RUN (holds its pid); a
+ *                              unit folder has one too while `train` writes it, and
+ *                              .unit.lock while `posbench unit` runs it
+ *   RUN/slurm/                 job scripts, job ids and logs of --executor slurm (harness/slurm.c)
  *   RUN/units/M-L<L>-s<S>/     one trained model: model.safetensors,
  *                              train_state.safetensors, train.csv, train.json,
  *                              eval-<W>-<mode>.csv (results_cols),
  *                              positions-<W>.csv (positions_cols), probes.csv (probes_cols),
- *                              and per variant V the same files under V/
+ *                              and per variant V the same files under V/; unit-failed.txt
+ *                              (after a failed run), unit.log (under sweep --jobs)
  *
  * The run-level CSVs are the units' files concatenated (one header). docs/FORMATS.md
  * describes every column.

@@ -48,7 +48,9 @@ int flags_parse(Flag *flags, int n_flags, int argc, char **argv, const Command *
         } else if (eq) {
             f->value = eq + 1;
         } else {
-            if (a + 1 >= argc || (argv[a + 1][0] == '-' && argv[a + 1][1] == '-' && argv[a + 1][2]))
+            /* a value with a space is never a flag: --slurm-args "--partition=cpu --time=60" */
+            if (a + 1 >= argc || (argv[a + 1][0] == '-' && argv[a + 1][1] == '-' && argv[a + 1][2] &&
+                                   !strchr(argv[a + 1], ' ')))
                 die_input("%s needs a value (%s)", f->name, f->arg);   /* "--method --preset tiny" */
             f->value = argv[++a];
         }

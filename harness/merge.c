@@ -272,7 +272,9 @@ int merge_run(const MergeJob *m) {
 }
 
 static const Command merge_cmd = {"merge", "RUN",
-    "gather a planned sweep's finished units into results.csv, train.csv, positions.csv, meta.json, figures and report",
+    "gather a planned sweep's finished units into results.csv, train.csv, positions.csv, meta.json, figures and\n"
+    "  report. Units not done (missing, failed, running) are named on stderr, each with the command that reruns it;\n"
+    "  what the finished units hold is still written, and the exit status is then 1",
     NULL};
 
 static Flag merge_flags[] = {

@@ -58,7 +58,10 @@ typedef struct Sweep {
 } Sweep;
 
 static const Command sweep_cmd = {"sweep", "",
-    "train every method at L, evaluate every length, plot and report (here, J units at once, or on Slurm)", NULL};
+    "train every method at L, evaluate every length, plot and report: RUN/plan.tsv, the units, the merge.\n"
+    "  --jobs J runs J units at once here; rule: J x threads <= cores (threads = 0 gives each unit cores / J).\n"
+    "  --executor slurm submits one array job (a task per unit, --cpus-per-task = --threads) and a merge job\n"
+    "  (afterany) and exits; the run folder, the binary and the dataset cache must be on storage every node sees", NULL};
 
 /* The methods of the config, each checked and given once; train lengths given once. */
 static int sweep_methods(const RunConfig *cfg, char *mbuf, size_t mcap, char **methods) {
@@ -233,7 +236,7 @@ static Flag sweep_flags[] = {
     {"--jobs", "J", "1", "units at once on this machine; rule: J x threads <= cores (threads 0: cores / J each)", NULL, 0},
     {"--plan-only", NULL, NULL, "write RUN/plan.tsv and prepare the data, run nothing (then posbench unit, merge)", NULL, 0},
     {"--executor", "local|slurm", "local", "run the units here, or submit them as a Slurm job array and a merge job", NULL, 0},
-    {"--slurm-args", "\"ARGS\"", NULL, "sbatch options written into the job scripts, e.g. \"--partition=cpu --time=1:00:00\"", NULL, 0},
+    {"--slurm-args", "\"ARGS\"", NULL, "sbatch options for the job scripts: \"--partition=cpu --time=60\" (one alone: --slurm-args=--hold)", NULL, 0},
     {"--resume", NULL, NULL, "with --executor slurm: submit only the units that are missing or failed", NULL, 0},
 };
 

@@ -116,7 +116,9 @@ int unit_run(UnitJob *j) {
 }
 
 static const Command unit_cmd = {"unit", "RUN ID",
-    "run one unit of a planned sweep (ID: its id or 1-based index in RUN/plan.tsv): train, then its evaluations",
+    "run one unit of a planned sweep (ID: its id or 1-based index in RUN/plan.tsv): train, then its evaluations.\n"
+    "  Idempotent (finished steps are skipped); one worker per unit: a second one on the same unit exits 2 at once\n"
+    "  naming the holder's pid. Exit 1 when a step failed (RUN/units/ID/unit-failed.txt says which)",
     NULL};
 
 static Flag unit_flags[] = {
