@@ -52,6 +52,11 @@ static const Key keys[] = {
     {"sliding_tokens", K_LONGLIST, F(sliding_tokens), 0, 0, 1, 1L << 40, "tokens scored per length, sliding mode", NULL},
     {"threads", K_INT, F(threads), 0, 0, 0, 1024, "threads (0 = all cores)", NULL},
     {"precision", K_STR, F(precision), 0, 8, 0, 0, "training matrix products: fp32 | bf16 (bf16 inputs, fp32 accumulation)", "fp32"},
+    {"probes", K_STR, F(probes), 0, 32, 0, 0, "retrieval probes after the evaluations: copy, passkey, copy,passkey or empty", ""},
+    {"probe_lengths", K_LONGLIST, F(probe_lengths), F(n_probe_lengths), 0, 2, 1 << 22, "probe window lengths T (empty: the evaluation lengths)", ""},
+    {"probe_distances", K_LONGLIST, F(probe_distances), F(n_probe_distances), 0, 0, 1 << 22, "probe distances D (empty: 16, 32, ... up to T - 2k)", ""},
+    {"probe_n", K_INT, F(probe_n), 0, 0, 1, 1 << 20, "probes per (T, D)", "50"},
+    {"variants", K_STR, F(variants), 0, 512, 0, 0, "evaluation-time variants BASE+ITEM, comma-separated (rotary+pi=2, alibi+window=256, rotary+logn, ...)", ""},
 };
 #undef F
 enum { N_KEYS = sizeof keys / sizeof keys[0] };
@@ -141,6 +146,9 @@ void config_set(RunConfig *c, const char *key, const char *value, const char *so
         die_input("%s: split = '%s' must be valid or test", source, value);
     if (!strcmp(key, "precision") && strcmp(value, "fp32") && strcmp(value, "bf16"))
         die_input("%s: precision = '%s' must be fp32 or bf16", source, value);
+    if (!strcmp(key, "probes") && *value && strcmp(value, "copy") && strcmp(value, "passkey") &&
+        strcmp(value, "copy,passkey") && strcmp(value, "passkey,copy"))
+        die_input("%s: probes = '%s' must be copy, passkey, copy,passkey or empty", source, value);
 }
 
 static char *trim(char *s) {
@@ -202,7 +210,7 @@ void config_init(RunConfig *c, const char *preset) {
         if (!keys[i].dflt && !(c->keys_set & (1ull << i)) &&
             !(!strcmp(keys[i].name, "batch") && c->batch_tokens > 0))   /* batch_tokens sets the batch */
             die_input("%s: the preset does not set '%s' (a preset sets every key but %s)", path, keys[i].name,
-                      "bpe_vocab, lengths, batch_tokens, val_every and val_tokens");
+                      "bpe_vocab, lengths, batch_tokens, val_every, val_tokens, precision, probes, probe_* and variants");
 }
 
 static int cmp_long(const void *a, const void *b) {
@@ -253,14 +261,24 @@ static void value_string(const RunConfig *c, const Key *k, char *buf, size_t n, 
     }
 }
 
-void config_write(const RunConfig *c, FILE *f) {
+int config_key_eval_only(const char *key) {
+    return !strcmp(key, "variants") || !strcmp(key, "probes") || !strncmp(key, "probe_", 6);
+}
+
+/* Every key (training_only 0) or every key but the eval-only ones. */
+static void write_keys(const RunConfig *c, FILE *f, int training_only) {
     char buf[2048];
     fprintf(f, "# resolved configuration (preset %s)\n", c->preset);
     for (int i = 0; i < N_KEYS; i++) {
+        if (training_only && config_key_eval_only(keys[i].name)) continue;
         value_string(c, &keys[i], buf, sizeof buf, 0);
         fprintf(f, "%s = %s\n", keys[i].name, buf);
     }
 }
+
+void config_write(const RunConfig *c, FILE *f) { write_keys(c, f, 0); }
+
+void config_write_training(const RunConfig *c, FILE *f) { write_keys(c, f, 1); }
 
 void config_write_json(const RunConfig *c, FILE *f) {
     char buf[2048];

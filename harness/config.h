@@ -41,6 +41,14 @@ typedef struct RunConfig {
     long sliding_tokens;      /* score at most this many tokens in sliding mode */
     int threads;              /* 0 = all cores */
     char precision[8];        /* fp32 | bf16: the training step's matrix products (model/gemm_bf16.h) */
+    /* probes and variants: evaluation only, so a finished sweep may add them (no retraining) */
+    char probes[32];          /* "" | copy | passkey | copy,passkey */
+    int n_probe_lengths;
+    long probe_lengths[CFG_MAX_LIST];     /* window lengths T of the probes (empty: the evaluation lengths) */
+    int n_probe_distances;
+    long probe_distances[CFG_MAX_LIST];   /* distances D (empty: 16, 32, ... up to T - 2k per T) */
+    int probe_n;              /* probes per (T, D) */
+    char variants[512];       /* comma-separated evaluation-time variants BASE+ITEM (harness/variant.h) */
     unsigned long long keys_set;  /* bit i: key i of config.c's table was set (checks that a preset is complete) */
 } RunConfig;
 
@@ -56,6 +64,11 @@ void config_set(RunConfig *c, const char *key, const char *value, const char *so
 int config_batch(const RunConfig *c, long L);
 /* Evaluation lengths for training length L (sorted, unique). Returns the count. */
 int config_eval_lengths(const RunConfig *c, long L, long *out, int max);
+/* 1 for the keys that change only what is evaluated after training (probes, probe_*, variants):
+ * a finished sweep re-run with other values for them adds their evaluations without retraining. */
+int config_key_eval_only(const char *key);
+/* config_write without the eval-only keys (what must match for a re-run to reuse the units). */
+void config_write_training(const RunConfig *c, FILE *f);
 /* Write every field as "key = value" lines (re-loadable) / as a JSON object. */
 void config_write(const RunConfig *c, FILE *f);
 void config_write_json(const RunConfig *c, FILE *f);

@@ -167,28 +167,40 @@ static void print_table(const char *dir) {
 
 /* One run-level file gathered from the units: its columns (the header when no unit has a file)
  * and the unit's files feeding it, in order (names inside the unit folder into names[max]). */
+#define GATHER_NAME_LEN 256
+
 typedef struct Gather {
     const char *name;
     const char *const *cols;
     int ncols;
-    int (*unit_files)(const PlanUnit *u, char (*names)[64], int max);
+    int (*unit_files)(const PlanUnit *u, char (*names)[GATHER_NAME_LEN], int max);
 } Gather;
 
-static int results_files(const PlanUnit *u, char (*names)[64], int max) {
+static int results_files(const PlanUnit *u, char (*names)[GATHER_NAME_LEN], int max) {
     int n = 0;
-    for (int e = 0; e < u->n_evals && n < max; e++) plan_eval_name(&u->evals[e], names[n++], 64);
+    for (int e = 0; e < u->n_evals && n < max; e++)
+        if (!u->evals[e].probe) plan_eval_name(&u->evals[e], names[n++], GATHER_NAME_LEN);
     return n;
 }
 
-static int train_files(const PlanUnit *u, char (*names)[64], int max) {
-    snprintf(names[0], 64, "train.csv");
+static int train_files(const PlanUnit *u, char (*names)[GATHER_NAME_LEN], int max) {
+    snprintf(names[0], GATHER_NAME_LEN, "train.csv");
     return 1;
 }
 
-static int positions_files(const PlanUnit *u, char (*names)[64], int max) {
+static int positions_files(const PlanUnit *u, char (*names)[GATHER_NAME_LEN], int max) {
+    int n = 0;
+    for (int e = 0; e < u->n_evals && n < max; e++) {
+        plan_positions_name(&u->evals[e], names[n], GATHER_NAME_LEN);
+        n += names[n][0] != 0;
+    }
+    return n;
+}
+
+static int probes_files(const PlanUnit *u, char (*names)[GATHER_NAME_LEN], int max) {
     int n = 0;
     for (int e = 0; e < u->n_evals && n < max; e++)
-        if (!u->evals[e].sliding) snprintf(names[n++], 64, "positions-%ld.csv", u->evals[e].W);
+        if (u->evals[e].probe) plan_eval_name(&u->evals[e], names[n++], GATHER_NAME_LEN);
     return n;
 }
 
@@ -196,13 +208,14 @@ static const Gather gathers[] = {
     {"results.csv", results_cols, RC_N, results_files},
     {"train.csv", train_cols, TC_N, train_files},
     {"positions.csv", positions_cols, PC_N, positions_files},
+    {"probes.csv", probes_cols, PR_N_COLS, probes_files},
 };
 
 /* Every gathered file of the run folder, atomically. */
 static void merge_outputs(const char *dir, const Plan *p) {
-    char (*names)[64] = xcalloc(PLAN_MAX_EVALS + 1, sizeof *names);
+    char (*names)[GATHER_NAME_LEN] = xcalloc(PLAN_MAX_EVALS + 1, sizeof *names);
     for (size_t k = 0; k < sizeof gathers / sizeof gathers[0]; k++) {
-        char path[4200], err[ERRLEN], src[4500];
+        char path[4200], err[ERRLEN], src[4700];
         snprintf(path, sizeof path, "%s/%s", dir, gathers[k].name);
         AtomicFile af;
         if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_internal("%s", err);

@@ -13,6 +13,26 @@
 
 static const char *const plan_cols = "index\tid\tmethod\ttrain_len\tseed\tevals";
 
+/* The evaluations of one unit of method at L (plan_build). */
+static void unit_evals(PlanUnit *u, const RunConfig *cfg, const long *lens, int n_len) {
+    for (int i = 0; i < n_len; i++)
+        for (int mode = 0; mode < (cfg->sliding_div ? 2 : 1); mode++)
+            u->evals[u->n_evals++] = (PlanEval){.W = lens[i], .sliding = mode};
+    if (cfg->probes[0]) u->evals[u->n_evals++] = (PlanEval){.probe = 1};
+    char buf[sizeof cfg->variants], *save = NULL;
+    snprintf(buf, sizeof buf, "%s", cfg->variants);
+    for (char *v = strtok_r(buf, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+        size_t nb = strcspn(v, "+");
+        if (nb != strlen(u->method) || strncmp(v, u->method, nb)) continue;   /* a variant of another method */
+        for (int i = 0; i <= n_len; i++) {
+            if (i == n_len && !cfg->probes[0]) break;
+            PlanEval *e = &u->evals[u->n_evals++];
+            *e = i < n_len ? (PlanEval){.W = lens[i]} : (PlanEval){.probe = 1};
+            snprintf(e->variant, sizeof e->variant, "%s", v);
+        }
+    }
+}
+
 void plan_build(Plan *p, const RunConfig *cfg, char *const *methods, int n_methods, const char *data_dir) {
     memset(p, 0, sizeof *p);
     snprintf(p->preset, sizeof p->preset, "%s", cfg->preset);
@@ -29,9 +49,7 @@ void plan_build(Plan *p, const RunConfig *cfg, char *const *methods, int n_metho
                 snprintf(u->id, sizeof u->id, "%s-L%ld-s%d", methods[mi], L, seed);
                 u->L = L;
                 u->seed = seed;
-                for (int i = 0; i < n_len; i++)
-                    for (int mode = 0; mode < (cfg->sliding_div ? 2 : 1); mode++)
-                        u->evals[u->n_evals++] = (PlanEval){lens[i], mode};
+                unit_evals(u, cfg, lens, n_len);
             }
     }
 }
@@ -45,8 +63,12 @@ static char *plan_body(const Plan *p) {
     for (int i = 0; i < p->n_units; i++) {
         const PlanUnit *u = &p->units[i];
         fprintf(f, "%d\t%s\t%s\t%ld\t%d\t", u->index, u->id, u->method, u->L, u->seed);
-        for (int e = 0; e < u->n_evals; e++)
-            fprintf(f, "%s%ld:%s", e ? "," : "", u->evals[e].W, u->evals[e].sliding ? "sliding" : "nonoverlapping");
+        for (int e = 0; e < u->n_evals; e++) {
+            const PlanEval *ev = &u->evals[e];
+            if (ev->probe) fprintf(f, "%sprobes", e ? "," : "");
+            else fprintf(f, "%s%ld:%s", e ? "," : "", ev->W, ev->sliding ? "sliding" : "nonoverlapping");
+            if (ev->variant[0]) fprintf(f, "@%s", ev->variant);
+        }
         fputc('\n', f);
     }
     fclose(f);
@@ -77,18 +99,29 @@ int plan_write(Plan *p, const char *run_dir, char *err, size_t errlen) {
     return rc;
 }
 
-/* "16:nonoverlapping,16:sliding,..." into u->evals. 0, or -1. */
+/* "16:nonoverlapping,16:sliding,probes,16:nonoverlapping@V,probes@V" into u->evals. 0, or -1. */
 static int parse_evals(PlanUnit *u, char *s) {
     char *save = NULL;
     for (char *e = strtok_r(s, ",", &save); e; e = strtok_r(NULL, ",", &save)) {
+        if (u->n_evals == PLAN_MAX_EVALS) return -1;
+        PlanEval *ev = &u->evals[u->n_evals];
+        memset(ev, 0, sizeof *ev);
+        char *at = strchr(e, '@');
+        if (at) {
+            if (!at[1] || strlen(at + 1) >= sizeof ev->variant || strchr(at + 1, '/')) return -1;
+            snprintf(ev->variant, sizeof ev->variant, "%s", at + 1);
+            *at = 0;
+        }
         char *colon = strchr(e, ':');
-        long W;
-        if (!colon || u->n_evals == PLAN_MAX_EVALS) return -1;
-        *colon = 0;
-        if (parse_int(e, 1, 1L << 22, &W) != 0) return -1;
-        int sliding = !strcmp(colon + 1, "sliding");
-        if (!sliding && strcmp(colon + 1, "nonoverlapping")) return -1;
-        u->evals[u->n_evals++] = (PlanEval){W, sliding};
+        if (!strcmp(e, "probes")) ev->probe = 1;
+        else {
+            if (!colon) return -1;
+            *colon = 0;
+            if (parse_int(e, 1, 1L << 22, &ev->W) != 0) return -1;
+            ev->sliding = !strcmp(colon + 1, "sliding");
+            if (!ev->sliding && strcmp(colon + 1, "nonoverlapping")) return -1;
+        }
+        u->n_evals++;
     }
     return u->n_evals ? 0 : -1;
 }
@@ -170,17 +203,25 @@ void plan_unit_dir(const char *run_dir, const PlanUnit *u, char *buf, size_t n) 
 }
 
 void plan_eval_name(const PlanEval *e, char *buf, size_t n) {
-    snprintf(buf, n, "eval-%ld-%s.csv", e->W, e->sliding ? "sliding" : "nonoverlapping");
+    const char *dir = e->variant[0] ? e->variant : "", *slash = e->variant[0] ? "/" : "";
+    if (e->probe) snprintf(buf, n, "%s%sprobes.csv", dir, slash);
+    else snprintf(buf, n, "%s%seval-%ld-%s.csv", dir, slash, e->W, e->sliding ? "sliding" : "nonoverlapping");
 }
 
-int plan_eval_csv_whole(const char *path) {
+void plan_positions_name(const PlanEval *e, char *buf, size_t n) {
+    if (e->probe || e->sliding) snprintf(buf, n, "%s", "");
+    else snprintf(buf, n, "%s%spositions-%ld.csv", e->variant, e->variant[0] ? "/" : "", e->W);
+}
+
+int plan_eval_csv_whole(const PlanEval *e, const char *path) {
     if (!path_exists(path)) return 0;
     char err[ERRLEN];
     char *text = read_file(path, NULL, err, sizeof err);
     char *header = NULL;
     size_t hlen = 0;
     FILE *mem = open_memstream(&header, &hlen);
-    runfile_header(mem, results_cols, RC_N);
+    int ncols = e->probe ? PR_N_COLS : RC_N;
+    runfile_header(mem, e->probe ? probes_cols : results_cols, ncols);
     fclose(mem);
     int rows = 0, ok = text && !strncmp(text, header, hlen);
     free(header);
@@ -188,12 +229,12 @@ int plan_eval_csv_whole(const char *path) {
         char *end = strchr(line, '\n');
         int n = 1;
         for (char *q = line; q < (end ? end : line + strlen(line)); q++) n += *q == ',';
-        ok = end && n == RC_N;   /* every row complete, ending in a newline */
+        ok = end && n == ncols;   /* every row complete, ending in a newline */
         rows++;
         line = end ? end + 1 : NULL;
     }
     free(text);
-    return ok && rows;
+    return ok && (rows || e->probe);   /* a probe file may hold no row (no distance fits any length) */
 }
 
 /* 1 when another process holds the unit's lock (flock on <unit>/.unit.lock). */
@@ -208,7 +249,7 @@ static int unit_locked(const char *udir) {
 }
 
 int plan_unit_state(const char *run_dir, const PlanUnit *u, char *why, size_t n) {
-    char udir[4300], path[4500], name[64], err[ERRLEN];
+    char udir[4300], path[4700], name[256], err[ERRLEN];
     plan_unit_dir(run_dir, u, udir, sizeof udir);
     if (why && n) why[0] = 0;
     if (unit_locked(udir)) return UNIT_RUNNING;
@@ -225,7 +266,7 @@ int plan_unit_state(const char *run_dir, const PlanUnit *u, char *why, size_t n)
     for (int e = 0; done && e < u->n_evals; e++) {
         plan_eval_name(&u->evals[e], name, sizeof name);
         snprintf(path, sizeof path, "%s/%s", udir, name);
-        done = plan_eval_csv_whole(path);
+        done = plan_eval_csv_whole(&u->evals[e], path);
     }
     return done ? UNIT_DONE : UNIT_MISSING;
 }

@@ -15,12 +15,19 @@
 #define POSBENCH_PLAN_H
 #include "../methods/method.h"
 #include "config.h"
+#include "variant.h"
 
-#define PLAN_MAX_EVALS (2 * CFG_MAX_LIST)
+#define PLAN_MAX_VARIANTS 8
+#define PLAN_MAX_EVALS ((2 * CFG_MAX_LIST + 1) * (1 + PLAN_MAX_VARIANTS))
 
+/* One evaluation of a unit: perplexity at window W (nonoverlapping or sliding), or the probe
+ * stage (every probe length and distance in one file); of the trained method, or of one of its
+ * evaluation-time variants (harness/variant.h). */
 typedef struct PlanEval {
-    long W;        /* window length */
+    long W;        /* window length (0 for the probes) */
     int sliding;   /* 0 nonoverlapping, 1 sliding */
+    int probe;     /* 1: the probe stage (config keys probes, probe_*) */
+    char variant[VARIANT_NAME_LEN];   /* "" for the trained method, else the variant's name */
 } PlanEval;
 
 typedef struct PlanUnit {
@@ -41,7 +48,9 @@ typedef struct Plan {
     PlanUnit *units;
 } Plan;
 
-/* The units of cfg's methods[n_methods] x train_lens x seeds (cfg checked by the sweep). */
+/* The units of cfg's methods[n_methods] x train_lens x seeds (cfg checked by the sweep): each with
+ * its evaluations, then its probes (when cfg names some), then per variant of its method (cfg's
+ * variants, in order) the variant's nonoverlapping evaluations and probes. */
 void plan_build(Plan *p, const RunConfig *cfg, char *const *methods, int n_methods, const char *data_dir);
 /* RUN/plan.tsv, atomically; an existing plan with the same units keeps its start time. 0, or -1 with err. */
 int plan_write(Plan *p, const char *run_dir, char *err, size_t errlen);
@@ -53,10 +62,14 @@ const PlanUnit *plan_find(const Plan *p, const char *key);
 
 /* RUN/units/<id> into buf. */
 void plan_unit_dir(const char *run_dir, const PlanUnit *u, char *buf, size_t n);
-/* "eval-<W>-<mode>.csv" of one evaluation. */
+/* The file of one evaluation inside the unit folder: "eval-<W>-<mode>.csv" or "probes.csv",
+ * under "<variant>/" for a variant. */
 void plan_eval_name(const PlanEval *e, char *buf, size_t n);
-/* 1 when the eval CSV at path is whole: the results header and at least one complete row. */
-int plan_eval_csv_whole(const char *path);
+/* Its per-position file ("positions-<W>.csv", under "<variant>/" for a variant); "" for sliding and probes. */
+void plan_positions_name(const PlanEval *e, char *buf, size_t n);
+/* 1 when the evaluation's CSV at path is whole: its header (results or probes) and complete rows,
+ * at least one for results. */
+int plan_eval_csv_whole(const PlanEval *e, const char *path);
 
 enum UnitState { UNIT_DONE, UNIT_MISSING, UNIT_FAILED, UNIT_RUNNING };
 /* Where a unit stands on disk: done (train.json and every evaluation whole), running (its lock

@@ -84,6 +84,24 @@ static int sweep_methods(const RunConfig *cfg, char *mbuf, size_t mcap, char **m
     return n_methods;
 }
 
+/* The config's variants: each parses, is a variant of one of the methods, is given once, and a
+ * method has at most PLAN_MAX_VARIANTS. */
+static void sweep_check_variants(const RunConfig *cfg, char *const *methods, int n_methods) {
+    char buf[sizeof cfg->variants], err[ERRLEN], *save = NULL;
+    int count[SWEEP_MAX_METHODS] = {0};
+    snprintf(buf, sizeof buf, "%s", cfg->variants);
+    for (char *v = strtok_r(buf, ",", &save); v; v = strtok_r(NULL, ",", &save)) {
+        Variant var;
+        if (variant_parse(v, &var, err, sizeof err) != 0) die_input("variants: %s", err);
+        int mi = 0;
+        while (mi < n_methods && strcmp(methods[mi], var.base)) mi++;
+        if (mi == n_methods) die_input("variants: '%s' is a variant of %s, which is not among the methods", v, var.base);
+        if (++count[mi] > PLAN_MAX_VARIANTS) die_input("variants: at most %d per method", PLAN_MAX_VARIANTS);
+        for (char *w = buf; w < v; w += strlen(w) + 1)
+            if (!strcmp(w, v)) die_input("variants: '%s' is given twice", v);
+    }
+}
+
 /* The run folder: created, writable, locked for this process, stale temporaries gone. */
 static void sweep_open_folder(const char *dir) {
     char err[ERRLEN], path[4400];
@@ -98,7 +116,27 @@ static void sweep_open_folder(const char *dir) {
     remove_stale_unit_tmp(dir);
 }
 
-/* The resolved config as DIR/config.conf: children read it; a re-run must not mix configurations. */
+/* 1 when the run's config.conf at path and cfg differ at most in the eval-only keys
+ * (config_key_eval_only: probes, probe_*, variants), which training never reads. */
+static int sweep_same_training(const RunConfig *cfg, const char *path) {
+    RunConfig prev;
+    config_init(&prev, cfg->preset);
+    config_load_file(&prev, path);
+    char *a = NULL, *b = NULL;
+    size_t na = 0, nb = 0;
+    FILE *fa = open_memstream(&a, &na), *fb = open_memstream(&b, &nb);
+    config_write_training(cfg, fa);
+    config_write_training(&prev, fb);
+    fclose(fa);
+    fclose(fb);
+    int same = !strcmp(a, b);
+    free(a);
+    free(b);
+    return same;
+}
+
+/* The resolved config as DIR/config.conf: children read it; a re-run must not mix configurations
+ * (except for what only adds evaluations: sweep_same_training). */
 static void sweep_write_config(const char *dir, const RunConfig *cfg) {
     char err[ERRLEN], path[4400];
     char *cfg_text = NULL;
@@ -108,9 +146,12 @@ static void sweep_write_config(const char *dir, const RunConfig *cfg) {
     fclose(mem);
     snprintf(path, sizeof path, "%s/config.conf", dir);
     char *old = read_file(path, NULL, err, sizeof err);
-    if (old && strcmp(old, cfg_text))
+    int changed = old && strcmp(old, cfg_text);
+    if (changed && !sweep_same_training(cfg, path))
         die_input("--out: %s holds a run with a different configuration (%s); choose another folder", dir, path);
-    if (!old) {
+    if (changed) fprintf(stderr, "sweep: %s: only probes, probe_* or variants changed; the trained units are kept and "
+                                 "what is new is evaluated\n", path);
+    if (!old || changed) {
         AtomicFile af;
         if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_input("--out: %s", err);
         fputs(cfg_text, af.fp);
@@ -130,6 +171,10 @@ static void sweep_open_data(Dataset *ds, RunConfig *cfg, const char *dir) {
     for (int i = 0; i < cfg->n_train_lens; i++) {
         long lens[CFG_MAX_LIST];
         int n = config_eval_lengths(cfg, cfg->train_lens[i], lens, CFG_MAX_LIST);
+        for (int p = 0; cfg->probes[0] && p < cfg->n_probe_lengths; p++)
+            if ((long)evs->n_tokens < cfg->probe_lengths[p] + 2)
+                die_input("probe_lengths: %ld is longer than the %s split of %s (%zu tokens)", cfg->probe_lengths[p],
+                          cfg->split, cfg->data, evs->n_tokens);
         if ((long)evs->n_tokens < lens[n - 1] + 1)
             die_input("--lengths: %ld is longer than the %s split of %s (%zu tokens)", lens[n - 1], cfg->split,
                       cfg->data, evs->n_tokens);
@@ -295,6 +340,7 @@ int cmd_sweep(int argc, char **argv) {
     int slurm = sweep_executor(sw, fl, nf);
     runtime_set_threads(sw->unit_threads);
     sw->n_methods = sweep_methods(cfg, sw->mbuf, sizeof sw->mbuf, sw->methods);   /* before anything runs */
+    sweep_check_variants(cfg, sw->methods, sw->n_methods);
     if (flag_str(fl, nf, "--out")) snprintf(sw->dir, sizeof sw->dir, "%s", flag_str(fl, nf, "--out"));
     else snprintf(sw->dir, sizeof sw->dir, "runs/%s", cfg->preset);
     sweep_open_folder(sw->dir);

@@ -37,20 +37,66 @@ static int unit_train(const UnitJob *j, const char *udir) {
     return rc;
 }
 
-/* One evaluation by a child `posbench eval`; skipped when its CSV is whole (a damaged one is
- * removed with a note and redone). Its exit status. */
-static int unit_eval(const UnitJob *j, const char *udir, const PlanEval *e) {
-    const RunConfig *cfg = j->cfg;
-    const char *mname = e->sliding ? "sliding" : "nonoverlapping";
-    char name[64], out[4400], pos[4400], ckpt[4400], Ws[32], threads[16], tokens[32], stride[32];
-    plan_eval_name(e, name, sizeof name);
-    snprintf(out, sizeof out, "%s/%s", udir, name);
-    if (plan_eval_csv_whole(out)) return 0;
+/* Whether evaluation e is still to do: its CSV at out (udir/name, its variant's folder made) is
+ * not whole; a damaged one is removed with a note. */
+static int unit_eval_todo(const char *udir, const PlanEval *e, char *out, size_t n) {
+    char name[256], err[ERRLEN];
+    plan_eval_name(e, name, sizeof name);   /* out: room for udir (4300) and name */
+    snprintf(out, n, "%s/%s", udir, name);
+    if (plan_eval_csv_whole(e, out)) return 0;
     if (path_exists(out)) {
         fprintf(stderr, "sweep: %s is empty or damaged; evaluating again\n", out);
         unlink(out);
     }
-    snprintf(pos, sizeof pos, "%s/positions-%ld.csv", udir, e->W);
+    if (e->variant[0]) {
+        char vdir[4400];
+        snprintf(vdir, sizeof vdir, "%s/%s", udir, e->variant);
+        if (mkdir_p(vdir, err, sizeof err) != 0) fprintf(stderr, "sweep: %s\n", err);   /* the child names the path */
+    }
+    return 1;
+}
+
+/* The probe stage by a child `posbench probe` (its lengths: probe_lengths, else the unit's
+ * evaluation lengths); skipped when its CSV is whole. Its exit status. */
+static int unit_probe(const UnitJob *j, const char *udir, const PlanEval *e) {
+    const RunConfig *cfg = j->cfg;
+    char out[4700], ckpt[4400], lens[CFG_MAX_LIST * 12] = "", dists[CFG_MAX_LIST * 12] = "", n[16], threads[16];
+    if (!unit_eval_todo(udir, e, out, sizeof out)) return 0;
+    snprintf(ckpt, sizeof ckpt, "%s/model.safetensors", udir);
+    size_t len = 0;
+    if (cfg->n_probe_lengths)
+        for (int i = 0; i < cfg->n_probe_lengths; i++)
+            len += (size_t)snprintf(lens + len, sizeof lens - len, "%s%ld", i ? "," : "", cfg->probe_lengths[i]);
+    else
+        for (int i = 0; i < j->u->n_evals; i++)
+            if (!j->u->evals[i].probe && !j->u->evals[i].sliding && !j->u->evals[i].variant[0])
+                len += (size_t)snprintf(lens + len, sizeof lens - len, "%s%ld", len ? "," : "", j->u->evals[i].W);
+    len = 0;
+    for (int i = 0; i < cfg->n_probe_distances; i++)
+        len += (size_t)snprintf(dists + len, sizeof dists - len, "%s%ld", i ? "," : "", cfg->probe_distances[i]);
+    snprintf(n, sizeof n, "%d", cfg->probe_n);
+    snprintf(threads, sizeof threads, "%d", j->threads);
+    char *args[20] = {"posbench", "probe", (char *)cfg->probes, "--ckpt", ckpt, "--lengths", lens, "--n", n,
+                      "--split", (char *)cfg->split, "--threads", threads, "--out", out};
+    int a = 15;
+    if (dists[0]) args[a++] = "--distances", args[a++] = dists;
+    if (e->variant[0]) args[a++] = "--variant", args[a++] = (char *)e->variant;
+    args[a] = NULL;
+    int rc = spawn_self(args, NULL);
+    if (rc < 0) die_internal("cannot start or wait for a child posbench process");
+    return rc;
+}
+
+/* One evaluation by a child `posbench eval` (or the probe stage); skipped when its CSV is whole
+ * (a damaged one is removed with a note and redone). Its exit status. */
+static int unit_eval(const UnitJob *j, const char *udir, const PlanEval *e) {
+    const RunConfig *cfg = j->cfg;
+    const char *mname = e->sliding ? "sliding" : "nonoverlapping";
+    char name[256], out[4700], pos[4700], ckpt[4400], Ws[32], threads[16], tokens[32], stride[32];
+    if (e->probe) return unit_probe(j, udir, e);
+    if (!unit_eval_todo(udir, e, out, sizeof out)) return 0;
+    plan_positions_name(e, name, sizeof name);
+    snprintf(pos, sizeof pos, "%s/%s", udir, name);
     snprintf(ckpt, sizeof ckpt, "%s/model.safetensors", udir);
     snprintf(Ws, sizeof Ws, "%ld", e->W);
     snprintf(threads, sizeof threads, "%d", j->threads);
@@ -59,7 +105,8 @@ static int unit_eval(const UnitJob *j, const char *udir, const PlanEval *e) {
     snprintf(stride, sizeof stride, "%ld", cfg->sliding_div ? (L / cfg->sliding_div > 0 ? L / cfg->sliding_div : 1) : L);
     char *args[] = {"posbench", "eval", "--ckpt", ckpt, "--lengths", Ws, "--mode", (char *)mname,
                     "--split", (char *)cfg->split, "--data", (char *)cfg->data, "--threads", threads, "--out", out,
-                    "--max-tokens", tokens, e->sliding ? "--stride" : "--per-position", e->sliding ? stride : pos, NULL};
+                    "--max-tokens", tokens, e->sliding ? "--stride" : "--per-position", e->sliding ? stride : pos,
+                    e->variant[0] ? "--variant" : NULL, (char *)e->variant, NULL};
     int rc = spawn_self(args, NULL);
     if (rc < 0) die_internal("cannot start or wait for a child posbench process");
     return rc;
@@ -103,7 +150,9 @@ int unit_run(UnitJob *j) {
     }
     for (int e = 0; rc == 0 && e < j->u->n_evals; e++) {
         const PlanEval *ev = &j->u->evals[e];
-        const char *mode = ev->sliding ? "sliding" : "nonoverlapping";
+        char mode[200];
+        snprintf(mode, sizeof mode, "%s%s%s", ev->probe ? "probes" : ev->sliding ? "sliding" : "nonoverlapping",
+                 ev->variant[0] ? " of " : "", ev->variant);
         int erc = unit_eval(j, udir, ev);
         if (erc == 0) continue;
         fprintf(stderr, "sweep: evaluating %s at %ld (%s) failed (exit %d)\n", udir, ev->W, mode, erc);

@@ -419,6 +419,7 @@ void find_missing(Run *r) {
         for (int l = 0; l < r->nL; l++) {
             for (int mi = 0; mi < r->nmode; mi++) {
                 int mode = r->mode_order[mi];
+                if (strchr(name, '+') && strcmp(r->mode[mode], "nonoverlapping")) continue;   /* variants: nonoverlapping only */
                 long T[MAX_T];
                 int nT = run_lengths(r, r->L[l], mode, T);
                 Sb nan = {0}, none = {0}, failed = {0};

@@ -33,7 +33,7 @@ run() {
 }
 run "C suites" ./build/test_posbench
 run "bad checkpoints" bash tests/bad_checkpoints.sh
-for s in tests/build_test.sh tests/data_cli.sh tests/cli.sh tests/plot_test.sh tests/run_folder.sh tests/heldout.sh tests/hostile.sh tests/messages.sh tests/sweep_units.sh tests/precision.sh tests/slurm.sh; do
+for s in tests/build_test.sh tests/data_cli.sh tests/cli.sh tests/plot_test.sh tests/run_folder.sh tests/heldout.sh tests/hostile.sh tests/messages.sh tests/sweep_units.sh tests/probes.sh tests/precision.sh tests/slurm.sh; do
     [ -f "$s" ] && run "$(basename "$s")" bash "$s"
 done
 if [ "$total_skip" -gt 0 ]; then echo "$total_pass passed, $total_fail failed, $total_skip skipped"

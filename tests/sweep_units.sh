@@ -10,17 +10,8 @@ T=$(mktemp -d)
 A=""
 cleanup() { [ -n "$A" ] && kill -9 "$A" 2>/dev/null; rm -rf "$T"; }
 trap cleanup EXIT
-pass=0 fail=0
-check() { local what=$1; shift; if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi; }
+. tests/lib.sh
 wait_for() { local n=$(($1 * 10)); shift; while [ "$n" -gt 0 ]; do "$@" && return 0; sleep 0.1; n=$((n - 1)); done; return 1; }
-# bad NAME WANT ARGS...: exit 2 and one stderr line containing WANT
-bad() {
-    local what=$1 want=$2; shift 2
-    "$PB" "$@" >/dev/null 2>"$T/bad.err"
-    local rc=$?
-    check "$what: exit 2 (rc $rc), one line with '$want' ($(head -c 200 "$T/bad.err"))" \
-        sh -c "[ $rc -eq 2 ] && [ \$(wc -l <'$T/bad.err') -eq 1 ] && grep -q -- '$want' '$T/bad.err'"
-}
 # values FILE: results.csv without the columns that measure the machine (tokens_per_s, peak_rss_mb, arena_mb)
 values() { cut -d, -f1-11,15,16 "$1"; }
 TINY=(--preset tiny --methods nope,alibi,t5 --threads 1 --no-plot)
