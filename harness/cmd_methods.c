@@ -27,7 +27,7 @@ static void methods_detail(const PosMethod *m, const PosConfig *cfg) {
     char hooks[32];
     pos_hooks_string(m, hooks, sizeof hooks);
     printf("%s — %s\n  label     %s\n  citation  %s\n  family    %s\n  hooks     %s\n", m->name, m->summary,
-           m->label, m->citation, pos_family_name(m->family), hooks);
+           cfg->layers ? pos_layers_label(cfg) : m->label, m->citation, pos_family_name(m->family), hooks);
     int nt;
     PosTensor *t = pos_tensor_list(m, cfg, &nt);
     printf("  tensors   %s(at %d heads, head dim %d, %d layers)\n", nt ? "" : "none ", cfg->n_head, cfg->head_dim,
@@ -68,6 +68,12 @@ int cmd_methods(int argc, char **argv) {
     cfg.train_len = 1024;
     if (npos == 1) {
         const PosMethod *m = pos_method_find(pos[0]);
+        char err[ERRLEN];
+        if (pos_is_layers_spec(pos[0])) {   /* a composition: its tensors at --layers layers */
+            if (pos_spec_parse(pos[0], &m, &cfg, err, sizeof err) != 0) die_input("methods: %s", err);
+            methods_detail(m, &cfg);
+            return 0;
+        }
         if (!m) die_input("methods: unknown method '%s' (valid: %s)", pos[0], pos_method_names());
         pos_options_default(m, &cfg);
         methods_detail(m, &cfg);
@@ -87,6 +93,10 @@ int cmd_methods(int argc, char **argv) {
     printf("options: `posbench methods METHOD` lists a method's options, tensors and citation;\n"
            "  give them at training as a method spec, e.g. --method rotary:yarn_beta=16, and those marked\n"
            "  'train and eval' at evaluation with --option key=value,...\n");
+    printf("per layer: a spec layers=M0+M1+... gives layer l the method Ml (one item per layer, options per\n"
+           "  item), e.g. --method layers=rotary+rotary+rotary+nope (\"Rotary\xc3\x97" "3+NoPE\") or\n"
+           "  methods = alibi,layers=rotary:pi=2+alibi in a preset; each layer has its own parameters;\n"
+           "  `posbench methods layers=...` shows its tensors. Absolute methods act once, not per layer.\n");
     printf("\nsee methods/README.md for the formulas; `posbench inspect METHOD` prints their values.\n");
     return 0;
 }

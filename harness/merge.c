@@ -60,7 +60,7 @@ static void write_method_options(FILE *f, const Plan *p) {
         int seen = 0;
         for (int j = 0; j < i; j++) seen |= !strcmp(p->units[j].method, p->units[i].method);
         const PosMethod *m;
-        PosConfig pc = {.n_head = 1, .head_dim = 2, .d_model = 2, .train_len = 1, .n_layer = 1};
+        PosConfig pc = {.n_head = 1, .head_dim = 2, .d_model = 2, .train_len = 1, .n_layer = 0};   /* 0: any composition */
         char err[ERRLEN];
         if (seen || pos_spec_parse(p->units[i].method, &m, &pc, err, sizeof err) != 0) continue;
         fprintf(f, "%s\n    \"%s\": {\"method\": \"%s\", \"options\": {", first ? "" : ",", p->units[i].method, m->name);

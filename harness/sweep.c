@@ -70,7 +70,7 @@ static int sweep_methods(const RunConfig *cfg, char *mbuf, size_t mcap, char **m
     snprintf(mbuf, mcap, "%s", cfg->methods);
     char *save = NULL;
     for (char *m = strtok_r(mbuf, ",", &save); m; m = strtok_r(NULL, ",", &save)) {
-        if (pos_spec_check(m, err, sizeof err) != 0) die_input("--methods: %s", err);
+        if (pos_spec_check_layers(m, cfg->n_layer, err, sizeof err) != 0) die_input("--methods: %s", err);
         if (n_methods == SWEEP_MAX_METHODS) die_input("--methods: at most %d methods", SWEEP_MAX_METHODS);
         for (int j = 0; j < n_methods; j++)
             if (!strcmp(methods[j], m)) die_input("--methods: '%s' is given twice (each method is one set of units)", m);

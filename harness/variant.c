@@ -44,7 +44,7 @@ int variant_parse(const char *spec, Variant *v, char *err, size_t errlen) {
     for (char *it = strtok_r(items, "+", &save); it; it = strtok_r(NULL, "+", &save))
         if (variant_item(v, it, err, errlen) != 0) return -1;
     const PosMethod *pm;
-    PosConfig pc = {.n_head = 1, .head_dim = 2, .d_model = 2, .train_len = 1, .n_layer = 1};
+    PosConfig pc = {.n_head = 1, .head_dim = 2, .d_model = 2, .train_len = 1, .n_layer = 0};   /* 0: any composition */
     char why[ERRLEN];
     if (pos_spec_parse(v->base, &pm, &pc, why, sizeof why) != 0 ||
         (v->opts[0] && pos_apply_options(pm, &pc, v->opts, 1, why, sizeof why) != 0)) {

@@ -58,6 +58,7 @@ typedef struct PosConfig {
     int train_len;   /* L the model is (or was) trained at */
     int n_layer;     /* blocks; per-layer tensors have this many copies */
     double opt[POS_MAX_OPTIONS];   /* option values, in the method's options[] order */
+    const struct PosLayers *layers;   /* a per-layer composition (layers.c), else NULL */
 } PosConfig;
 
 typedef struct PosTensor {
@@ -211,8 +212,8 @@ void pos_bind_flat(const PosMethod *m, const PosConfig *cfg, const float *params
  * the values; returns the buffer to free (NULL, ctx untouched, for other methods). */
 float *pos_data_at_zero_input(const PosMethod *m, PosCtx *ctx, int T);
 
-/* The registered method a spec names ("xpos:gamma=256" -> xpos), options not
- * checked; NULL if none. */
+/* The method a spec names ("xpos:gamma=256" -> xpos; a composition ->
+ * pos_layers), options not checked; NULL if none. */
 const PosMethod *pos_spec_method(const char *spec);
 
 int pos_hooks_string(const PosMethod *m, char *buf, size_t n);   /* "embed", "qk", "data+bias", "-" */
@@ -238,7 +239,21 @@ int pos_options_string(const PosMethod *m, const PosConfig *cfg, int all, char *
 /* Find the method and apply the spec's options (at training: every option) to
  * cfg, whose defaults it sets first. 0 or -1 + err. */
 int pos_spec_parse(const char *spec, const PosMethod **m, PosConfig *cfg, char *err, size_t errlen);
-/* Only validate (a reference config); 0 or -1 + err. */
+/* Only validate (a reference config; a composition may have any number of
+ * layers); 0 or -1 + err. */
 int pos_spec_check(const char *spec, char *err, size_t errlen);
+/* The same for a model of n_layer blocks (a composition must name n_layer). */
+int pos_spec_check_layers(const char *spec, int n_layer, char *err, size_t errlen);
+/* Display label of a spec: "RoPE×3+NoPE" for a composition, NULL otherwise. */
+const char *pos_spec_label(const char *spec);
+
+/* Per-layer composition (layers.c): "layers=rotary+rotary+nope" (one method
+ * spec per layer, '+' between them) is the method pos_layers with cfg->layers
+ * set. pos_spec_parse handles it; these are its parts. */
+extern const PosMethod pos_layers;
+int pos_is_layers_spec(const char *spec);
+/* Parse into cfg->layers; with cfg->n_layer > 0 the count must match. 0 or -1 + err. */
+int pos_layers_parse(const char *spec, PosConfig *cfg, char *err, size_t errlen);
+const char *pos_layers_label(const PosConfig *cfg);
 
 #endif

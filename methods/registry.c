@@ -111,6 +111,7 @@ float *pos_data_at_zero_input(const PosMethod *m, PosCtx *ctx, int T) {
 const PosMethod *pos_spec_method(const char *spec) {
     char name[POS_SPEC_LEN];
     if (!spec) return NULL;
+    if (pos_is_layers_spec(spec)) return &pos_layers;
     snprintf(name, sizeof name, "%.*s", (int)strcspn(spec, ":"), spec);
     return pos_method_find(name);
 }
@@ -262,6 +263,12 @@ int pos_spec_parse(const char *spec, const PosMethod **mp, PosConfig *cfg, char 
         snprintf(err, errlen, "method spec '%.40s' is missing or too long", spec ? spec : "");
         return -1;
     }
+    cfg->layers = NULL;
+    if (pos_is_layers_spec(spec)) {   /* per-layer composition: its items are specs */
+        if (pos_layers_parse(spec, cfg, err, errlen) != 0) return -1;
+        if (mp) *mp = &pos_layers;
+        return 0;
+    }
     size_t len = strcspn(spec, ":");
     memcpy(name, spec, len);
     name[len] = '\0';
@@ -281,7 +288,16 @@ int pos_spec_parse(const char *spec, const PosMethod **mp, PosConfig *cfg, char 
     return 0;
 }
 
-int pos_spec_check(const char *spec, char *err, size_t errlen) {
-    PosConfig cfg = {.n_head = 4, .head_dim = 16, .d_model = 64, .train_len = 128, .n_layer = 2};
+int pos_spec_check_layers(const char *spec, int n_layer, char *err, size_t errlen) {
+    PosConfig cfg = {.n_head = 4, .head_dim = 16, .d_model = 64, .train_len = 128, .n_layer = n_layer};
     return pos_spec_parse(spec, NULL, &cfg, err, errlen);
+}
+
+int pos_spec_check(const char *spec, char *err, size_t errlen) { return pos_spec_check_layers(spec, 0, err, errlen); }
+
+const char *pos_spec_label(const char *spec) {
+    if (!pos_is_layers_spec(spec)) return NULL;
+    PosConfig cfg = {.n_head = 4, .head_dim = 16, .d_model = 64, .train_len = 128, .n_layer = 0};
+    char err[ERRLEN];
+    return pos_spec_parse(spec, NULL, &cfg, err, sizeof err) == 0 ? pos_layers_label(&cfg) : NULL;
 }

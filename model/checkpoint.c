@@ -281,9 +281,8 @@ static int read_config(const StFile *f, ModelConfig *cfg, const char *path, char
     }
     const char *method = need_meta(f, "method", path, err, errlen);
     if (!method) return -1;
-    char p[48], name[POS_SPEC_LEN];
-    snprintf(name, sizeof name, "%.*s", (int)strcspn(method, ":"), method);
-    if (strlen(method) >= sizeof cfg->method || !pos_method_find(name)) {
+    char p[48];
+    if (strlen(method) >= sizeof cfg->method || !pos_spec_method(method)) {
         snprintf(err, errlen, "%s: unknown method \"%s\" (valid: %s)", path, json_printable(p, sizeof p, method),
                  pos_method_names());
         return -1;

@@ -76,7 +76,8 @@ void report_learned(FILE *f, const Run *r) {
         long far = nT ? T[nT - 1] - 1 : r->L[l] - 1;
         for (int k = 0; k < r->nmeth; k++) {
             const PosMethod *pm = pos_spec_method(r->meth[r->order[k]]);   /* "kerple_log:shared=1" too */
-            if (!pm || !pm->bias_add || !pm->tensors) continue;
+            /* a composition (family none) has no one bias per head to show */
+            if (!pm || !pm->bias_add || !pm->tensors || pm->family == POS_FAMILY_NONE) continue;
             if (!header) {
                 fputs("## Learned position biases\n\nThe bias each head adds to an attention logit at key distance "
                       "i − j (columns), in the trained model: how far a learned method moved its parameters from "

@@ -51,7 +51,7 @@ MethodStyle method_style(const char *name) {
     unsigned h = 5381;
     for (const char *p = name; *p; p++) h = h * 33u + (unsigned char)*p;
     int k = (int)(h % N_PALETTE);
-    const char *label = spec_label(name);
+    const char *label = pos_is_layers_spec(name) ? pos_spec_label(name) : spec_label(name);
     return (MethodStyle){name, label ? label : name, palette[k].colour, palette[k].point};
 }
 

@@ -118,6 +118,18 @@ check "meta.json records the spec's options" grep -q '"kerple_log:shared=1": {"m
 check "report labels the spec with its options" grep -q '| KERPLE-log (shared=1) |' "$T/ln/report.md"
 check "learned-bias section shows a spec with options" grep -q '^### KERPLE-log (shared=1), trained at L = 16 (seed 1)' "$T/ln/report.md"
 check "learned-bias section shows FoX at input 0" grep -q '^### FoX, trained at L = 16 (seed 1.*attention input of zeros)' "$T/ln/report.md"
+# --- per-layer compositions sweep, plot and report like any method; a bad one exits 2 first ---
+bad "composition of the wrong length" "names 3 layers, but the model has n_layer = 2" sweep --preset tiny --set "n_layer=2" --methods alibi,layers=rotary+rotary+nope --out "$T/lay"
+"$PB" sweep --preset tiny --set "n_layer=2" --methods alibi,layers=alibi+alibi,layers=rotary:pi=2+fox --out "$T/lay" >/dev/null 2>"$T/lay.err"
+check "sweep with compositions exits 0 ($(tail -n 1 "$T/lay.err"))" [ -s "$T/lay/report.md" ]
+check "report labels a repeated composition ALiBi×2" grep -q '^| ALiBi×2 |' "$T/lay/report.md"
+check "report labels a mixed composition with options" grep -q '^| Rotary (pi=2)+FoX |' "$T/lay/report.md"
+check "composition rows in results.csv are ok" [ "$(grep -c '^layers=rotary:pi=2+fox,16,.*,ok,$' "$T/lay/results.csv")" -eq 6 ]
+a1=$(grep '^alibi,16,1,64,nonoverlapping,' "$T/lay/results.csv" | cut -d, -f9)
+a2=$(grep '^layers=alibi+alibi,16,1,64,nonoverlapping,' "$T/lay/results.csv" | cut -d, -f9)
+check "layers=alibi+alibi has alibi's NLL exactly ($a1 = $a2)" [ -n "$a1" -a "$a1" = "$a2" ]
+"$PB" eval --ckpt "$T/lay/units/layers=rotary:pi=2+fox-L16-s1/model.safetensors" --lengths 32 >"$T/lay_eval.out" 2>&1
+check "a composition's checkpoint reloads for eval" [ $? -eq 0 ]
 fox_ck="$T/ln/units/fox-L16-s1/model.safetensors"
 n=$("$PB" inspect --ckpt "$fox_ck" --hook params 2>/dev/null | grep -c '^0,pos.fox.b,')
 check "inspect --hook params prints FoX's gate bias per head ($n rows)" [ "$n" -eq 2 ]

@@ -181,6 +181,14 @@ void test_model(void) {
         check_eval_matches_forward(pos_methods[i]->name, 7);
         check_eval_matches_forward(pos_methods[i]->name, check_quick ? 70 : 300);
     }
+    /* per-layer compositions (methods/layers.c): each layer's own parameters, options and tables */
+    static const char *const compositions[] = {"layers=rotary+nope", "layers=t5+kerple_log", "layers=fox+kerple_power",
+                                               "layers=xpos:gamma=64+alibi"};
+    for (size_t i = 0; i < sizeof compositions / sizeof compositions[0]; i++) {
+        check_model_grads(compositions[i]);
+        check_eval_matches_forward(compositions[i], 7);
+        check_eval_matches_forward(compositions[i], check_quick ? 70 : 300);
+    }
     check_adamw();
     check_bad_config();
 }
