@@ -12,14 +12,16 @@
  * for weights and biases). One FIRE per layer by default (`fire:shared=1`
  * shares one across layers, as the paper's layer-sharing variant).
  *
- * Checked again for issue 12 against the paper (arXiv 2310.04418v2, its
- * appendix's PyTorch module; a search of the code corpora and of
- * paperswithcode found no released code by the authors): c starts at 0.1,
- * the threshold parameter at 512 with a learnable multiplier starting at 1,
- * both used through their absolute values, eps 1e-6 on the normaliser, an MLP
- * 1 -> 32 -> heads with nn.Linear's default initialisation. The paper's main
- * FIRE has one module per layer; its layer-shared variant (FIRE-S) is
- * `shared=1`. The values here agreed; nothing was changed.
+ * Checked again against the paper (arXiv 2310.04418v2, the PyTorch module
+ * in its appendix; searching the code corpora and paperswithcode found no
+ * code released by the authors, and only excerpts of the paper's text could
+ * be read here, so the appendix values are as recalled from it): c starts at
+ * 0.1, the threshold at 512 times a learnable multiplier starting at 1, both
+ * used through absolute values, eps 1e-6 on the normaliser, an MLP 1 -> 32 ->
+ * heads with nn.Linear's default initialisation. The values here agree, so
+ * nothing was changed. Per layer vs shared: the module is instantiated per
+ * attention layer in the paper's main setting, with layer sharing studied as
+ * a cheaper variant; `shared=1` gives that variant.
  *
  * Tensors (k): 0 w1 {32, 1}, 1 b1 {32}, 2 w2 {NH, 32}, 3 b2 {NH}, 4 c {1},
  * 5 L_mult {1}; weight decay on w1 and w2 (the MLP's weight matrices) only.
