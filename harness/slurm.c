@@ -95,7 +95,7 @@ static void write_script(const SlurmJob *j, const Paths *p, const char *path, in
     if (units)
         fprintf(f, "exec %s unit %s \"${SLURM_ARRAY_TASK_ID:?submit as an array job: sbatch --array=1-%d %s}\" "
                    "--threads %d\n", p->exe, p->run, j->plan->n_units, p->units, j->threads);
-    else fprintf(f, "exec %s merge %s\n", p->exe, p->run);
+    else fprintf(f, "exec %s merge %s%s\n", p->exe, p->run, j->plot ? "" : " --no-plot");
     if (atomic_commit(&af, err, sizeof err) != 0) die_internal("%s", err);
     chmod(path, 0755);
 }

@@ -10,6 +10,7 @@ typedef struct SlurmJob {
     int threads;              /* per unit: --cpus-per-task and the unit's --threads */
     const char *slurm_args;   /* extra sbatch options for both scripts, or NULL */
     int resume;               /* submit only the units that are missing or failed */
+    int plot;                 /* the merge draws figures and report (0: sweep --no-plot) */
 } SlurmJob;
 
 /* Write RUN/slurm/units.sbatch and merge.sbatch, submit them with sbatch, record the job ids in

@@ -354,7 +354,8 @@ int cmd_sweep(int argc, char **argv) {
                "posbench merge %s\n", sw->plan.n_units, sw->dir, sw->dir, sw->plan.n_units, sw->dir);
     else if (slurm) {
         SlurmJob sj = {.run_dir = sw->dir, .plan = &sw->plan, .threads = sw->unit_threads,
-                       .slurm_args = flag_str(fl, nf, "--slurm-args"), .resume = flag_on(fl, nf, "--resume")};
+                       .slurm_args = flag_str(fl, nf, "--slurm-args"), .resume = flag_on(fl, nf, "--resume"),
+                       .plot = !flag_on(fl, nf, "--no-plot")};
         rc = slurm_submit(&sj);
     } else rc = sweep_local(sw, !flag_on(fl, nf, "--no-plot"));
     data_close(&sw->ds);
