@@ -27,9 +27,14 @@ check "--jobs 2 exits 0 (rc $rc)" [ "$rc" -eq 0 ]
 check "--jobs 2: results.csv values equal the sequential run's" cmp -s <(values "$T/seq/results.csv") <(values "$T/j2/results.csv")
 check "--jobs 2: positions.csv equals the sequential run's" cmp -s "$T/seq/positions.csv" "$T/j2/positions.csv"
 check "--jobs 2: each unit logs to its unit.log" grep -q "unit: alibi-L16-s1 done" "$T/j2/units/alibi-L16-s1/unit.log"
+cores=$(getconf _NPROCESSORS_ONLN)
+if [ "$cores" -ge 2 ]; then   # threads = 0 (all cores, the tiny preset's): each of J units gets cores / J
+    "$PB" sweep --preset tiny --methods alibi,nope --no-plot --jobs 2 --out "$T/j0" >/dev/null 2>&1
+    check "--jobs 2 with threads = 0: each unit trains with $((cores / 2)) thread(s)" \
+        grep -q "\"threads\": $((cores / 2)), " "$T/j0/units/alibi-L16-s1/train.json"
+fi
 bad "--jobs 0" "--jobs" sweep --preset tiny --jobs 0 --out "$T/x"
 bad "--jobs -1" "--jobs" sweep --preset tiny --jobs -1 --out "$T/x"
-cores=$(getconf _NPROCESSORS_ONLN)
 bad "--jobs beyond the cores" "--jobs: $((cores + 1)) units at once need at least" sweep --preset tiny --jobs $((cores + 1)) --out "$T/x"
 [ "$cores" -ge 2 ] && bad "--jobs x threads beyond the cores" "J x threads <= cores" sweep --preset tiny --jobs 2 --threads "$cores" --out "$T/x"
 bad "--resume without Slurm" "--resume" sweep --preset tiny --resume --out "$T/x"
