@@ -3,6 +3,9 @@
 #define _GNU_SOURCE
 #endif
 #include "util.h"
+#if defined(__x86_64__) || defined(__i386__)
+#include <xmmintrin.h>
+#endif
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -309,4 +312,10 @@ uint64_t hash64_bytes(const void *p, size_t n, uint64_t seed) {
     h = (rotl64(h, 29) ^ w) * 0x9E3779B97F4A7C15ull;
     h ^= h >> 33; h *= 0xc4ceb9fe1a85ec53ull; h ^= h >> 33;
     return h;
+}
+
+void flush_denormals(void) {
+#if defined(__x86_64__) || defined(__i386__)
+    _mm_setcsr(_mm_getcsr() | 0x8040);   /* FTZ (bit 15) and DAZ (bit 6) */
+#endif
 }

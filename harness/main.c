@@ -16,6 +16,7 @@ static void usage(FILE *out) {
 
 int main(int argc, char **argv) {
     runtime_prepare_env(argv);
+    flush_denormals();   /* before any thread is made: they inherit it */
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
         printf("posbench (%s)\nBLAS at run time: %s\n", runtime_build_info(), runtime_blas_name());

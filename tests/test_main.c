@@ -57,6 +57,7 @@ int main(int argc, char **argv) {
 #include "suites.h"
 #undef SUITE
     };
+    flush_denormals();   /* as posbench does (common/util.h) */
     int n_named = 0;
     for (int a = 1; a < argc; a++) {
         if (strcmp(argv[a], "--quick") == 0) check_quick = 1;
