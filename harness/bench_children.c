@@ -195,7 +195,7 @@ static int core_ok(const CorePeak *p) { return p->check <= 1.0; }
 /* A row per kernel set: its sgemm against the naive product (bench_sgemm_check). */
 static void check_row(Table *t, const CorePeak *p) {
     Row *r = table_add(t, "blas", "", "x bound");
-    snprintf(r->item, sizeof r->item, "sgemm vs naive, %s kernels", p->core);
+    snprintf(r->item, sizeof r->item, "sgemm vs naive, %.63s kernels", p->core);
     r->pb = p->check;
     snprintf(r->target, sizeof r->target, "<= 1");
     r->status = core_ok(p) ? ST_MET : ST_MISSED;
@@ -259,16 +259,18 @@ static void cache_peaks(Table *t, const CorePeak *peaks, int n_peaks, const Core
                    runtime_kernel_cache_path());
 }
 
+/* Two rounds, the second in reverse order and the selected set measured in a child
+ * like the others, each set keeping its best: on a shared machine one reading
+ * can be off by half, and a set must not look faster by the order it ran in. */
 void bench_other_cores(Table *t, const Opts *o, double peak_sel, double check_sel) {
     const char *cand[8];
     int nc = candidate_cores(cand, 8);
     CorePeak sel = {"", peak_sel, check_sel}, peaks[8];
     snprintf(sel.core, sizeof sel.core, "%s", runtime_blas_core());
-    check_row(t, &sel);
     char seen[8][64];
     int n_seen = 0, n_peaks = 0;
     snprintf(seen[n_seen++], 64, "%s", sel.core);
-    for (int i = 0; i < nc; i++) {
+    for (int i = 0; i < nc; i++) {   /* round 1: the sets that exist (check and peak) */
         if (seen_core(seen, n_seen, cand[i])) continue;
         progress("sgemm check and peak under OPENBLAS_CORETYPE=%s (child process)", cand[i]);
         CorePeak p = core_peak(o, cand[i]);
@@ -276,12 +278,24 @@ void bench_other_cores(Table *t, const Opts *o, double peak_sel, double check_se
         /* OpenBLAS replaces a name it does not know by another set */
         if (seen_core(seen, n_seen, p.core) || n_seen >= 8) continue;
         snprintf(seen[n_seen++], 64, "%s", p.core);
-        Row *r = table_add(t, "blas", "", "GFLOP/s");
-        snprintf(r->item, sizeof r->item, "sgemm peak, %s kernels", p.core);
-        r->pb = p.gflops;
-        check_row(t, &p);
         if (n_peaks < 8) peaks[n_peaks++] = p;
     }
+    for (int i = n_peaks; i >= 0; i--) {   /* round 2, reversed; index n_peaks is the selected set */
+        CorePeak *p = i < n_peaks ? &peaks[i] : &sel;
+        progress("sgemm peak under OPENBLAS_CORETYPE=%s again (child process)", p->core);
+        CorePeak q = core_peak(o, p->core);
+        if (isfinite(q.gflops) && q.gflops > p->gflops) p->gflops = q.gflops;
+        if (!(q.check <= p->check)) p->check = q.check;   /* the worse check counts */
+    }
+    check_row(t, &sel);
+    for (int i = 0; i < n_peaks; i++) {
+        Row *r = table_add(t, "blas", "", "GFLOP/s");
+        snprintf(r->item, sizeof r->item, "sgemm peak, %.63s kernels", peaks[i].core);
+        r->pb = peaks[i].gflops;
+        check_row(t, &peaks[i]);
+    }
+    table_note(t, "kernel sets: each set's sgemm checked against the naive product, then its peak measured in a child "
+               "process, twice (the second round reversed, the selected set included); the best of each compared.");
     recommend_core(t, peaks, n_peaks, &sel);
     cache_peaks(t, peaks, n_peaks, &sel);
 }
