@@ -179,6 +179,12 @@ void run_check_resume(const char *ckpt, const char *stored_json, const RunIdenti
             die_input("--resume: %s was trained with %s = %g, this command has %g (another schedule would not "
                       "continue the same run; L %ld)", ckpt, schedule[i], json_number(x), json_number(y), L);
     }
+    /* the products' precision: a run started in one does not continue in the other (older checkpoints: fp32) */
+    const JsonValue *pa = ca ? json_get(ca, "precision") : NULL;
+    const char *was_p = pa && pa->type == JSON_STRING ? pa->u.str : "fp32";
+    if (strcmp(was_p, c->precision))
+        die_input("--resume: %s was trained with precision = %s, this command has %s (L %ld)", ckpt, was_p,
+                  c->precision, L);
     json_doc_free(&a);
     json_doc_free(&b);
     free(cur);

@@ -2,7 +2,7 @@
 # precision.sh — issue 15 end to end: the `precision` key (fp32 | bf16, anything
 # else exits 2 naming it), the bf16 fallback forced with POSBENCH_FORCE_NO_BF16=1
 # (one warning, fp32 results bit for bit, train.json says what ran, a sweep warns
-# once for all its units), a bf16 run where the CPU has avx512_bf16, the advice
+# once for all its units, a resume cannot switch precision), a bf16 run where the CPU has avx512_bf16, the advice
 # line that train prints first when a faster OpenBLAS kernel set is known, and
 # `bench --kernels` checking every kernel set against the naive product.
 set -u
@@ -55,6 +55,14 @@ else
     check "bf16 run on a CPU without avx512_bf16: falls back with one warning" \
         test "$(grep -c 'warning: precision = bf16' "$T/err")" -eq 1
 fi
+
+# --- a run does not change precision on resume ---------------------------------------------------------
+"$PB" train --preset tiny --method alibi --steps 10 --set "precision=bf16" --out "$T/res" >/dev/null 2>&1
+rm -f "$T/res/train.json"
+"$PB" train --preset tiny --method alibi --steps 10 --resume --out "$T/res" >/dev/null 2>"$T/err"
+rc=$?
+check "resuming a bf16 run as fp32 exits 2 naming both" \
+    test "$rc" -eq 2 -a -n "$(grep -F 'was trained with precision = bf16, this command has fp32' "$T/err")"
 
 # --- kernel choice: the advice line and bench --kernels (x86-64 with OpenBLAS only) ------------------
 if "$PB" --version | grep -q 'BLAS at run time: OpenBLAS' && [ "$(uname -m)" = x86_64 ]; then
