@@ -31,10 +31,27 @@ static Flag probe_flags[] = {
 };
 #define NPF NFLAGS(probe_flags)
 
-/* The scorer over a model: the tiled evaluation forward with top-1 predictions. */
-static void model_scorer(void *ctx, const int *inputs, const int *targets, int T, float *nll, int *top1,
+/* A model as a probe scorer: the tiled evaluation forward with top-1 predictions; the shared
+ * filler's keys and values computed once (model_eval_window_prefix) when the method allows it. */
+typedef struct ModelScorer {
+    Model *m;
+    EvalPrefix pre;
+    int *saved;   /* the inputs pre holds (pre.len of them) */
+} ModelScorer;
+
+static void model_scorer(void *ctx, const int *inputs, const int *targets, int T, int shared, float *nll, int *top1,
                          int top1_from) {
-    model_eval_window_top1((Model *)ctx, inputs, targets, T, nll, top1, top1_from);
+    ModelScorer *s = ctx;
+    if (shared < 64 || !model_eval_prefix_ok(s->m)) {   /* too short to pay for the copies */
+        model_eval_window_top1(s->m, inputs, targets, T, nll, top1, top1_from);
+        return;
+    }
+    if (s->pre.len != shared || memcmp(s->saved, inputs, sizeof(int) * (size_t)shared)) {
+        model_eval_window_prefix(s->m, inputs, targets, shared, &s->pre, 1, nll, NULL, shared);
+        s->saved = xrealloc(s->saved, sizeof(int) * (size_t)shared);
+        memcpy(s->saved, inputs, sizeof(int) * (size_t)shared);
+    }
+    model_eval_window_prefix(s->m, inputs, targets, T, &s->pre, 0, nll, top1, top1_from);
 }
 
 /* One `posbench probe`: what to run, checked before any work. */
@@ -103,8 +120,11 @@ static void probe_all(ProbeJob *j, const DataSplit *sp, FILE *f) {
                 Rng rng;   /* one stream per (kind, T, D): the same probes for every method and variant */
                 rng_seed(&rng, (uint64_t)j->seed * 1000003u + (uint64_t)j->kinds[ki] * 7919u + (uint64_t)T * 131u + (uint64_t)D[di]);
                 ProbeStats st;
+                ModelScorer sc = {.m = &j->m};
                 double t0 = now_seconds();
-                probe_run(j->kinds[ki], T, D[di], j->k, j->n, sp->tokens, sp->n_tokens, &rng, model_scorer, &j->m, &st);
+                probe_run(j->kinds[ki], T, D[di], j->k, j->n, sp->tokens, sp->n_tokens, &rng, model_scorer, &sc, &st);
+                model_prefix_free(&sc.pre);
+                free(sc.saved);
                 probe_write_rows(f, j->label, j->m.cfg.train_len, j->id.seed, j->kinds[ki], T, D[di], j->k, &st);
                 fflush(f);
                 fprintf(stderr, "probe %s %s T=%ld D=%ld: acc %.3f (%.1fs)\n", j->label, probe_kind_name(j->kinds[ki]),

@@ -52,6 +52,7 @@ static const Key keys[] = {
     {"sliding_tokens", K_LONGLIST, F(sliding_tokens), 0, 0, 1, 1L << 40, "tokens scored per length, sliding mode", NULL},
     {"threads", K_INT, F(threads), 0, 0, 0, 1024, "threads (0 = all cores)", NULL},
     {"precision", K_STR, F(precision), 0, 8, 0, 0, "training matrix products: fp32 | bf16 (bf16 inputs, fp32 accumulation)", "fp32"},
+    {"train_copy_mix", K_DOUBLE, F(train_copy_mix), 0, 0, 0.0, 1.0, "fraction of training windows in which a random 16-token string is planted twice (the copy probe's positive-control mixture; 0 = off)", "0"},
     {"probes", K_STR, F(probes), 0, 32, 0, 0, "retrieval probes after the evaluations: copy, passkey, copy,passkey or empty", ""},
     {"probe_lengths", K_LONGLIST, F(probe_lengths), F(n_probe_lengths), 0, 2, 1 << 22, "probe window lengths T (empty: the evaluation lengths)", ""},
     {"probe_distances", K_LONGLIST, F(probe_distances), F(n_probe_distances), 0, 0, 1 << 22, "probe distances D (empty: 16, 32, ... up to T - 2k)", ""},

@@ -41,6 +41,7 @@ typedef struct RunConfig {
     long sliding_tokens;      /* score at most this many tokens in sliding mode */
     int threads;              /* 0 = all cores */
     char precision[8];        /* fp32 | bf16: the training step's matrix products (model/gemm_bf16.h) */
+    double train_copy_mix;    /* fraction of training windows given a repeated random string (0 = off) */
     /* probes and variants: evaluation only, so a finished sweep may add them (no retraining) */
     char probes[32];          /* "" | copy | passkey | copy,passkey */
     int n_probe_lengths;

@@ -54,16 +54,40 @@ static void planted_string(ProbeKind kind, int k, Rng *rng, int *s, long *len) {
     *len = n;
 }
 
-int probe_build(ProbeKind kind, long T, long D, int k, const uint16_t *text, size_t n_text, Rng *rng, int *x,
-                ProbeLayout *lay) {
+void probe_plant_copy(int *x, long n, int k, Rng *rng) {
+    long room = n - 2 * k;   /* positions p >= 1 with p + 2k + D <= n */
+    if (room < 1) return;
+    int s[64];
+    long len;
+    planted_string(PROBE_COPY, k, rng, s, &len);
+    long D = (long)(rng_u64(rng) % (uint64_t)room);
+    long p = 1 + (long)(rng_u64(rng) % (uint64_t)(room - D));
+    for (int i = 0; i < k; i++) x[p + i] = x[p + k + D + i] = s[i];
+}
+
+/* Filler tokens of a probe. */
+static long probe_fill(ProbeKind kind, long T, int k) {
     long a, b;
     planted_lengths(kind, k, &a, &b);
-    if (D < 0 || D > probe_max_distance(kind, T, k) || n_text < (size_t)T + 2) return -1;
+    return T + 1 - a - b;
+}
+
+int probe_build(ProbeKind kind, long T, long D, int k, const uint16_t *text, size_t n_text, Rng *rng, int *x,
+                ProbeLayout *lay) {
+    if (n_text < (size_t)T + 2) return -1;
+    size_t off = (size_t)(rng_u64(rng) % (uint64_t)(n_text - (size_t)probe_fill(kind, T, k)));
+    return probe_build_at(kind, T, D, k, text, n_text, off, rng, x, lay);
+}
+
+int probe_build_at(ProbeKind kind, long T, long D, int k, const uint16_t *text, size_t n_text, size_t off, Rng *rng,
+                   int *x, ProbeLayout *lay) {
+    long a, b;
+    planted_lengths(kind, k, &a, &b);
+    long nfill = T + 1 - a - b, before = nfill - D;
+    if (D < 0 || D > probe_max_distance(kind, T, k) || off + (size_t)nfill > n_text) return -1;
     int s[64 + sizeof PROBE_PASSKEY_INTRO + PROBE_PASSKEY_DIGITS];
     long slen;
     planted_string(kind, k, rng, s, &slen);
-    long nfill = T + 1 - a - b, before = nfill - D;
-    size_t off = (size_t)(rng_u64(rng) % (uint64_t)(n_text - (size_t)nfill));
     const uint16_t *f = text + off;
     long i = 0;
     for (long j = 0; j < before; j++) x[i++] = f[j];
@@ -81,7 +105,7 @@ int probe_build(ProbeKind kind, long T, long D, int k, const uint16_t *text, siz
 void probe_score(ProbeKind kind, const int *x, const ProbeLayout *lay, ProbeScorer scorer, void *ctx, float *nll,
                  int *top1, ProbeStats *st) {
     long T = lay->T;
-    scorer(ctx, x, x + 1, (int)T, nll, top1, (int)lay->score_from);
+    scorer(ctx, x, x + 1, (int)T, (int)lay->first, nll, top1, (int)lay->score_from);
     long right = 0;
     for (long t = lay->score_from; t < T; t++) {
         st->nll += nll[t];
@@ -99,8 +123,11 @@ void probe_run(ProbeKind kind, long T, long D, int k, long n, const uint16_t *te
     int *x = xmalloc(sizeof(int) * (size_t)(T + 1)), *top1 = xmalloc(sizeof(int) * (size_t)T);
     float *nll = xmalloc_floats((size_t)T);
     ProbeLayout lay;
+    long nfill = probe_fill(kind, T, k);
+    size_t off = nfill > 0 && n_text > (size_t)nfill ? (size_t)(rng_u64(rng) % (uint64_t)(n_text - (size_t)nfill)) : 0;
     for (long i = 0; i < n; i++)
-        if (probe_build(kind, T, D, k, text, n_text, rng, x, &lay) == 0) probe_score(kind, x, &lay, scorer, ctx, nll, top1, st);
+        if (probe_build_at(kind, T, D, k, text, n_text, off, rng, x, &lay) == 0)
+            probe_score(kind, x, &lay, scorer, ctx, nll, top1, st);
     free(x);
     free(top1);
     free(nll);

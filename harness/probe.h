@@ -46,10 +46,20 @@ int probe_default_distances(ProbeKind kind, long T, int k, long *out, int max);
  * offset and the string from rng. 0, or -1 when D does not fit T. */
 int probe_build(ProbeKind kind, long T, long D, int k, const uint16_t *text, size_t n_text, Rng *rng, int *x,
                 ProbeLayout *lay);
+/* The same with the filler offset given (off + fillers <= n_text; probe_run draws one per (T, D)). */
+int probe_build_at(ProbeKind kind, long T, long D, int k, const uint16_t *text, size_t n_text, size_t off, Rng *rng,
+                   int *x, ProbeLayout *lay);
 
-/* Score a window: nll[t] and top1[t] for t >= top1_from, as model_eval_window_top1. */
-typedef void (*ProbeScorer)(void *ctx, const int *inputs, const int *targets, int T, float *nll, int *top1,
-                            int top1_from);
+/* Training mixture (config key train_copy_mix): in the sequence x[0..n) (a window's inputs and
+ * its last target), overwrite two places with one random string of k alphabet tokens: the first
+ * at a uniform position p >= 1, the second D tokens after its end, D uniform in what fits. */
+void probe_plant_copy(int *x, long n, int k, Rng *rng);
+
+/* Score a window: nll[t] and top1[t] for t >= top1_from, as model_eval_window_top1. shared: how
+ * many leading inputs are the same in every window of this (T, D) (the filler before the first
+ * string), which a scorer may compute once (model_eval_window_prefix). */
+typedef void (*ProbeScorer)(void *ctx, const int *inputs, const int *targets, int T, int shared, float *nll,
+                            int *top1, int top1_from);
 
 /* Totals over n probes of one (kind, T, D). */
 typedef struct ProbeStats {
@@ -62,7 +72,8 @@ typedef struct ProbeStats {
 /* Score one built probe x with scorer into st. nll, top1: (T) scratch. */
 void probe_score(ProbeKind kind, const int *x, const ProbeLayout *lay, ProbeScorer scorer, void *ctx, float *nll,
                  int *top1, ProbeStats *st);
-/* n probes of (kind, T, D) built from text with rng, scored into st (zeroed first). */
+/* n probes of (kind, T, D) built from text with rng, scored into st (zeroed first): one filler
+ * offset for all n (so they share the filler), each its own string or key. */
 void probe_run(ProbeKind kind, long T, long D, int k, long n, const uint16_t *text, size_t n_text, Rng *rng,
                ProbeScorer scorer, void *ctx, ProbeStats *st);
 

@@ -153,7 +153,7 @@ void run_check_data_hash(const char *dir, const Dataset *ds, const char *spec) {
 
 void run_check_resume(const char *ckpt, const char *stored_json, const RunIdentity *now, const RunConfig *c, long L) {
     static const char *const schedule[] = {"steps", "warmup", "lr", "lr_min", "weight_decay", "clip", "batch",
-                                           "batch_tokens"};
+                                           "batch_tokens", "train_copy_mix"};
     RunIdentity was;
     run_identity_parse(&was, stored_json);
     if (was.seed && was.seed != now->seed)

@@ -16,6 +16,7 @@
 #include "../common/runfiles.h"
 #include "../model/checkpoint.h"
 #include "../model/ops.h"
+#include "probe.h"
 #include "run_common.h"
 #include "runtime.h"
 
@@ -255,6 +256,23 @@ static void train_log(Trainer *tr, long done, float lr, float norm) {
     tr->t_log = 0;
 }
 
+/* train_copy_mix: each window, with probability mix, gets a random string planted twice
+ * (probe_plant_copy on its T + 1 tokens). Draws from the batch generator, whose state the
+ * checkpoint keeps, so a resumed run plants the same strings. */
+static void train_mix_copies(int *inputs, int *targets, int B, int T, double mix, Rng *rng) {
+    int *x = xmalloc(sizeof(int) * (size_t)(T + 1));
+    for (int b = 0; b < B; b++) {
+        if (rng_uniform(rng) >= mix) continue;
+        int *in = inputs + (size_t)b * T, *tg = targets + (size_t)b * T;
+        memcpy(x, in, sizeof(int) * (size_t)T);
+        x[T] = tg[T - 1];
+        probe_plant_copy(x, T + 1, 16, rng);
+        memcpy(in, x, sizeof(int) * (size_t)T);
+        memcpy(tg, x + 1, sizeof(int) * (size_t)T);
+    }
+    free(x);
+}
+
 /* Step `step` (0-based): batch, forward, backward, clip, AdamW, log, checkpoint.
  * Returns the loss; *dt gets the step's seconds. Exits on divergence. */
 static float train_step(Trainer *tr, long step, double *dt) {
@@ -263,6 +281,7 @@ static float train_step(Trainer *tr, long step, double *dt) {
     double t0 = now_seconds();
     float lr = lr_schedule(step, cfg->warmup, cfg->steps, (float)cfg->lr, (float)cfg->lr_min);
     data_batch(tr->train, &tr->data_rng, B, T, tr->inputs, tr->targets);
+    if (cfg->train_copy_mix > 0) train_mix_copies(tr->inputs, tr->targets, B, T, cfg->train_copy_mix, &tr->data_rng);
     float loss = model_forward(&tr->m, tr->inputs, tr->targets, B, T);
     if (tr->nan_at && atol(tr->nan_at) == step + 1) loss = NAN;
     model_zero_grad(&tr->m);

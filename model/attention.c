@@ -394,9 +394,15 @@ void attention_scale_logn(float *q, int B, int NH, int T, int hs, int L) {
 
 void attention_forward_tiled_window(float *out, const float *q, const float *k, const float *v, int B, int NH,
                                     int T, int hs, const PosMethod *pm, const PosCtx *ctx, int window) {
+    attention_forward_tiled_rows(out, q, k, v, B, NH, T, hs, pm, ctx, window, 0);
+}
+
+void attention_forward_tiled_rows(float *out, const float *q, const float *k, const float *v, int B, int NH, int T,
+                                  int hs, const PosMethod *pm, const PosCtx *ctx, int window, int q_from) {
     if (window >= T) window = 0;
     float scale = 1.0f / sqrtf((float)hs);
-    int n_qt = (T + ATT_TILE_Q - 1) / ATT_TILE_Q;
+    int n_qt = (T + ATT_TILE_Q - 1) / ATT_TILE_Q, qt0 = q_from > 0 ? q_from / ATT_TILE_Q : 0;
+    n_qt -= qt0;   /* query tiles qt0 .. (tiles before q_from skipped) */
     long n_tasks = (long)B * NH * n_qt;
     int Tp = round_up(T, NR);
     /* K^T of every head, (B*NH, hs, Tp): as large as k itself, so memory stays linear in T */
@@ -410,7 +416,7 @@ void attention_forward_tiled_window(float *out, const float *q, const float *k, 
         /* later query tiles see more keys: hand them out first */
 #pragma omp for schedule(dynamic, 1)
         for (long task = 0; task < n_tasks; task++) {
-            int qt = n_qt - 1 - (int)(task % n_qt);
+            int qt = qt0 + n_qt - 1 - (int)(task % n_qt);
             long bh = task / n_qt;
             int h = (int)(bh % NH);
             size_t off = (size_t)bh * T * hs;

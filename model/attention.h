@@ -43,6 +43,10 @@ void attention_forward_tiled(float *out, const float *q, const float *k, const f
  * skipped. window <= 0 or >= T: plain causal attention, the same numbers as the call above. */
 void attention_forward_tiled_window(float *out, const float *q, const float *k, const float *v, int B, int NH,
                                     int T, int hs, const PosMethod *pm, const PosCtx *ctx, int window);
+/* The same for query rows >= q_from only (query tiles wholly before it are skipped; the rows
+ * before q_from of a tile that reaches past it are computed too, and not to be used). */
+void attention_forward_tiled_rows(float *out, const float *q, const float *k, const float *v, int B, int NH, int T,
+                                  int hs, const PosMethod *pm, const PosCtx *ctx, int window, int q_from);
 /* log-n scaling: q (B, NH, T, hs) row p *= max(1, log p / log L), in place (no change for p <= L). */
 void attention_scale_logn(float *q, int B, int NH, int T, int hs, int L);
 /* Oracle: plain loops over a full (T, T) matrix per head, allocated inside. */

@@ -545,6 +545,8 @@ double model_eval_window(Model *m, const int *inputs, const int *targets, int T,
     return model_eval_window_top1(m, inputs, targets, T, nll, NULL, T);
 }
 
+static int pre_cap(const EvalPrefix *pre) { return pre ? pre->cap : 0; }
+
 /* logits (n, V): out[i] = the index of row i's largest value (the first on a tie). */
 static void argmax_rows(int *out, const float *logits, int n, int V) {
     for (int i = 0; i < n; i++) {
@@ -556,39 +558,77 @@ static void argmax_rows(int *out, const float *logits, int n, int V) {
     }
 }
 
+/* One layer of the evaluation forward on rows from..T-1 of e (rows < from: keys and values from
+ * pre, whose first `from` positions they are); save: keep this layer's keys and values in pre. */
+static void eval_layer(Model *m, EvalBufs *e, int l, int T, int from, EvalPrefix *pre, int save) {
+    int C = m->cfg.d_model, NH = m->cfg.n_head, hs = C / NH, S = T - from;
+    const BlockParams *p = &m->p.blocks[l];
+    PosCtx ctx = model_pos_ctx(m, l, 0);
+    size_t oC = (size_t)from * C, nC = (size_t)S * C;
+    layernorm_forward(e->ln + oC, e->mean + from, e->rstd + from, e->x + oC, p->ln1_w, p->ln1_b, S, C);
+    if (from) memset(e->qkv, 0, sizeof(float) * 3 * oC);   /* rows before from: replaced below */
+    matmul_forward(e->qkv + 3 * oC, e->ln + oC, p->qkv_w, p->qkv_b, S, C, 3 * C);
+    split_heads(e->q, e->k, e->v, e->qkv, 1, T, NH, hs);
+    pos_data_forward(m, e->pdata, e->ln, 1, T, &ctx);
+    pos_qk_apply(m, m->pos->qk_forward, e->q, e->k, 1, T, &ctx);
+    size_t layer = (size_t)l * NH * pre_cap(pre) * hs;
+    for (int h = 0; pre && (save || from) && h < NH; h++) {   /* (NH, T, hs) rows 0..n of each head */
+        int n = save ? T : from;
+        float *ck = pre->k + layer + (size_t)h * pre->cap * hs, *cv = pre->v + layer + (size_t)h * pre->cap * hs;
+        float *k = e->k + (size_t)h * T * hs, *v = e->v + (size_t)h * T * hs;
+        size_t bytes = sizeof(float) * (size_t)n * hs;
+        if (save) memcpy(ck, k, bytes), memcpy(cv, v, bytes);
+        else memcpy(k, ck, bytes), memcpy(v, cv, bytes);
+    }
+    if (m->eval_logn) attention_scale_logn(e->q, 1, NH, T, hs, m->cfg.train_len);
+    attention_forward_tiled_rows(e->atty_h, e->q, e->k, e->v, 1, NH, T, hs, m->pos, &ctx, m->eval_window, from);
+    heads_to_tokens(e->atty, e->atty_h, 1, T, NH, hs);
+    matmul_residual_forward(e->x + oC, e->atty + oC, p->proj_w, p->proj_b, e->x + oC, S, C, C);
+    layernorm_forward(e->ln + oC, e->mean + from, e->rstd + from, e->x + oC, p->ln2_w, p->ln2_b, S, C);
+    matmul_forward(e->fch + 4 * oC, e->ln + oC, p->fc_w, p->fc_b, S, C, 4 * C);
+    gelu_forward(e->fch + 4 * oC, e->fch + 4 * oC, nC * 4);
+    matmul_residual_forward(e->x + oC, e->fch + 4 * oC, p->fcp_w, p->fcp_b, e->x + oC, S, 4 * C, C);
+}
+
+int model_eval_prefix_ok(const Model *m) { return !m->pos->data_forward; }
+
+void model_prefix_free(EvalPrefix *pre) {
+    free(pre->k);
+    free(pre->v);
+    memset(pre, 0, sizeof *pre);
+}
+
 double model_eval_window_top1(Model *m, const int *inputs, const int *targets, int T, float *nll, int *top1,
                               int top1_from) {
-    int C = m->cfg.d_model, NH = m->cfg.n_head, hs = C / NH, V = m->cfg.vocab;
+    return model_eval_window_prefix(m, inputs, targets, T, NULL, 0, nll, top1, top1_from);
+}
+
+double model_eval_window_prefix(Model *m, const int *inputs, const int *targets, int T, EvalPrefix *pre, int save,
+                                float *nll, int *top1, int top1_from) {
+    int C = m->cfg.d_model, NH = m->cfg.n_head, V = m->cfg.vocab;
+    int from = pre && !save ? pre->len : 0;
+    if (from >= T || (pre && !model_eval_prefix_ok(m))) die_internal("model_eval_window_prefix: bad prefix use");
+    if (pre && save && pre->cap < T) {
+        model_prefix_free(pre);
+        pre->cap = T;
+        pre->k = xmalloc_floats((size_t)m->cfg.n_layer * C * T);
+        pre->v = xmalloc_floats((size_t)m->cfg.n_layer * C * T);
+    }
     model_reserve_eval(m, T);
     model_pos_cache(m, T);
     PosCtx ctx = model_pos_ctx(m, 0, 0);
     EvalBufs e;
     Carver cv = {m->eval_buf, 0};
     carve_eval(&cv, &e, m->T_eval_max, C, NH, V);
-    size_t nC = (size_t)T * C;
-
     encoder_forward(e.x, inputs, m->p.tok_emb, sqrtf((float)C), T, C);
     pos_embed_forward(m, e.x, 1, T, &ctx);
-    for (int l = 0; l < m->cfg.n_layer; l++) {
-        const BlockParams *p = &m->p.blocks[l];
-        ctx = model_pos_ctx(m, l, 0);
-        layernorm_forward(e.ln, e.mean, e.rstd, e.x, p->ln1_w, p->ln1_b, T, C);
-        matmul_forward(e.qkv, e.ln, p->qkv_w, p->qkv_b, T, C, 3 * C);
-        split_heads(e.q, e.k, e.v, e.qkv, 1, T, NH, hs);
-        pos_data_forward(m, e.pdata, e.ln, 1, T, &ctx);
-        pos_qk_apply(m, m->pos->qk_forward, e.q, e.k, 1, T, &ctx);
-        if (m->eval_logn) attention_scale_logn(e.q, 1, NH, T, hs, m->cfg.train_len);
-        attention_forward_tiled_window(e.atty_h, e.q, e.k, e.v, 1, NH, T, hs, m->pos, &ctx, m->eval_window);
-        heads_to_tokens(e.atty, e.atty_h, 1, T, NH, hs);
-        matmul_residual_forward(e.x, e.atty, p->proj_w, p->proj_b, e.x, T, C, C);
-        layernorm_forward(e.ln, e.mean, e.rstd, e.x, p->ln2_w, p->ln2_b, T, C);
-        matmul_forward(e.fch, e.ln, p->fc_w, p->fc_b, T, C, 4 * C);
-        gelu_forward(e.fch, e.fch, nC * 4);
-        matmul_residual_forward(e.x, e.fch, p->fcp_w, p->fcp_b, e.x, T, 4 * C, C);
-    }
-    layernorm_forward(e.ln, e.mean, e.rstd, e.x, m->p.lnf_w, m->p.lnf_b, T, C);
+    for (int l = 0; l < m->cfg.n_layer; l++) eval_layer(m, &e, l, T, from, pre, save);
+    if (pre && save) pre->len = T;
+    size_t oC = (size_t)from * C;
+    layernorm_forward(e.ln + oC, e.mean + from, e.rstd + from, e.x + oC, m->p.lnf_w, m->p.lnf_b, T - from, C);
     double total = 0.0;
-    for (int r0 = 0; r0 < T; r0 += EVAL_LOGIT_ROWS) {
+    for (int t = 0; t < from; t++) nll[t] = 0.0f;
+    for (int r0 = from; r0 < T; r0 += EVAL_LOGIT_ROWS) {
         int n = T - r0 < EVAL_LOGIT_ROWS ? T - r0 : EVAL_LOGIT_ROWS;
         matmul_forward(e.logits, e.ln + (size_t)r0 * C, m->p.tok_emb, NULL, n, C, V);
         crossentropy_forward(nll + r0, e.lse, e.logits, targets + r0, n, V);

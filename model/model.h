@@ -125,6 +125,22 @@ double model_eval_window(Model *m, const int *inputs, const int *targets, int T,
  * tie) for t >= top1_from (top1 may be NULL). */
 double model_eval_window_top1(Model *m, const int *inputs, const int *targets, int T, float *nll, int *top1,
                               int top1_from);
+/* Reuse across windows that share their first tokens (the probes of one (T, D): the same filler
+ * before the planted string): each layer's keys and values (after the qk hook) of a window's
+ * first len positions, (n_layer, NH, cap, hs) each. */
+typedef struct EvalPrefix {
+    int len, cap;
+    float *k, *v;
+} EvalPrefix;
+/* 1 when the method allows it (not a data-dependent bias, whose values the cache does not keep). */
+int model_eval_prefix_ok(const Model *m);
+void model_prefix_free(EvalPrefix *pre);
+/* save 1: evaluate the window inputs[0..T) and keep its keys and values in pre (pre->len = T).
+ * save 0, pre->len = P > 0: inputs[0..P) must be the window saved; only rows P..T-1 are computed
+ * (their queries attend to the saved keys), nll[t] = 0 for t < P. pre NULL: model_eval_window_top1.
+ * The same numbers as the whole window up to float rounding (matrix products over fewer rows). */
+double model_eval_window_prefix(Model *m, const int *inputs, const int *targets, int T, EvalPrefix *pre, int save,
+                                float *nll, int *top1, int top1_from);
 /* Scratch for model_eval_window up to length T (also called lazily). */
 void model_reserve_eval(Model *m, int T);
 /* Evaluation-time method options "k=v,..." (e.g. rotary "pi=4") on top of the

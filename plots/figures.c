@@ -69,11 +69,8 @@ static int fig_extrapolation(Plot *pl, int mode, char *err, size_t errlen) {
         if (atomic_commit(&af, err, errlen) != 0) return 1;
     }
     AtomicFile af;
-    snprintf(fname, sizeof fname, "%s.gp", name);
-    if (figdata_open(pl, &af, fname, err, errlen) != 0) return 1;
+    if (vars_open_panels(pl, &af, name, "extrapolation.gp", np, ms, n, err, errlen) != 0) return 1;
     FILE *f = af.fp;
-    int krows = (n + 2) / 3;
-    vars_head(f, "extrapolation.gp", panels_width(np), 2.45 + 0.13 * krows, r, ms, n);
     fprintf(f, "npanel = %d\n", np);
     vars_panels(f, "pfile", np);
     vars_panels(f, "ptitle", np);
@@ -584,6 +581,7 @@ int figures_draw(Plot *pl, char *err, size_t errlen) {
     for (int mi = 0; mi < r->nmode && !rc; mi++)
         for (int l = 0; l < r->nL && !rc; l++) rc = fig_seeds(pl, r->mode_order[mi], r->L[l], err, errlen);
     if (!rc) rc = fig_positions(pl, err, errlen);
+    if (!rc) rc = fig_probes(pl, err, errlen);
     if (!rc) rc = fig_training(pl, err, errlen);
     if (!rc) rc = fig_speed_train(pl, err, errlen);
     if (!rc && r->nmode) /* evaluation cost: the first mode, nonoverlapping when present */

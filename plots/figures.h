@@ -41,6 +41,9 @@ void gp_str(FILE *f, const char *s);     /* a gnuplot string literal */
 int figdata_open(Plot *pl, AtomicFile *af, const char *name, char *err, size_t errlen);
 /* Size and series styles (linetype i = method ms[i-1]). */
 void vars_head(FILE *f, const char *script, double W, double H, const Run *r, const int *ms, int n);
+/* figures/data/NAME.gp opened and headed (vars_head) for np side-by-side panels of n series. 0, or 1 with err. */
+int vars_open_panels(Plot *pl, AtomicFile *af, const char *name, const char *script, int np, const int *ms, int n,
+                     char *err, size_t errlen);
 void vars_panels(FILE *f, const char *var, int n);           /* "array var[n]" */
 void vars_len_tics(FILE *f, const char *var, const long *T, int n, int sparse);
 void vars_len_tics_bare(FILE *f, const char *var, const long *T, int n);
@@ -55,6 +58,9 @@ int fig_finish(Plot *pl, AtomicFile *af, const char *script, const char *name, c
 /* gnuplot on PATH / the folder of the .gp scripts (out holds PATH_MAX bytes). */
 int find_in_path(const char *prog, char *out, size_t n);
 int find_scripts(const PlotOptions *opt, char *out);
+
+/* probes.c: the probe figures (accuracy against D per T; T x D heat maps), when probes.csv has rows. */
+int fig_probes(Plot *pl, char *err, size_t errlen);
 
 /* report.c: RUN_DIR/report.md from the run and the figures made. */
 int write_report(Plot *pl, char *err, size_t errlen);

@@ -44,9 +44,18 @@ void vars_head(FILE *f, const char *script, double W, double H, const Run *r, co
     fputs(n ? "]\n" : "'']\n", f);
     for (int i = 0; i < n; i++) {
         MethodStyle s = method_style(r->meth[ms[i]]);
-        fprintf(f, "set linetype %d lc rgb '%s' lw 1.5 pt %d ps 0.75 dt solid  # %s\n", i + 1, s.colour, s.point,
-                r->meth[ms[i]]);
+        fprintf(f, "set linetype %d lc rgb '%s' lw 1.5 pt %d ps 0.75 dt %s  # %s\n", i + 1, s.colour, s.point,
+                strchr(r->meth[ms[i]], '+') ? "(4,2)" : "solid", r->meth[ms[i]]);   /* variants dashed */
     }
+}
+
+int vars_open_panels(Plot *pl, AtomicFile *af, const char *name, const char *script, int np, const int *ms, int n,
+                     char *err, size_t errlen) {
+    char fname[200];
+    snprintf(fname, sizeof fname, "%s.gp", name);
+    if (figdata_open(pl, af, fname, err, errlen) != 0) return 1;
+    vars_head(af->fp, script, panels_width(np), 2.45 + 0.13 * ((n + 2) / 3), pl->r, ms, n);
+    return 0;
 }
 
 void vars_panels(FILE *f, const char *var, int n) { fprintf(f, "array %s[%d]\n", var, n > 0 ? n : 1); }

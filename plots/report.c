@@ -357,6 +357,8 @@ int write_report(Plot *pl, char *err, size_t errlen) {
     report_headline(f, r);
     report_convergence(f, r);
     report_learned(f, r);
+    report_variants(f, r);
+    report_probes(f, r);
     fputs("## Speed and memory\n\n", f);
     report_speed(f, r);
     fputs("## Figures\n\n", f);

@@ -3,7 +3,9 @@
  *   convergence  training budget per model and whether its held-out loss had settled;
  *   significance seed statistics: 95% intervals and paired differences between methods;
  *   headline     the paper's claim: ALiBi trained at L against sinusoidal trained at longer L;
- *   learned      the biases a learned bias method ended with, per head and distance.
+ *   learned      the biases a learned bias method ended with, per head and distance;
+ *   probes       retrieval probes: positive control and effective context per method (probes.c);
+ *   variants     the best of each method and its evaluation-time variants per length (probes.c).
  * A section whose data the run lacks writes nothing.
  */
 #ifndef POSBENCH_PLOTS_SECTIONS_H
@@ -20,6 +22,10 @@ void report_convergence(FILE *f, const Run *r);
 void report_significance(FILE *f, const Run *r);
 void report_headline(FILE *f, const Run *r);
 void report_learned(FILE *f, const Run *r);
+/* A probe "retrieves" at accuracy >= this (effective context, positive control). */
+#define PROBE_THRESHOLD 0.5
+void report_probes(FILE *f, const Run *r);
+void report_variants(FILE *f, const Run *r);
 
 /* The held-out curve of (m, L, seed): final value and relative change over the last
  * 20% of training; steps and tokens trained. 0, or -1 without a held-out curve. */

@@ -58,5 +58,14 @@ bad "eval --variant with --option" "--variant" eval --ckpt "$CK" --variant rotar
 check "no run folder was made by the refused sweeps" [ ! -e "$T/x" ]
 "$PB" probe copy --ckpt "$CK" --lengths 64 --distances 16 --n 3 >"$T/p.csv" 2>/dev/null
 check "posbench probe: a header and one copy row of n = 3 x 15 tokens" sh -c "[ \$(wc -l <'$T/p.csv') -eq 2 ] && grep -q '^rotary,16,1,copy,64,16,45,' '$T/p.csv'"
+# the training mixture: opt-in (0 by default: the model is the one without the key), recorded in
+# meta.json, and it changes the model (at L = 48 a 16-token string fits twice)
+M48=(--preset tiny --methods alibi --threads 1 --no-plot --train-lens 48 --lengths 48)
+"$PB" sweep "${M48[@]}" --out "$T/mix0" >/dev/null 2>&1
+"$PB" sweep "${M48[@]}" --out "$T/mix00" --set "train_copy_mix=0" >/dev/null 2>&1
+"$PB" sweep "${M48[@]}" --out "$T/mix" --set "train_copy_mix=0.5" >/dev/null 2>&1
+check "train_copy_mix = 0 is the model without it" cmp -s "$T/mix0/units/alibi-L48-s1/model.safetensors" "$T/mix00/units/alibi-L48-s1/model.safetensors"
+check "train_copy_mix = 0.5 is recorded in meta.json" grep -q '"train_copy_mix": 0.5' "$T/mix/meta.json"
+check "train_copy_mix = 0.5 changes the model" sh -c "! cmp -s '$T/mix/units/alibi-L48-s1/model.safetensors' '$T/mix0/units/alibi-L48-s1/model.safetensors'"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]

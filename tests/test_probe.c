@@ -23,7 +23,8 @@ static uint16_t *filler(size_t n) {
 
 /* An induction-head rule: predict the token that followed the earlier position whose preceding
  * tokens match the longest suffix ending at t (the latest on a tie). A copier by construction. */
-static void induction_scorer(void *ctx, const int *in, const int *tgt, int T, float *nll, int *top1, int from) {
+static void induction_scorer(void *ctx, const int *in, const int *tgt, int T, int shared, float *nll, int *top1,
+                             int from) {
     for (int t = 0; t < T; t++) {
         nll[t] = 0.0f;
         if (t < from) continue;
@@ -38,7 +39,7 @@ static void induction_scorer(void *ctx, const int *in, const int *tgt, int T, fl
 }
 
 /* Never copies: always predicts the filler token. */
-static void never_scorer(void *ctx, const int *in, const int *tgt, int T, float *nll, int *top1, int from) {
+static void never_scorer(void *ctx, const int *in, const int *tgt, int T, int shared, float *nll, int *top1, int from) {
     for (int t = 0; t < T; t++) nll[t] = 1.0f, top1[t] = 'Q';
 }
 
@@ -106,6 +107,27 @@ static void check_scorers(void) {
               "%s: a scorer that never copies gets 0 (%ld); NLL is the scored tokens' mean", probe_kind_name(kind), st.correct);
     }
     free(text);
+}
+
+/* The training mixture: one string of k alphabet tokens planted twice, the rest untouched. */
+static void check_plant(void) {
+    int x[129], ok = 1;
+    Rng rng;
+    rng_seed(&rng, 17);
+    for (int trial = 0; trial < 50; trial++) {
+        for (int i = 0; i < 129; i++) x[i] = 'Q';
+        probe_plant_copy(x, 129, 16, &rng);
+        int first = 1;
+        while (first < 129 && x[first] == 'Q') first++;
+        int second = first + 16;
+        while (second < 129 && x[second] == 'Q') second++;
+        int planted = 0;
+        for (int i = 0; i < 129; i++) planted += x[i] != 'Q';
+        ok &= x[0] == 'Q' && second + 16 <= 129 && planted == 32 &&
+              !memcmp(x + first, x + second, 16 * sizeof(int));
+        for (int i = 0; i < 16 && ok; i++) ok &= strchr(PROBE_COPY_ALPHABET, x[first + i]) != NULL;
+    }
+    CHECK(ok, "train_copy_mix: a random alphabet string planted twice, after position 0, inside the window");
 }
 
 static void check_wilson(void) {
@@ -208,6 +230,41 @@ static void check_neutral_variants(void) {
     free(got);
 }
 
+/* The evaluation of a window's last rows from the saved keys and values of its first P equals
+ * the whole window's (to float rounding), for qk and bias methods and with variants. */
+static void check_prefix_reuse(void) {
+    enum { L = 32, T = 300, P = 170 };
+    int x[T + 1], top_a[T], top_b[T];
+    Rng rng;
+    rng_seed(&rng, 13);
+    for (int i = 0; i <= T; i++) x[i] = (int)(rng_u64(&rng) % 256);
+    float *a = xmalloc_floats(T), *b = xmalloc_floats(T);
+    static const char *const cases[][2] = {{"rotary", NULL}, {"alibi", NULL}, {"t5", NULL}, {"sinusoidal", NULL},
+                                           {"rotary", "rotary+yarn=4+logn"}, {"alibi", "alibi+window=100"}};
+    for (size_t c = 0; c < sizeof cases / sizeof cases[0]; c++) {
+        Model m;
+        build_model(&m, cases[c][0], L);
+        for (int l = 0; l < m.cfg.n_layer; l++)   /* sharp attention, so that wrong keys would show */
+            for (size_t i = 0; i < (size_t)3 * m.cfg.d_model * m.cfg.d_model; i++) m.p.blocks[l].qkv_w[i] *= 30.0f;
+        Variant v;
+        char err[ERRLEN];
+        if (cases[c][1]) variant_parse(cases[c][1], &v, err, sizeof err);
+        variant_apply(&m, cases[c][1] ? &v : NULL, T, err, sizeof err);
+        model_eval_window_top1(&m, x, x + 1, T, a, top_a, P);
+        EvalPrefix pre = {0};
+        model_eval_window_prefix(&m, x, x + 1, P, &pre, 1, b, NULL, P);
+        for (int rep = 0; rep < 2; rep++) model_eval_window_prefix(&m, x, x + 1, T, &pre, 0, b, top_b, P);
+        char what[96];
+        snprintf(what, sizeof what, "%s: rows %d..%d from a saved prefix vs the whole window", cases[c][1] ? cases[c][1] : cases[c][0], P, T - 1);
+        CHECK_CLOSE(what, b + P, a + P, T - P, 1e-4, 1e-4);
+        CHECK(!memcmp(top_a + P, top_b + P, sizeof(int) * (T - P)), "%s: the same top-1 tokens", what);
+        model_prefix_free(&pre);
+        model_free(&m);
+    }
+    free(a);
+    free(b);
+}
+
 /* The naive oracle with a window: the wrapped method's bias, then -inf for j <= i - W. */
 static const PosMethod *win_inner;
 static int win_W;
@@ -267,10 +324,12 @@ void test_probe(void) {
     check_copy_layout();
     check_passkey_layout();
     check_scorers();
+    check_plant();
     check_wilson();
     check_rows();
     check_variant_parse();
     check_neutral_variants();
+    check_prefix_reuse();
     check_window_kernel();
     check_logn();
 }
