@@ -31,7 +31,7 @@ static int variant_item(Variant *v, const char *item, char *err, size_t errlen) 
 
 int variant_parse(const char *spec, Variant *v, char *err, size_t errlen) {
     memset(v, 0, sizeof *v);
-    const char *plus = strchr(spec, '+');
+    const char *plus = pos_spec_variant(spec);
     if (strlen(spec) >= sizeof v->name || !plus || plus == spec || !plus[1] || (size_t)(plus - spec) >= sizeof v->base) {
         snprintf(err, errlen, "variant '%s' is not BASE+ITEM (e.g. rotary+pi=2, alibi+window=256)", spec);
         return -1;

@@ -189,6 +189,11 @@ typedef struct PosMethod {
 extern const PosMethod *const pos_methods[];
 extern const int pos_method_count;
 const PosMethod *pos_method_find(const char *name);   /* NULL if unknown */
+/* The '+' where an evaluation-time variant starts in a name such as
+ * `rotary+pi=2` or `layers=rotary+nope+window=64` (a composition's items name
+ * registered methods; the first item that does not starts the variant), or
+ * NULL when the name is a plain method spec. */
+const char *pos_spec_variant(const char *spec);
 /* "nope, sinusoidal, ..." for error messages */
 const char *pos_method_names(void);
 const char *pos_family_name(PosFamily f);              /* "absolute", "qk", "bias", ... */

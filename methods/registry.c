@@ -301,3 +301,18 @@ const char *pos_spec_label(const char *spec) {
     char err[ERRLEN];
     return pos_spec_parse(spec, NULL, &cfg, err, sizeof err) == 0 ? pos_layers_label(&cfg) : NULL;
 }
+
+const char *pos_spec_variant(const char *spec) {
+    const char *plus = strchr(spec, '+');
+    if (strncmp(spec, "layers=", 7) != 0) return plus;
+    while (plus) {
+        char item[64];
+        size_t n = strcspn(plus + 1, "+:");
+        if (n >= sizeof item) return plus;
+        memcpy(item, plus + 1, n);
+        item[n] = 0;
+        if (!pos_method_find(item)) return plus;   /* a variant item: logn, window=W, K=V */
+        plus = strchr(plus + 1, '+');
+    }
+    return NULL;
+}

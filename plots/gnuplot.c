@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
+#include "../methods/method.h"
 #include "../common/spawn.h"
 #include "../common/strbuf.h"
 #include "figures.h"
@@ -45,7 +46,7 @@ void vars_head(FILE *f, const char *script, double W, double H, const Run *r, co
     for (int i = 0; i < n; i++) {
         MethodStyle s = method_style(r->meth[ms[i]]);
         fprintf(f, "set linetype %d lc rgb '%s' lw 1.5 pt %d ps 0.75 dt %s  # %s\n", i + 1, s.colour, s.point,
-                strchr(r->meth[ms[i]], '+') ? "(4,2)" : "solid", r->meth[ms[i]]);   /* variants dashed */
+                pos_spec_variant(r->meth[ms[i]]) ? "(4,2)" : "solid", r->meth[ms[i]]);   /* variants dashed */
     }
 }
 

@@ -11,6 +11,7 @@
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../methods/method.h"
 #include "../common/csv.h"
 #include "../common/runfiles.h"
 #include "figures.h"
@@ -346,7 +347,7 @@ void report_probes(FILE *f, const Run *r) {
 /* Variants: the best (lowest perplexity) of each method and its variants at each length. */
 void report_variants(FILE *f, const Run *r) {
     int mode = run_mode_id(r, "nonoverlapping"), any = 0;
-    for (int m = 0; m < r->nmeth; m++) any |= strchr(r->meth[m], '+') != NULL;
+    for (int m = 0; m < r->nmeth; m++) any |= pos_spec_variant(r->meth[m]) != NULL;
     if (!any || mode < 0) return;
     fprintf(f, "## Evaluation-time variants\n\nEach variant is its base method's checkpoint evaluated with something "
                "changed (docs/DEFINITIONS.md, Evaluation-time variants). Best of a method and its variants at each "
@@ -363,7 +364,7 @@ void report_variants(FILE *f, const Run *r) {
         for (int k = 0; k < r->nmeth; k++) {
             int b = r->order[k];
             size_t nb = strlen(r->meth[b]);
-            if (strchr(r->meth[b], '+')) continue;
+            if (pos_spec_variant(r->meth[b])) continue;
             int has = 0;
             for (int v = 0; v < r->nmeth; v++) has |= !strncmp(r->meth[v], r->meth[b], nb) && r->meth[v][nb] == '+';
             if (!has) continue;

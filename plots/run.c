@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include "../methods/method.h"
 #include "../common/csv.h"
 #include "../common/runfiles.h"
 #include "../common/util.h"
@@ -419,7 +420,7 @@ void find_missing(Run *r) {
         for (int l = 0; l < r->nL; l++) {
             for (int mi = 0; mi < r->nmode; mi++) {
                 int mode = r->mode_order[mi];
-                if (strchr(name, '+') && strcmp(r->mode[mode], "nonoverlapping")) continue;   /* variants: nonoverlapping only */
+                if (pos_spec_variant(name) && strcmp(r->mode[mode], "nonoverlapping")) continue;   /* variants: nonoverlapping only */
                 long T[MAX_T];
                 int nT = run_lengths(r, r->L[l], mode, T);
                 Sb nan = {0}, none = {0}, failed = {0};

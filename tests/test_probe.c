@@ -174,6 +174,13 @@ static void check_variant_parse(void) {
     CHECK(variant_parse("rotary+yarn=4+logn", &v, err, sizeof err) == 0 && v.logn && !strcmp(v.opts, "yarn=4") &&
           !strcmp(v.base, "rotary"), "rotary+yarn=4+logn parses: %s", err);
     CHECK(variant_parse("alibi+window=256", &v, err, sizeof err) == 0 && v.window == 256, "alibi+window=256 parses");
+    /* a per-layer composition shares '+' with variants: its items name methods */
+    CHECK(pos_spec_variant("layers=rotary+nope") == NULL && pos_spec_variant("alibi") == NULL,
+          "a composition or a plain method is not a variant");
+    CHECK(variant_parse("layers=rotary+nope+window=64", &v, err, sizeof err) == 0 && v.window == 64 &&
+          !strcmp(v.base, "layers=rotary+nope"), "layers=rotary+nope+window=64 has base layers=rotary+nope: %s", err);
+    CHECK(variant_parse("layers=rotary:pi=2+alibi+logn", &v, err, sizeof err) == 0 && v.logn &&
+          !strcmp(v.base, "layers=rotary:pi=2+alibi"), "layers=rotary:pi=2+alibi+logn parses: %s", err);
     static const char *bad[] = {"rotary", "+logn", "alibi+dyntk", "alibi+pi=2", "rotary+pi=2+ntk=2", "rotary+window=0",
                                 "rotary+wobble", "nosuch+logn"};
     for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
