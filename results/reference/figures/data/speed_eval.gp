@@ -1,13 +1,16 @@
 # variables for plots/speed_eval.gp, written by `posbench plot` — edit and re-run gnuplot by hand if you like
 W = 3.400
-H = 4.160
-nser = 5
-array slabel[5] = ['NoPE', 'Sinusoidal', 'Rotary', 'T5 bias', 'ALiBi']
+H = 4.290
+nser = 8
+array slabel[8] = ['NoPE', 'Sinusoidal', 'Rotary', 'T5 bias', 'ALiBi', 'rotary+yarn=4', 'rotary+dyntk', 'alibi+window=128']
 set linetype 1 lc rgb '#7F7F7F' lw 1.5 pt 6 ps 0.75 dt solid  # nope
 set linetype 2 lc rgb '#0072B2' lw 1.5 pt 5 ps 0.75 dt solid  # sinusoidal
 set linetype 3 lc rgb '#009E73' lw 1.5 pt 9 ps 0.75 dt solid  # rotary
 set linetype 4 lc rgb '#E69F00' lw 1.5 pt 13 ps 0.75 dt solid  # t5
 set linetype 5 lc rgb '#D55E00' lw 1.5 pt 7 ps 0.75 dt solid  # alibi
+set linetype 6 lc rgb '#E69F00' lw 1.5 pt 13 ps 0.75 dt (4,2)  # rotary+yarn=4
+set linetype 7 lc rgb '#117733' lw 1.5 pt 3 ps 0.75 dt (4,2)  # rotary+dyntk
+set linetype 8 lc rgb '#999933' lw 1.5 pt 14 ps 0.75 dt (4,2)  # alibi+window=128
 npanel = 1
 array pfile[1]
 array pL[1]
@@ -23,7 +26,7 @@ pxticsnl[1] = '("" 128, "" 256, "" 512, "" 1024, "" 2048)'
 pfile[1] = 'speed_eval_L128.dat'
 pL[1] = 128
 ptitle[1] = 'trained at L = 128 (dashed), nonoverlapping'
-tmin = 4.47685
-tmax = 73.359
-rmax = 23.87
-ttics = '(5, 10, 20, 50)'
+tmin = 11.3481
+tmax = 79.8405
+rmax = 24.42
+ttics = '(20, 30, 50, 70)'
