@@ -3,7 +3,8 @@
  * the colour and point type come from a fixed palette by registry position, so
  * a new method gets a look without an edit here. A method spec with options
  * ("xpos:gamma=256") is labelled "xPos (gamma=256)" and gets a look chosen by a
- * hash of the spec, so it keeps it across figures and runs. */
+ * hash of the spec, so it keeps it across figures and runs; a variant
+ * ("rotary+yarn=4") takes its base's colour. */
 #include "style.h"
 #include <stdlib.h>
 #include <string.h>
@@ -45,11 +46,25 @@ static const char *spec_label(const char *spec) {
     return n_made < 64 ? (made[n_made++] = xstrdup(label)) : NULL;
 }
 
+/* An evaluation-time variant ("rotary+yarn=4") takes its base method's colour
+ * (drawn dashed by the figures) and its own point type, so it reads as a
+ * variant of that base and never as another method. */
+static MethodStyle variant_style(const char *name, const char *plus, unsigned h) {
+    char base[POS_SPEC_LEN];
+    snprintf(base, sizeof base, "%.*s", (int)(plus - name), name);
+    MethodStyle st = method_style(base);
+    int k = (int)(h % N_PALETTE);
+    if (palette[k].point == st.point) k = (k + 1) % N_PALETTE;
+    return (MethodStyle){name, name, st.colour, palette[k].point};
+}
+
 MethodStyle method_style(const char *name) {
     int i = style_rank(name);
     if (i >= 0) return (MethodStyle){name, pos_methods[i]->label, palette[i % N_PALETTE].colour, palette[i % N_PALETTE].point};
     unsigned h = 5381;
     for (const char *p = name; *p; p++) h = h * 33u + (unsigned char)*p;
+    const char *plus = pos_spec_variant(name);
+    if (plus && (size_t)(plus - name) < POS_SPEC_LEN) return variant_style(name, plus, h);
     int k = (int)(h % N_PALETTE);
     const char *label = pos_is_layers_spec(name) ? pos_spec_label(name) : spec_label(name);
     return (MethodStyle){name, label ? label : name, palette[k].colour, palette[k].point};
