@@ -89,9 +89,13 @@ deps:
 check-deps:
 	@bash .ci/install-deps --check
 
+# make run trains two units at once (one core each) where there are two cores: on the quick
+# model that is 1.9x faster than one unit on two threads (the small products do not scale).
+RUN_JOBS := $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -ge 2 ] && echo 2 || echo 1)
+
 run: check-deps
 	@$(MAKE) --no-print-directory posbench
-	./posbench sweep --preset quick --out runs/quick
+	./posbench sweep --preset quick --jobs $(RUN_JOBS) --out runs/quick
 
 paper: check-deps
 	@$(MAKE) --no-print-directory posbench

@@ -46,7 +46,7 @@ void vars_head(FILE *f, const char *script, double W, double H, const Run *r, co
     for (int i = 0; i < n; i++) {
         MethodStyle s = method_style(r->meth[ms[i]]);
         fprintf(f, "set linetype %d lc rgb '%s' lw 1.5 pt %d ps 0.75 dt %s  # %s\n", i + 1, s.colour, s.point,
-                pos_spec_variant(r->meth[ms[i]]) ? "(4,2)" : "solid", r->meth[ms[i]]);   /* variants dashed */
+                pos_spec_variant(r->meth[ms[i]]) ? "(10,7)" : "solid", r->meth[ms[i]]);   /* variants dashed */
     }
 }
 

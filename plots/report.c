@@ -243,8 +243,13 @@ static void report_config(FILE *f, const Run *r) {
 
     Sb tr = {0};
     for (int l = 0; l < r->nL; l++) sb_printf(&tr, "%s%ld", l ? ", " : "", r->L[l]);
-    sb_printf(&tr, "; %s steps × batch %s", meta_str(r, "config.steps", a, sizeof a),
-              meta_str(r, "config.batch", b, sizeof b));
+    long bt = atol(meta_str(r, "config.batch_tokens", b, sizeof b));
+    if (bt > 0) /* batch_tokens fixes the tokens per step: batch = batch_tokens / L at each L */
+        sb_printf(&tr, "; %s steps × %ld tokens per step (batch %ld / L)", meta_str(r, "config.steps", a, sizeof a), bt,
+                  bt);
+    else
+        sb_printf(&tr, "; %s steps × batch %s", meta_str(r, "config.steps", a, sizeof a),
+                  meta_str(r, "config.batch", b, sizeof b));
     sb_printf(&tr, "; AdamW, learning rate %s", meta_str(r, "config.lr", a, sizeof a));
     static const struct { const char *path, *what; } extras[] = {
         {"config.warmup", "warm-up %s steps"}, {"config.lr_min", "cosine to %s"},

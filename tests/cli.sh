@@ -88,6 +88,9 @@ check "batch_tokens = 96 at L = 32 trains 3 sequences (96 tokens) per step" grep
 "$PB" sweep --preset headline --no-plot --set "n_layer=1;d_model=16;n_head=2;steps=2;seeds=1;train_lens=16,32;batch_tokens=64;eval_tokens=256;val_every=0" --out "$T/hl" >/dev/null 2>"$T/hl.err"
 check "headline-shaped sweep (batch from batch_tokens) trains every unit: $(grep -c failed "$T/hl.err") failed" \
     [ "$(awk -F, 'NR > 1 && $5 == "nonoverlapping"' "$T/hl/results.csv" | wc -l)" -eq 12 -a "$(grep -c failed "$T/hl.err")" -eq 0 ]
+"$PB" plot "$T/hl" >/dev/null 2>&1
+check "report of a batch_tokens sweep states the tokens per step, not batch 0" \
+    grep -q '2 steps × 64 tokens per step (batch 64 / L)' "$T/hl/report.md"
 bad "batch 0 without batch_tokens" "batch_tokens" train --method alibi --preset tiny --set "batch=0" --out "$T/b0"
 bad "batch_tokens not a multiple of L" "batch_tokens" sweep --preset tiny --set "batch_tokens=100" --out "$T/bt2"
 

@@ -8,9 +8,9 @@ set linetype 2 lc rgb '#0072B2' lw 1.5 pt 5 ps 0.75 dt solid  # sinusoidal
 set linetype 3 lc rgb '#009E73' lw 1.5 pt 9 ps 0.75 dt solid  # rotary
 set linetype 4 lc rgb '#E69F00' lw 1.5 pt 13 ps 0.75 dt solid  # t5
 set linetype 5 lc rgb '#D55E00' lw 1.5 pt 7 ps 0.75 dt solid  # alibi
-set linetype 6 lc rgb '#009E73' lw 1.5 pt 13 ps 0.75 dt (4,2)  # rotary+yarn=4
-set linetype 7 lc rgb '#009E73' lw 1.5 pt 3 ps 0.75 dt (4,2)  # rotary+dyntk
-set linetype 8 lc rgb '#D55E00' lw 1.5 pt 14 ps 0.75 dt (4,2)  # alibi+window=128
+set linetype 6 lc rgb '#009E73' lw 1.5 pt 13 ps 0.75 dt (10,7)  # rotary+yarn=4
+set linetype 7 lc rgb '#009E73' lw 1.5 pt 3 ps 0.75 dt (10,7)  # rotary+dyntk
+set linetype 8 lc rgb '#D55E00' lw 1.5 pt 14 ps 0.75 dt (10,7)  # alibi+window=128
 npanel = 1
 array pfile[1]
 array pL[1]
