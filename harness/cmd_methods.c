@@ -36,7 +36,7 @@ static void methods_detail(const PosMethod *m, const PosConfig *cfg) {
         char shape[32];
         if (t[k].ndim == 2) snprintf(shape, sizeof shape, "{%d, %d}", t[k].shape[0], t[k].shape[1]);
         else snprintf(shape, sizeof shape, "{%d}", t[k].shape[0]);
-        printf("    %-28s %-12s %-9s %s\n", t[k].name, shape, t[k].per_layer ? "per layer" : "shared",
+        printf("    %-28s %-12s %-9s %s\n", t[k].name, shape, cfg->layers ? "one layer" : t[k].per_layer ? "per layer" : "shared",
                t[k].decay ? "weight decay" : "no weight decay");
     }
     free(t);
@@ -300,7 +300,11 @@ int cmd_inspect(int argc, char **argv) {
     char err[ERRLEN];
     if (npos >= 1) {
         m = pos_method_find(pos[0]);
-        if (!m) die_input("inspect: unknown method '%s' (methods: %s)", pos[0], pos_method_names());
+        if (!m && !ckpt && pos_is_layers_spec(pos[0]))   /* each layer is one registered method */
+            die_input("inspect: %s is a per-layer composition: inspect one layer's method by its own spec "
+                      "(e.g. inspect rotary:pi=2), or a trained model's layer with --ckpt FILE --layer N", pos[0]);
+        if (!m && !(ckpt && pos_is_layers_spec(pos[0])))   /* a composition: compared with the checkpoint's below */
+            die_input("inspect: unknown method '%s' (methods: %s)", pos[0], pos_method_names());
     }
     const int T = (int)flag_int(flags, nf, "--len", 1, 1 << 20);
 
@@ -312,6 +316,8 @@ int cmd_inspect(int argc, char **argv) {
         memset(&model, 0, sizeof model);
         if (checkpoint_load(ckpt, &model, NULL, NULL, err, sizeof err) != 0) die_input("--ckpt: %s", err);
         have_model = 1;
+        if (npos >= 1 && pos_is_layers_spec(pos[0]) && strcmp(model.cfg.method, pos[0]) != 0)
+            die_input("--ckpt: %s was trained with '%s', not '%s'", ckpt, model.cfg.method, pos[0]);
         if (m && model.pos != m)
             die_input("--ckpt: %s was trained with method '%s', not '%s'", ckpt, model.pos->name, m->name);
         m = model.pos;

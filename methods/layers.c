@@ -166,6 +166,9 @@ int pos_layers_parse(const char *spec, PosConfig *cfg, char *err, size_t errlen)
 }
 
 const char *pos_layers_label(const PosConfig *cfg) { return cfg->layers ? cfg->layers->label : NULL; }
+const PosMethod *pos_layers_item(const PosConfig *cfg, int l) {
+    return cfg->layers && l >= 0 && l < cfg->layers->n ? cfg->layers->m[l] : NULL;
+}
 
 /* ---- tensors -------------------------------------------------------------------- */
 

@@ -260,5 +260,7 @@ int pos_is_layers_spec(const char *spec);
 /* Parse into cfg->layers; with cfg->n_layer > 0 the count must match. 0 or -1 + err. */
 int pos_layers_parse(const char *spec, PosConfig *cfg, char *err, size_t errlen);
 const char *pos_layers_label(const PosConfig *cfg);
+/* The registered method of layer l of a composition; NULL when cfg is none or l is out of range. */
+const PosMethod *pos_layers_item(const PosConfig *cfg, int l);
 
 #endif

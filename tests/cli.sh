@@ -127,12 +127,21 @@ bad "composition of the wrong length" "names 3 layers, but the model has n_layer
 check "sweep with compositions exits 0 ($(tail -n 1 "$T/lay.err"))" [ -s "$T/lay/report.md" ]
 check "report labels a repeated composition ALiBi×2" grep -q '^| ALiBi×2 |' "$T/lay/report.md"
 check "report labels a mixed composition with options" grep -q '^| Rotary (pi=2)+FoX |' "$T/lay/report.md"
+"$PB" sweep --preset tiny --set "n_layer=2" --methods layers=rotary+t5 --out "$T/lay2" >/dev/null 2>&1
+check "report shows a composition's learned layer (layer 1, T5)" grep -q '^### Rotary+T5 bias, trained at L = 16 (seed 1; layer 1, T5 bias)' "$T/lay2/report.md"
 check "composition rows in results.csv are ok" [ "$(grep -c '^layers=rotary:pi=2+fox,16,.*,ok,$' "$T/lay/results.csv")" -eq 6 ]
 a1=$(grep '^alibi,16,1,64,nonoverlapping,' "$T/lay/results.csv" | cut -d, -f9)
 a2=$(grep '^layers=alibi+alibi,16,1,64,nonoverlapping,' "$T/lay/results.csv" | cut -d, -f9)
 check "layers=alibi+alibi has alibi's NLL exactly ($a1 = $a2)" [ -n "$a1" -a "$a1" = "$a2" ]
 "$PB" eval --ckpt "$T/lay/units/layers=rotary:pi=2+fox-L16-s1/model.safetensors" --lengths 32 >"$T/lay_eval.out" 2>&1
 check "a composition's checkpoint reloads for eval" [ $? -eq 0 ]
+lay_ck="$T/lay/units/layers=rotary:pi=2+fox-L16-s1/model.safetensors"
+bad "inspect of a composition without --ckpt points to its items" "inspect one layer's method by its own spec" \
+    inspect layers=rotary+alibi --len 4
+bad "inspect --ckpt of another composition" "was trained with 'layers=rotary:pi=2+fox'" \
+    inspect layers=fox+fox --ckpt "$lay_ck" --len 4
+"$PB" inspect layers=rotary:pi=2+fox --ckpt "$lay_ck" --layer 1 --len 8 >"$T/lay_bias.csv" 2>/dev/null
+check "inspect layers=... --ckpt --layer 1 prints that layer's bias table" [ "$(wc -l <"$T/lay_bias.csv")" -gt 30 ]
 fox_ck="$T/ln/units/fox-L16-s1/model.safetensors"
 n=$("$PB" inspect --ckpt "$fox_ck" --hook params 2>/dev/null | grep -c '^0,pos.fox.b,')
 check "inspect --hook params prints FoX's gate bias per head ($n rows)" [ "$n" -eq 2 ]
@@ -148,6 +157,13 @@ want=$("$PB" inspect t5 --ckpt "$T/run/units/t5-L16-s1/model.safetensors" --len 
        awk -F, '$1 == 1 && $2 == 63 && $3 == 62 { printf "%.2f", $4 }')
 got=$(awk -F'|' '/^### T5 bias, trained at L = 16/ { on = 1 } on && $2 == " 1 " { gsub(/ /, "", $4); print $4; exit }' "$T/run/report.md")
 check "report's T5 bias (head 1, distance 1: $got) is inspect's ($want)" [ -n "$want" -a "$got" = "$want" ]
+# a copy without the checkpoints (as results/ commits runs) keeps the table: it is rendered from learned_bias.csv
+mkdir -p "$T/nounits" && (cd "$T/run" && tar cf - --exclude=units .) | (cd "$T/nounits" && tar xf -)
+"$PB" plot "$T/nounits" >/dev/null 2>&1
+got2=$(awk -F'|' '/^### T5 bias, trained at L = 16/ { on = 1 } on && $2 == " 1 " { gsub(/ /, "", $4); print $4; exit }' "$T/nounits/report.md")
+check "re-plotted without units/, the report keeps T5's biases ($got2)" [ -n "$got2" -a "$got2" = "$got" ]
+rm "$T/nounits/figures/data/learned_bias.csv" && "$PB" plot "$T/nounits" >/dev/null 2>&1
+check "without checkpoints and learned_bias.csv the report says so" grep -q '^Not shown: this copy of the run has neither' "$T/nounits/report.md"
 check "sweep printed the perplexity table" grep -q "nonoverlapping perplexity" "$T/sweep.out"
 before=$(stat -c %Y "$T/run/units/alibi-L16-s1/model.safetensors")
 "$PB" sweep --preset tiny --out "$T/run" >/dev/null 2>"$T/rerun.err"
