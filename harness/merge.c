@@ -8,8 +8,10 @@
  * command that reruns it; what the finished units hold is still written (the report notes
  * what is missing), and the merge exits 1. The plain sweep calls merge_run itself.
  */
+#include <ftw.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 #include "../common/csv.h"
@@ -287,19 +289,39 @@ int merge_run(const MergeJob *m) {
 static const Command merge_cmd = {"merge", "RUN",
     "gather a planned sweep's finished units into results.csv, train.csv, positions.csv, meta.json, figures and\n"
     "  report. Units not done (missing, failed, running) are named on stderr, each with the command that reruns it;\n"
-    "  what the finished units hold is still written, and the exit status is then 1",
+    "  what the finished units hold is still written, and the exit status is then 1. meta.json dates the run from\n"
+    "  the plan to the units' last write, however long after them the merge runs",
     NULL};
 
 static Flag merge_flags[] = {
     {"--no-plot", NULL, NULL, "skip figures and report", NULL, 0},
 };
 
-/* Seconds from an ISO time ("2026-12-01T07:28:22Z") to now; 0 if it does not parse. */
-static double seconds_since(const char *iso) {
+/* The latest modification time of any file under the run's unit folders (0 if none): when the
+ * units last wrote, which dates the run's end however long after it the merge runs. */
+static time_t last_write;
+static int note_write(const char *path, const struct stat *sb, int type, struct FTW *ftw) {
+    (void)path, (void)ftw;
+    if (type == FTW_F && sb->st_mtime > last_write) last_write = sb->st_mtime;
+    return 0;
+}
+static time_t units_last_write(const char *dir, const Plan *p) {
+    char udir[4400];
+    last_write = 0;
+    for (int i = 0; i < p->n_units; i++) {
+        plan_unit_dir(dir, &p->units[i], udir, sizeof udir);
+        if (path_exists(udir)) nftw(udir, note_write, 16, FTW_PHYS);
+    }
+    return last_write;
+}
+
+/* Seconds from an ISO time ("2026-12-01T07:28:22Z") to `end`; 0 if it does not parse or end is
+ * earlier. */
+static double seconds_between(const char *iso, time_t end) {
     struct tm tm = {0};
-    const char *end = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!end || *end) return 0;
-    double s = difftime(time(NULL), timegm(&tm));
+    const char *rest = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    if (!rest || *rest) return 0;
+    double s = difftime(end, timegm(&tm));
     return s > 0 ? s : 0;
 }
 
@@ -322,7 +344,7 @@ int cmd_merge(int argc, char **argv) {
     run_open_data(&ds, cfg.data, cfg.tokenizer, cfg.bpe_vocab, "--data");
     run_check_data_hash(dir, &ds, cfg.data);
     MergeJob m = {.dir = dir, .cfg = &cfg, .ds = &ds, .plan = &plan, .start = plan.started,
-                  .wall = seconds_since(plan.started), .plot = !flag_on(fl, nf, "--no-plot"), .who = "merge"};
+                  .wall = seconds_between(plan.started, units_last_write(dir, &plan)), .plot = !flag_on(fl, nf, "--no-plot"), .who = "merge"};
     int not_done = merge_run(&m);
     data_close(&ds);
     plan_free(&plan);

@@ -68,6 +68,12 @@ check "plan + units + merge: results.csv values equal the sweep's" cmp -s <(valu
 check "plan + units + merge: train.csv rows equal the sweep's" \
     cmp -s <(cut -d, -f1-8,10 "$T/seq/train.csv") <(cut -d, -f1-8,10 "$T/p/train.csv")
 check "merge wrote meta.json with every unit" [ "$(grep -c '"method": "' "$T/p/meta.json")" -ge 3 ]
+# the run is dated by the units' last write, not by when merge runs: files set to start + 1234 s
+started=$(sed -n 's/^# started\t//p' "$T/p/plan.tsv")
+find "$T/p/units" -type f -exec touch -d "@$(($(date -u -d "${started%Z}" +%s) + 1234))" {} +
+"$PB" merge "$T/p" --no-plot >/dev/null 2>&1
+check "merge dates the run by the units' last write (wall_s 1234: $(grep -o '"wall_s": [0-9.]*' "$T/p/meta.json"))" \
+    grep -q '^  "wall_s": 1234.0,' "$T/p/meta.json"
 bad "unit not in the plan" "no unit .rope-L16-s1" unit "$T/p" rope-L16-s1
 bad "unit index beyond the plan" "no unit .4. in" unit "$T/p" 4
 bad "unit of a folder that is not there" "$T/nowhere is not visible" unit "$T/nowhere" 1
