@@ -117,11 +117,16 @@ static void sweep_open_folder(const char *dir) {
 }
 
 /* 1 when the run's config.conf at path and cfg differ at most in the eval-only keys
- * (config_key_eval_only: probes, probe_*, variants), which training never reads. */
-static int sweep_same_training(const RunConfig *cfg, const char *path) {
+ * (config_key_eval_only: probes, probe_*, variants), which training never reads, and in a larger
+ * `seeds` (a unit's training depends on its own seed, never on how many there are, so the units
+ * of the seeds already trained are kept and the new seeds' units added); *prev_seeds gets the
+ * run's earlier seed count. */
+static int sweep_same_training(const RunConfig *cfg, const char *path, int *prev_seeds) {
     RunConfig prev;
     config_init(&prev, cfg->preset);
     config_load_file(&prev, path);
+    *prev_seeds = prev.seeds;
+    if (prev.seeds < cfg->seeds) prev.seeds = cfg->seeds;
     char *a = NULL, *b = NULL;
     size_t na = 0, nb = 0;
     FILE *fa = open_memstream(&a, &na), *fb = open_memstream(&b, &nb);
@@ -136,7 +141,7 @@ static int sweep_same_training(const RunConfig *cfg, const char *path) {
 }
 
 /* The resolved config as DIR/config.conf: children read it; a re-run must not mix configurations
- * (except for what only adds evaluations: sweep_same_training). */
+ * (except for what only adds evaluations or seeds: sweep_same_training). */
 static void sweep_write_config(const char *dir, const RunConfig *cfg) {
     char err[ERRLEN], path[4400];
     char *cfg_text = NULL;
@@ -146,11 +151,15 @@ static void sweep_write_config(const char *dir, const RunConfig *cfg) {
     fclose(mem);
     snprintf(path, sizeof path, "%s/config.conf", dir);
     char *old = read_file(path, NULL, err, sizeof err);
-    int changed = old && strcmp(old, cfg_text);
-    if (changed && !sweep_same_training(cfg, path))
-        die_input("--out: %s holds a run with a different configuration (%s); choose another folder", dir, path);
-    if (changed) fprintf(stderr, "sweep: %s: only probes, probe_* or variants changed; the trained units are kept and "
-                                 "what is new is evaluated\n", path);
+    int changed = old && strcmp(old, cfg_text), prev_seeds = cfg->seeds;
+    if (changed && !sweep_same_training(cfg, path, &prev_seeds))
+        die_input("--out: %s holds a run with a different configuration (%s); choose another folder%s", dir, path,
+                  prev_seeds > cfg->seeds ? " (seeds may grow, not shrink)" : "");
+    if (changed && prev_seeds < cfg->seeds)
+        fprintf(stderr, "sweep: %s: seeds grew from %d to %d; the trained units are kept and the new seeds' units "
+                        "trained\n", path, prev_seeds, cfg->seeds);
+    else if (changed) fprintf(stderr, "sweep: %s: only probes, probe_* or variants changed; the trained units are kept "
+                                      "and what is new is evaluated\n", path);
     if (!old || changed) {
         AtomicFile af;
         if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_input("--out: %s", err);

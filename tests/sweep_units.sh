@@ -93,6 +93,24 @@ rm -f "$T/p/units/t5-L16-s1/"*.safetensors
 "$PB" unit "$T/p" t5-L16-s1 >/dev/null 2>&1
 check "rerun of the failed unit clears the mark" [ ! -e "$T/p/units/t5-L16-s1/unit-failed.txt" ]
 
+# --- seeds may grow: the trained seeds' units are kept, the new seeds' units trained ----------------
+"$PB" sweep --preset tiny --methods alibi,nope --threads 1 --no-plot --out "$T/grow" >/dev/null 2>&1
+before=$(stat -c %Y "$T/grow/units/alibi-L16-s1/model.safetensors")
+sleep 1
+"$PB" sweep --preset tiny --methods alibi,nope --threads 1 --no-plot --seeds 2 --out "$T/grow" >/dev/null 2>"$T/grow.err"
+rc=$?
+check "seeds 1 -> 2 on the same folder exits 0 (rc $rc) and says so" \
+    sh -c "[ $rc -eq 0 ] && grep -q 'seeds grew from 1 to 2; the trained units are kept' '$T/grow.err'"
+check "seeds 1 -> 2: the seed-1 units were not retrained" \
+    [ "$(stat -c %Y "$T/grow/units/alibi-L16-s1/model.safetensors")" = "$before" ]
+check "seeds 1 -> 2: results.csv has both seeds of both methods (4 units x 6 rows)" \
+    [ "$(($(wc -l <"$T/grow/results.csv") - 1))" -eq 24 ]
+"$PB" sweep --preset tiny --methods alibi,nope --threads 1 --no-plot --seeds 2 --out "$T/grow2" >/dev/null 2>&1
+check "grown run: results.csv values equal a run made with seeds 2 at once" \
+    cmp -s <(values "$T/grow/results.csv" | sort) <(values "$T/grow2/results.csv" | sort)
+bad "seeds may not shrink" "seeds may grow, not shrink" sweep --preset tiny --methods alibi,nope --threads 1 --no-plot \
+    --seeds 1 --out "$T/grow"
+
 # --- one worker per unit: a second one exits 2 at once and touches nothing --------------------------
 "$PB" sweep --preset tiny --methods alibi --threads 1 --plan-only --set "steps=1000000;ckpt_every=1000000;log_every=1000000" \
     --out "$T/long" >/dev/null 2>&1

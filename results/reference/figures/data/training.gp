@@ -15,7 +15,7 @@ pfile[1] = 'training_L128.dat'
 ptitle[1] = 'trained at L = 128'
 xmin = 0
 xmax = 2.50675
-ymin = 1.07708
-ymax = 2.55629
+ymin = 1.07592
+ymax = 2.55635
 xlab = 'training tokens (millions)'
 hasval = 1
