@@ -102,9 +102,11 @@ static void write_train_summaries(FILE *f, const char *dir, const Plan *p) {
 }
 
 static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds, const Plan *p,
-                       const char *start, double wall) {
+                       const char *start, time_t end_t, double wall) {
     char path[4200], err[ERRLEN], end[64];
-    runtime_iso_time(end, sizeof end);
+    struct tm tm;
+    gmtime_r(&end_t, &tm);
+    strftime(end, sizeof end, "%Y-%m-%dT%H:%M:%SZ", &tm);
     snprintf(path, sizeof path, "%s/meta.json", dir);
     AtomicFile af;
     if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_internal("%s", err);
@@ -276,7 +278,7 @@ int merge_run(const MergeJob *m) {
     double wall = m->wall;
     merge_outputs(m->dir, m->plan);
     previous_timing(m->dir, st, sizeof st, m->add_previous_wall ? &wall : NULL);
-    write_meta(m->dir, m->cfg, m->ds, m->plan, st, wall);
+    write_meta(m->dir, m->cfg, m->ds, m->plan, st, m->end ? m->end : time(NULL), wall);
     print_table(m->dir);
     if (m->plot) {
         int rc = plot_run(m->dir, err, sizeof err);
@@ -315,6 +317,18 @@ static time_t units_last_write(const char *dir, const Plan *p) {
     return last_write;
 }
 
+/* The threads the units trained with (the first finished unit's train.json), for meta.json;
+ * fallback when none has finished. */
+static int units_threads(const char *dir, const Plan *p, int fallback) {
+    for (int i = 0; i < p->n_units; i++) {
+        char path[4400], err[ERRLEN];
+        TrainSummary ts;
+        snprintf(path, sizeof path, "%s/units/%s/train.json", dir, p->units[i].id);
+        if (train_summary_read(path, &ts, err, sizeof err) == 0 && ts.threads > 0) return ts.threads;
+    }
+    return fallback;
+}
+
 /* Seconds from an ISO time ("2026-12-01T07:28:22Z") to `end`; 0 if it does not parse or end is
  * earlier. */
 static double seconds_between(const char *iso, time_t end) {
@@ -339,12 +353,13 @@ int cmd_merge(int argc, char **argv) {
     run_lock_folder(dir, "merge");
     RunConfig cfg;
     run_config_resolve(&cfg, plan.preset, conf, NULL);
-    runtime_set_threads(cfg.threads);
+    runtime_set_threads(units_threads(dir, &plan, cfg.threads));
     Dataset ds;
     run_open_data(&ds, cfg.data, cfg.tokenizer, cfg.bpe_vocab, "--data");
     run_check_data_hash(dir, &ds, cfg.data);
-    MergeJob m = {.dir = dir, .cfg = &cfg, .ds = &ds, .plan = &plan, .start = plan.started,
-                  .wall = seconds_between(plan.started, units_last_write(dir, &plan)), .plot = !flag_on(fl, nf, "--no-plot"), .who = "merge"};
+    time_t end = units_last_write(dir, &plan);
+    MergeJob m = {.dir = dir, .cfg = &cfg, .ds = &ds, .plan = &plan, .start = plan.started, .end = end,
+                  .wall = seconds_between(plan.started, end), .plot = !flag_on(fl, nf, "--no-plot"), .who = "merge"};
     int not_done = merge_run(&m);
     data_close(&ds);
     plan_free(&plan);

@@ -1,6 +1,7 @@
 /* merge.h — gathering a planned sweep's units into the run folder (merge.c). */
 #ifndef POSBENCH_MERGE_H
 #define POSBENCH_MERGE_H
+#include <time.h>
 #include "../datasets/data.h"
 #include "config.h"
 #include "plan.h"
@@ -11,6 +12,7 @@ typedef struct MergeJob {
     const Dataset *ds;        /* the run's data, for meta.json */
     const Plan *plan;
     const char *start;        /* meta.json start (an earlier meta.json's start wins) */
+    time_t end;               /* meta.json end: the units' last write (merge), 0 = now (sweep) */
     double wall;              /* meta.json wall_s */
     int add_previous_wall;    /* 1: add the earlier meta.json's wall_s (a re-run sweep adds its own time) */
     int plot;                 /* draw figures and report */

@@ -294,7 +294,7 @@ static void report_config(FILE *f, const Run *r) {
     }
     fprintf(f, "| Evaluation | %s; split %s |\n", sb_str(&ev), *r->split ? r->split : "unknown");
     free(ev.s);
-    fprintf(f, "| Machine | %s; BLAS %s (core %s); %s threads |\n", meta_str(r, "cpu", a, sizeof a),
+    fprintf(f, "| Machine | %s; BLAS %s (core %s); threads per model: %s |\n", meta_str(r, "cpu", a, sizeof a),
             meta_str(r, "blas", b, sizeof b), meta_str(r, "blas_core", c, sizeof c), meta_str(r, "threads", d, sizeof d));
     double t0, t1;
     char dur[64] = "";

@@ -32,6 +32,9 @@ if [ "$cores" -ge 2 ]; then   # threads = 0 (all cores, the tiny preset's): each
     "$PB" sweep --preset tiny --methods alibi,nope --no-plot --jobs 2 --out "$T/j0" >/dev/null 2>&1
     check "--jobs 2 with threads = 0: each unit trains with $((cores / 2)) thread(s)" \
         grep -q "\"threads\": $((cores / 2)), " "$T/j0/units/alibi-L16-s1/train.json"
+    "$PB" merge "$T/j0" --no-plot >/dev/null 2>&1
+    check "merge records the units' threads in meta.json ($((cores / 2)), not the merge's own)" \
+        grep -q "^  \"threads\": $((cores / 2)),$" "$T/j0/meta.json"
 fi
 bad "--jobs 0" "--jobs" sweep --preset tiny --jobs 0 --out "$T/x"
 bad "--jobs -1" "--jobs" sweep --preset tiny --jobs -1 --out "$T/x"
@@ -74,6 +77,8 @@ find "$T/p/units" -type f -exec touch -d "@$(($(date -u -d "${started%Z}" +%s) +
 "$PB" merge "$T/p" --no-plot >/dev/null 2>&1
 check "merge dates the run by the units' last write (wall_s 1234: $(grep -o '"wall_s": [0-9.]*' "$T/p/meta.json"))" \
     grep -q '^  "wall_s": 1234.0,' "$T/p/meta.json"
+check "... and ends it there (end $(grep -o '"end": "[^"]*"' "$T/p/meta.json"))" \
+    grep -q "^  \"end\": \"$(date -u -d "@$(($(date -u -d "${started%Z}" +%s) + 1234))" +%Y-%m-%dT%H:%M:%SZ)\"," "$T/p/meta.json"
 bad "unit not in the plan" "no unit .rope-L16-s1" unit "$T/p" rope-L16-s1
 bad "unit index beyond the plan" "no unit .4. in" unit "$T/p" 4
 bad "unit of a folder that is not there" "$T/nowhere is not visible" unit "$T/nowhere" 1
