@@ -303,6 +303,8 @@ void report_probes(FILE *f, const Run *r) {
         free(ps.c);
         return;
     }
+    char mixs[64];
+    double mix = atof(meta_str(r, "config.train_copy_mix", mixs, sizeof mixs));
     fprintf(f, "## Retrieval probes\n\nDoes a model *use* its context? Copy: a random 16-token string from 36 "
                "letters and digits, D tokens of held-out text, the string again; scored on the second copy's tokens "
                "but its first (chance 1/36). Passkey: \"the pass key is NNNNN. \", D tokens of text, \"the pass key "
@@ -327,15 +329,20 @@ void report_probes(FILE *f, const Run *r) {
                    "| passkey: control | passkey: effective context | per digit: control | per digit: effective context |\n"
                    "|---|---|---|---|---|---|---|\n", L, L / 4);
         int failing = probe_rows(f, r, &ps, L, ms, n);
-        if (failing == n)
+        if (failing == n) {
             fprintf(f, "\n**No model passes the positive control**: none reaches accuracy %.2f in any probe even at "
                        "D ≤ %ld (the controls above), so these models do not retrieve a planted string at all and "
-                       "the probes cannot tell the methods' long-context use apart. Models this small and briefly "
-                       "trained on plain text rarely form a copying mechanism. The opt-in training mixture "
-                       "`train_copy_mix = F` (the same for every method; recorded in meta.json) plants a repeated "
-                       "random string in a fraction F of the training windows, which gives the probes something "
-                       "to measure.\n",
-                    PROBE_THRESHOLD, L / 4);
+                       "the probes cannot tell the methods' long-context use apart. ", PROBE_THRESHOLD, L / 4);
+            if (mix > 0)
+                fprintf(f, "That holds even with the training mixture on (a repeated random string in %g%% of the "
+                           "training windows, the same for every method): within this budget the models did not "
+                           "learn to copy.\n", 100 * mix);
+            else
+                fprintf(f, "Models this small and briefly trained on plain text rarely form a copying mechanism. The "
+                           "opt-in training mixture `train_copy_mix = F` (the same for every method; recorded in "
+                           "meta.json) plants a repeated random string in a fraction F of the training windows, "
+                           "which gives the probes something to measure.\n");
+        }
         else if (failing)
             fprintf(f, "\n%d of %d models stay below %.2f at D ≤ %ld in every probe (no retrieval at all).\n", failing,
                     n, PROBE_THRESHOLD, L / 4);

@@ -261,6 +261,8 @@ static void report_config(FILE *f, const Run *r) {
             sb_printf(&tr, extras[i].what, v);
         }
     }
+    double mix = atof(meta_str(r, "config.train_copy_mix", a, sizeof a));
+    if (mix > 0) sb_printf(&tr, "; copy mixture: a repeated random string in %g%% of the training windows", 100 * mix);
     sb_printf(&tr, "; seeds: %s", meta_str(r, "config.seeds", a, sizeof a));
     fprintf(f, "| Training | L = %s |\n", sb_str(&tr));
     free(tr.s);

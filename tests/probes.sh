@@ -67,5 +67,10 @@ M48=(--preset tiny --methods alibi --threads 1 --no-plot --train-lens 48 --lengt
 check "train_copy_mix = 0 is the model without it" cmp -s "$T/mix0/units/alibi-L48-s1/model.safetensors" "$T/mix00/units/alibi-L48-s1/model.safetensors"
 check "train_copy_mix = 0.5 is recorded in meta.json" grep -q '"train_copy_mix": 0.5' "$T/mix/meta.json"
 check "train_copy_mix = 0.5 changes the model" sh -c "! cmp -s '$T/mix/units/alibi-L48-s1/model.safetensors' '$T/mix0/units/alibi-L48-s1/model.safetensors'"
+"$PB" plot "$T/mix" >/dev/null 2>&1
+check "the report's training row names the mixture" \
+    grep -q "copy mixture: a repeated random string in 50% of the training windows" "$T/mix/report.md"
+"$PB" plot "$T/mix0" >/dev/null 2>&1
+check "... and a run without it does not" sh -c "[ -s '$T/mix0/report.md' ] && ! grep -q 'copy mixture' '$T/mix0/report.md'"
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
