@@ -34,6 +34,10 @@ int train_summary_write(const char *path, const TrainSummary *s, char *err, size
     json_fput_string(f, s->build);
     fputs(", \"precision\": ", f);
     json_fput_string(f, s->precision[0] ? s->precision : "fp32");
+    if (s->blas_core[0]) {
+        fputs(", \"blas_core\": ", f);
+        json_fput_string(f, s->blas_core);
+    }
     fputs("}\n", f);
     return atomic_commit(&af, err, errlen);
 }
@@ -81,6 +85,7 @@ static int summary_fields(const JsonValue *o, TrainSummary *s, const char *path,
     if (get_str(o, "build", s->build, sizeof s->build, path, err, errlen)) s->build[0] = 0; /* older files */
     if (get_str(o, "precision", s->precision, sizeof s->precision, path, err, errlen))
         snprintf(s->precision, sizeof s->precision, "fp32");   /* files from before the key */
+    if (get_str(o, "blas_core", s->blas_core, sizeof s->blas_core, path, err, errlen)) s->blas_core[0] = 0;
     return 0;
 }
 

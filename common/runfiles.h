@@ -64,6 +64,7 @@ typedef struct TrainSummary {
     size_t params, bytes_params, bytes_train_acts;
     char build[256];
     char precision[64];   /* the training products as run: "fp32", "bf16", or "fp32 (bf16 unavailable: ...)" */
+    char blas_core[64];   /* the OpenBLAS kernel set it trained with ("" in files from before the key) */
 } TrainSummary;
 
 /* Written atomically as one line of JSON. 0, or -1 with err. */

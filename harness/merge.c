@@ -101,7 +101,7 @@ static void write_train_summaries(FILE *f, const char *dir, const Plan *p) {
     }
 }
 
-static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds, const Plan *p,
+static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds, const Plan *p, const char *core,
                        const char *start, time_t end_t, double wall) {
     char path[4200], err[ERRLEN], end[64];
     struct tm tm;
@@ -124,7 +124,7 @@ static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds,
     run_split_rule_json(ds, cfg->data, f);
     fprintf(f, "},\n  \"commit\": \"%s\",\n  \"cpu\": \"%s\",\n  \"build\": \"%s\",\n  \"blas\": \"%s\",\n  \"blas_core\": \"%s\",\n"
                "  \"threads\": %d,\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n  \"wall_s\": %.1f,\n",
-            runtime_commit(), runtime_cpu_name(), runtime_build_info(), runtime_blas_name(), runtime_blas_core(), runtime_threads(), start,
+            runtime_commit(), runtime_cpu_name(), runtime_build_info(), runtime_blas_name(), core, runtime_threads(), start,
             end, wall);
     write_method_options(f, p);
     write_train_summaries(f, dir, p);
@@ -278,7 +278,8 @@ int merge_run(const MergeJob *m) {
     double wall = m->wall;
     merge_outputs(m->dir, m->plan);
     previous_timing(m->dir, st, sizeof st, m->add_previous_wall ? &wall : NULL);
-    write_meta(m->dir, m->cfg, m->ds, m->plan, st, m->end ? m->end : time(NULL), wall);
+    write_meta(m->dir, m->cfg, m->ds, m->plan, m->blas_core ? m->blas_core : runtime_blas_core(), st,
+               m->end ? m->end : time(NULL), wall);
     print_table(m->dir);
     if (m->plot) {
         int rc = plot_run(m->dir, err, sizeof err);
@@ -317,16 +318,19 @@ static time_t units_last_write(const char *dir, const Plan *p) {
     return last_write;
 }
 
-/* The threads the units trained with (the first finished unit's train.json), for meta.json;
- * fallback when none has finished. */
-static int units_threads(const char *dir, const Plan *p, int fallback) {
+/* How the units trained (the first finished unit's train.json), for meta.json: its threads and
+ * OpenBLAS kernel set; both left as given when no unit has finished (or, for the kernel set, when
+ * its train.json predates the key). */
+static void units_machine(const char *dir, const Plan *p, int *threads, char *core, size_t n) {
     for (int i = 0; i < p->n_units; i++) {
         char path[4400], err[ERRLEN];
         TrainSummary ts;
         snprintf(path, sizeof path, "%s/units/%s/train.json", dir, p->units[i].id);
-        if (train_summary_read(path, &ts, err, sizeof err) == 0 && ts.threads > 0) return ts.threads;
+        if (train_summary_read(path, &ts, err, sizeof err) != 0 || ts.threads <= 0) continue;
+        *threads = ts.threads;
+        if (ts.blas_core[0]) snprintf(core, n, "%s", ts.blas_core);
+        return;
     }
-    return fallback;
 }
 
 /* Seconds from an ISO time ("2026-12-01T07:28:22Z") to `end`; 0 if it does not parse or end is
@@ -353,12 +357,16 @@ int cmd_merge(int argc, char **argv) {
     run_lock_folder(dir, "merge");
     RunConfig cfg;
     run_config_resolve(&cfg, plan.preset, conf, NULL);
-    runtime_set_threads(units_threads(dir, &plan, cfg.threads));
+    int threads = cfg.threads;
+    char core[64];
+    snprintf(core, sizeof core, "%s", runtime_blas_core());
+    units_machine(dir, &plan, &threads, core, sizeof core);
+    runtime_set_threads(threads);
     Dataset ds;
     run_open_data(&ds, cfg.data, cfg.tokenizer, cfg.bpe_vocab, "--data");
     run_check_data_hash(dir, &ds, cfg.data);
     time_t end = units_last_write(dir, &plan);
-    MergeJob m = {.dir = dir, .cfg = &cfg, .ds = &ds, .plan = &plan, .start = plan.started, .end = end,
+    MergeJob m = {.dir = dir, .cfg = &cfg, .ds = &ds, .plan = &plan, .start = plan.started, .end = end, .blas_core = core,
                   .wall = seconds_between(plan.started, end), .plot = !flag_on(fl, nf, "--no-plot"), .who = "merge"};
     int not_done = merge_run(&m);
     data_close(&ds);

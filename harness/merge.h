@@ -12,6 +12,7 @@ typedef struct MergeJob {
     const Dataset *ds;        /* the run's data, for meta.json */
     const Plan *plan;
     const char *start;        /* meta.json start (an earlier meta.json's start wins) */
+    const char *blas_core;    /* meta.json blas_core: the units' (merge), NULL = this process's (sweep) */
     time_t end;               /* meta.json end: the units' last write (merge), 0 = now (sweep) */
     double wall;              /* meta.json wall_s */
     int add_previous_wall;    /* 1: add the earlier meta.json's wall_s (a re-run sweep adds its own time) */

@@ -324,6 +324,7 @@ static void train_write_summary(Trainer *tr, float loss, double tps, double t_st
     snprintf(sum.method, sizeof sum.method, "%s", tr->method);
     snprintf(sum.build, sizeof sum.build, "%s", runtime_build_info());
     snprintf(sum.precision, sizeof sum.precision, "%s", tr->precision);
+    snprintf(sum.blas_core, sizeof sum.blas_core, "%s", runtime_blas_core());
     if (train_summary_write(path, &sum, err, sizeof err) != 0) die_internal("%s", err);
 }
 

@@ -77,6 +77,10 @@ find "$T/p/units" -type f -exec touch -d "@$(($(date -u -d "${started%Z}" +%s) +
 "$PB" merge "$T/p" --no-plot >/dev/null 2>&1
 check "merge dates the run by the units' last write (wall_s 1234: $(grep -o '"wall_s": [0-9.]*' "$T/p/meta.json"))" \
     grep -q '^  "wall_s": 1234.0,' "$T/p/meta.json"
+core=$(sed -n 's/.*"blas_core": "\([^"]*\)".*/\1/p' "$T/p/units/alibi-L16-s1/train.json")
+OPENBLAS_CORETYPE=Prescott "$PB" merge "$T/p" --no-plot >/dev/null 2>&1
+check "train.json names its kernel set ($core), and a merge under another records the units' in meta.json" \
+    sh -c "[ -n '$core' ] && [ '$core' != Prescott ] && grep -q '^  \"blas_core\": \"$core\",' '$T/p/meta.json'"
 check "... and ends it there (end $(grep -o '"end": "[^"]*"' "$T/p/meta.json"))" \
     grep -q "^  \"end\": \"$(date -u -d "@$(($(date -u -d "${started%Z}" +%s) + 1234))" +%Y-%m-%dT%H:%M:%SZ)\"," "$T/p/meta.json"
 bad "unit not in the plan" "no unit .rope-L16-s1" unit "$T/p" rope-L16-s1
