@@ -40,8 +40,6 @@ int main(int argc, char **argv) {
             runtime_warn_naive();
             setenv("POSBENCH_NAIVE_OK", "1", 1);
         }
-    /* train and sweep say first when a faster OpenBLAS kernel set is known (runtime.h) */
-    if (!strcmp(argv[1], "train") || !strcmp(argv[1], "sweep")) runtime_kernel_notice();
     for (int i = 0; i < posbench_command_count; i++)
         if (!strcmp(argv[1], posbench_commands[i].name)) return posbench_commands[i].run(argc - 1, argv + 1);
     die_input("unknown command '%s' (see posbench help)", argv[1]);

@@ -43,7 +43,8 @@ int runtime_kernel_cache_read(KernelPeak *k, int max, char *date, size_t date_le
  * measurement says otherwise: one line saying so and how to switch, into buf; else "".
  * Reads a small file only: no measurement. */
 void runtime_kernel_advice(char *buf, size_t n);
-/* The advice on stderr, once per command tree (children stay quiet). */
+/* The advice on stderr, once per command tree (children stay quiet); train and sweep call it
+ * once their input is validated, so a refused command still prints one line only. */
 void runtime_kernel_notice(void);
 
 /* ---- training precision ----

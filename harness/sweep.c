@@ -357,6 +357,7 @@ int cmd_sweep(int argc, char **argv) {
     sweep_open_data(&sw->ds, cfg, sw->dir);
     snprintf(sw->conf_path, sizeof sw->conf_path, "%s/config.conf", sw->dir);
     sweep_plan(sw);
+    runtime_kernel_notice();   /* once input is known good, before any unit starts (runtime.h) */
     int rc = 0;
     if (flag_on(fl, nf, "--plan-only"))
         printf("plan: %d units in %s/plan.tsv; run each with: posbench unit %s ID (an id, or 1..%d), then: "

@@ -337,6 +337,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
         return 0;
     }
     train_restore_or_init(tr);
+    runtime_kernel_notice();   /* once input is known good: a faster kernel set, when one is known (runtime.h) */
     tr->precision = runtime_use_precision(cfg->precision);
     run_identity_json(&tr->id, cfg, tr->ts.extra_json, sizeof tr->ts.extra_json);
     int B = tr->B = config_batch(cfg, L), T = tr->T = (int)L;
