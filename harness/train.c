@@ -337,7 +337,6 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
         return 0;
     }
     train_restore_or_init(tr);
-    runtime_kernel_notice();   /* once input is known good: a faster kernel set, when one is known (runtime.h) */
     tr->precision = runtime_use_precision(cfg->precision);
     run_identity_json(&tr->id, cfg, tr->ts.extra_json, sizeof tr->ts.extra_json);
     int B = tr->B = config_batch(cfg, L), T = tr->T = (int)L;
@@ -347,6 +346,7 @@ int train_run(const RunConfig *cfg, const char *method, long L, int seed, const 
     tr->val = val_slice(&tr->ds, cfg, T);
     tr->kill_at = getenv("POSBENCH_KILL_AT_STEP");
     tr->nan_at = getenv("POSBENCH_NAN_AT_STEP");
+    runtime_kernel_notice();   /* once input is known good: a faster kernel set, when one is known (runtime.h) */
     char label[160], status[96];
     snprintf(label, sizeof label, "train %s L=%ld seed=%d%s", method, L, seed, ops_bf16() ? " bf16" : "");
     Progress pr;
