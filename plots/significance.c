@@ -92,13 +92,14 @@ void report_significance(FILE *f, const Run *r) {
                "Seeds 1..n per model; seed s fixes a model's initial weights and the order of its training batches, "
                "so runs of different methods with the same seed saw the same data in the same order. Intervals are "
                "95%% Student-t intervals of the mean, mean ± t(0.975, n − 1)·sd/√n; with n = %d seeds t = %.2f, so "
-               "an interval is about %.1f standard deviations wide: %d seeds are the fewest that give a spread and "
-               "an interval at all, and only differences that are large against the seed-to-seed spread are "
-               "resolved. Paired differences are perplexity(method) − perplexity(best method at that length), "
+               "an interval is about %.1f standard deviations wide (with 2 seeds, the fewest that give one, it would "
+               "be %.1f). The count is the preset's `seeds`, set by its time budget (each seed trains every model "
+               "once more), so only differences that are large against the seed-to-seed spread are resolved. Paired differences are perplexity(method) − perplexity(best method at that length), "
                "taken seed by seed; **n.s.** marks a difference whose interval contains 0 (not significant at "
                "the 5%% level).\n\n",
             r->max_seeds, t_quantile(0.975, r->max_seeds - 1),
-            2 * t_quantile(0.975, r->max_seeds - 1) / sqrt((double)r->max_seeds), r->max_seeds);
+            2 * t_quantile(0.975, r->max_seeds - 1) / sqrt((double)r->max_seeds),
+            2 * t_quantile(0.975, 1) / sqrt(2.0));
     for (int l = 0; l < r->nL; l++) {
         long T[MAX_T], S[MAX_SEEDS];
         int nT = run_lengths(r, r->L[l], mode, T), ns = shared_seeds(r, r->L[l], S);
