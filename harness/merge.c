@@ -104,9 +104,7 @@ static void write_train_summaries(FILE *f, const char *dir, const Plan *p) {
 static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds, const Plan *p, const char *core,
                        const char *start, time_t end_t, double wall) {
     char path[4200], err[ERRLEN], end[64];
-    struct tm tm;
-    gmtime_r(&end_t, &tm);
-    strftime(end, sizeof end, "%Y-%m-%dT%H:%M:%SZ", &tm);
+    runtime_iso_time_at(end_t, end, sizeof end);
     snprintf(path, sizeof path, "%s/meta.json", dir);
     AtomicFile af;
     if (atomic_open(&af, path, "w", err, sizeof err) != 0) die_internal("%s", err);

@@ -164,12 +164,13 @@ void runtime_warn_naive(void) {
                       : "; install libopenblas-openmp-dev (`make deps`) and rebuild");
 }
 
-void runtime_iso_time(char *buf, size_t n) {
-    time_t t = time(NULL);
+void runtime_iso_time_at(time_t t, char *buf, size_t n) {
     struct tm tm;
     gmtime_r(&t, &tm);
     strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm);
 }
+
+void runtime_iso_time(char *buf, size_t n) { runtime_iso_time_at(time(NULL), buf, n); }
 
 void progress_start(Progress *p, const char *label, long total) {
     p->label = label;

@@ -6,6 +6,7 @@
 #ifndef POSBENCH_RUNTIME_H
 #define POSBENCH_RUNTIME_H
 #include <stdio.h>
+#include <time.h>
 
 /* Settle, before OpenMP and OpenBLAS initialise, two settings they read only
  * at load time, by re-executing this program once with them in the environment:
@@ -66,7 +67,8 @@ int runtime_uses_blas(void);              /* 1 unless built with the naive matmu
 /* One warning line on stderr when this binary runs the naive matmul (10-40x slower
  * than OpenBLAS); silent when POSBENCH_NAIVE_OK=1 (tests that build naive on purpose). */
 void runtime_warn_naive(void);         /* git commit of the source tree, or "unknown" */
-void runtime_iso_time(char *buf, size_t n);  /* "2026-11-21T18:48:50Z" */
+void runtime_iso_time(char *buf, size_t n);  /* now, "2026-11-21T18:48:50Z" */
+void runtime_iso_time_at(time_t t, char *buf, size_t n);   /* the same for time t */
 
 typedef struct Progress {
     const char *label;

@@ -94,7 +94,8 @@ void report_significance(FILE *f, const Run *r) {
                "95%% Student-t intervals of the mean, mean ± t(0.975, n − 1)·sd/√n; with n = %d seeds t = %.2f, so "
                "an interval is about %.1f standard deviations wide (with 2 seeds, the fewest that give one, it would "
                "be %.1f). The count is the preset's `seeds`, set by its time budget (each seed trains every model "
-               "once more), so only differences that are large against the seed-to-seed spread are resolved. Paired differences are perplexity(method) − perplexity(best method at that length), "
+               "once more), so only differences that are large against the seed-to-seed spread are resolved. "
+               "Paired differences are perplexity(method) − perplexity(best method at that length), "
                "taken seed by seed; **n.s.** marks a difference whose interval contains 0 (not significant at "
                "the 5%% level).\n\n",
             r->max_seeds, t_quantile(0.975, r->max_seeds - 1),
