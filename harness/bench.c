@@ -405,9 +405,9 @@ static void closing_notes(Bench *b, double load_start, double t_start) {
         table_note(&b->t, "the machine was busy: load average %.1f when the bench started (%d cores); other processes "
                    "slow both sides and make 2-thread figures unreliable; rerun on a quiet machine.",
                    load_start, (int)sysconf(_SC_NPROCESSORS_ONLN));
-    const char *wp = getenv("OMP_WAIT_POLICY");
-    table_note(&b->t, "%d threads; OMP_WAIT_POLICY=%s for both sides; %.0f s.", b->o.threads, wp ? wp : "(unset)",
-               now_seconds() - t_start);
+    const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
+    table_note(&b->t, "%d threads; OMP_WAIT_POLICY=%s, GOMP_SPINCOUNT=%s for both sides; %.0f s.", b->o.threads,
+               wp ? wp : "(unset)", sc ? sc : "(unset)", now_seconds() - t_start);
 }
 
 /* The table on stdout; with --out, DIR/bench.json and DIR/bench.csv. */

@@ -100,6 +100,7 @@ void table_write_json(const Table *t, FILE *f, const BenchMeta *bm) {
     json_kv(f, "blas_core", runtime_blas_core(), 0);
     json_kv(f, "OPENBLAS_CORETYPE", getenv("OPENBLAS_CORETYPE") ? getenv("OPENBLAS_CORETYPE") : "", 0);
     json_kv(f, "OMP_WAIT_POLICY", getenv("OMP_WAIT_POLICY") ? getenv("OMP_WAIT_POLICY") : "", 0);
+    json_kv(f, "GOMP_SPINCOUNT", getenv("GOMP_SPINCOUNT") ? getenv("GOMP_SPINCOUNT") : "", 0);
     json_kv(f, "commit", runtime_commit(), 0);
     json_kv(f, "time", ts, 0);
     fprintf(f, "\"threads\": %d, \"steps\": %d, \"warmup\": %d, \"repeats\": %d, \"quick\": %s},\n \"rows\": [\n",

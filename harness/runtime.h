@@ -11,11 +11,17 @@
 /* Settle, before OpenMP and OpenBLAS initialise, two settings they read only
  * at load time, by re-executing this program once with them in the environment:
  *   OMP_WAIT_POLICY=passive unless set — spinning waits are ruinous when another
- *     process shares the cores (measured: a training step 10x slower);
+ *     process shares the cores (measured: a training step 10x slower); with it,
+ *     unless set, GOMP_SPINCOUNT=RUNTIME_SPINCOUNT: a waiting thread spins that
+ *     many rounds (about 10 us) before it sleeps. Without any spin, 2 threads
+ *     trained the quick model no faster than 1 (each wake-up goes through the
+ *     kernel); with 1000 rounds 1.6x faster, and two such processes sharing 2
+ *     cores 1.3x slower than without (README: Threads);
  *   OPENBLAS_CORETYPE from the CPU's flags unless set (SkylakeX with AVX-512,
  *     Haswell with AVX2+FMA) — OpenBLAS 0.3.21 does not recognise newer CPUs and
  *     falls back to its SSE3 kernels, 3-5x slower.
  * A user's own values are kept. Returns only when nothing needs changing. */
+#define RUNTIME_SPINCOUNT "1000"
 void runtime_prepare_env(char **argv);
 /* The kernel set the CPU flags call for ("SkylakeX", "Haswell") or NULL. */
 const char *runtime_best_coretype(void);
