@@ -257,25 +257,26 @@ static void check_attention_backward(void) {
 }
 
 static void time_attention(int reps) {
-    printf("attention timings (NH 4, hs 32; GFLOP/s counts the causal half: 2 T^2 hs per head forward)\n");
+    printf("attention timings (NH 4, evaluation hs 32; GFLOP/s counts the causal half: 2 T^2 hs per head forward)\n");
     static const char *const ms[] = {"nope", "alibi", "t5"};
     Rng rng;
     rng_seed(&rng, 9);
-    /* training: quick (B 32, T 64) and paper (B 16, T 256) shapes, forward + backward (3x forward FLOPs) */
-    static const int shapes[][2] = {{32, 64}, {16, 256}};
+    /* training: the quick (B 4, T 128, hs 16) and paper (B 8, T 256, hs 32) presets' shapes,
+     * forward + backward (3x forward FLOPs) */
+    static const int shapes[][3] = {{4, 128, 16}, {8, 256, 32}};
     for (int s = 0; s < 2; s++)
         for (int mi = 0; mi < 3; mi++) {
             Att a;
-            att_init(&a, ms[mi], shapes[s][0], 4, shapes[s][1], 32, &rng);
+            att_init(&a, ms[mi], shapes[s][0], 4, shapes[s][1], shapes[s][2], &rng);
             att_train_bufs(&a);
             double flops = 3.0 * 2.0 * a.B * a.NH * (double)a.T * a.T * a.hs;
             double t0, t1, t2, t3;
             time_pair(run_train_v0, run_train_cur, &a, reps, &t0, &t1);
             time_pair(run_train_v1, run_train_cur, &a, reps, &t2, &t3);
             if (t3 < t1) t1 = t3;
-            printf("  train fwd+bwd %-6s B=%-2d T=%-4d  v0 %7.2f ms %5.1f GFLOP/s  v1 %7.2f ms %5.1f  cur %7.2f ms %5.1f  "
+            printf("  train fwd+bwd %-6s B=%-2d T=%-4d hs=%-2d  v0 %7.2f ms %5.1f GFLOP/s  v1 %7.2f ms %5.1f  cur %7.2f ms %5.1f  "
                    "(cur/v0 %.2fx, cur/v1 %.2fx)\n",
-                   ms[mi], a.B, a.T, t0 * 1e3, flops / t0 / 1e9, t2 * 1e3, flops / t2 / 1e9, t1 * 1e3, flops / t1 / 1e9,
+                   ms[mi], a.B, a.T, a.hs, t0 * 1e3, flops / t0 / 1e9, t2 * 1e3, flops / t2 / 1e9, t1 * 1e3, flops / t1 / 1e9,
                    t0 / t1, t2 / t1);
             att_free(&a);
         }

@@ -31,8 +31,11 @@
 #endif
 #include "ops.h"
 #include "../common/util.h"
+#ifdef __AVX512F__
+#include <immintrin.h>
+#endif
 
-enum { MR = 8, NR = 32 };   /* register block: MR rows x NR columns */
+enum { MR = 8, NR = 32 };   /* register block: MR rows x NR columns (DEFINE_BLOCKS' widths: NR, NR / 2) */
 
 #define ALWAYS_INLINE inline __attribute__((always_inline))
 
@@ -40,41 +43,79 @@ static int round_up(int x, int m) { return (x + m - 1) / m * m; }
 
 /* ---- micro-kernels --------------------------------------------------------------- */
 
-/* C (MR x NR) = alpha * A (MR x K, row stride lda) . B (K x NR, row stride ldb) [+ C]. */
-static ALWAYS_INLINE void block_nn(float *restrict C, int ldc, const float *restrict A, int lda,
-                                   const float *restrict B, int ldb, int K, float alpha, int accumulate) {
-    float acc[MR][NR];
-    for (int r = 0; r < MR; r++)
-        for (int c = 0; c < NR; c++) acc[r][c] = 0.0f;
-    for (int k = 0; k < K; k++) {
-        const float *b = B + (size_t)k * ldb;
-        for (int r = 0; r < MR; r++) {
-            float a = A[(size_t)r * lda + k];
-            for (int c = 0; c < NR; c++) acc[r][c] = FMAF(a, b[c], acc[r][c]);
-        }
+/* The register blocks, one pair per width W (NR, and NR / 2 for head size 16), each
+ * with its own W-wide accumulators so the compiler keeps them in registers:
+ *   block_nn_W: C (MR x W) = alpha * A (MR x K, row stride lda) . B (K x W, row stride ldb) [+ C]
+ *   block_tn_W: C (MR x W) = alpha * A^T . B [+ C]; A stored K x MR (row stride lda), B K x W. */
+#define DEFINE_BLOCKS(W)                                                                                        \
+    static ALWAYS_INLINE void block_nn_##W(float *restrict C, int ldc, const float *restrict A, int lda,        \
+                                           const float *restrict B, int ldb, int K, float alpha, int accumulate) { \
+        float acc[MR][W];                                                                                       \
+        for (int r = 0; r < MR; r++)                                                                            \
+            for (int c = 0; c < W; c++) acc[r][c] = 0.0f;                                                       \
+        for (int k = 0; k < K; k++) {                                                                           \
+            const float *b = B + (size_t)k * ldb;                                                               \
+            for (int r = 0; r < MR; r++) {                                                                      \
+                float a = A[(size_t)r * lda + k];                                                               \
+                for (int c = 0; c < W; c++) acc[r][c] = FMAF(a, b[c], acc[r][c]);                               \
+            }                                                                                                   \
+        }                                                                                                       \
+        for (int r = 0; r < MR; r++) {                                                                          \
+            float *cr = C + (size_t)r * ldc;                                                                    \
+            for (int c = 0; c < W; c++) cr[c] = accumulate ? FMAF(alpha, acc[r][c], cr[c]) : alpha * acc[r][c]; \
+        }                                                                                                       \
+    }                                                                                                           \
+    static ALWAYS_INLINE void block_tn_##W(float *restrict C, int ldc, const float *restrict A, int lda,        \
+                                           const float *restrict B, int ldb, int K, float alpha, int accumulate) { \
+        float acc[MR][W];                                                                                       \
+        for (int r = 0; r < MR; r++)                                                                            \
+            for (int c = 0; c < W; c++) acc[r][c] = 0.0f;                                                       \
+        for (int k = 0; k < K; k++) {                                                                           \
+            const float *a = A + (size_t)k * lda, *b = B + (size_t)k * ldb;                                     \
+            for (int r = 0; r < MR; r++)                                                                        \
+                for (int c = 0; c < W; c++) acc[r][c] = FMAF(a[r], b[c], acc[r][c]);                            \
+        }                                                                                                       \
+        for (int r = 0; r < MR; r++) {                                                                          \
+            float *cr = C + (size_t)r * ldc;                                                                    \
+            for (int c = 0; c < W; c++) cr[c] = accumulate ? FMAF(alpha, acc[r][c], cr[c]) : alpha * acc[r][c]; \
+        }                                                                                                       \
     }
+DEFINE_BLOCKS(32) /* NR */
+#ifdef __AVX512F__
+/* Width 16 is one AVX-512 register per row. The compiler did not find that layout in
+ * DEFINE_BLOCKS(16) (it vectorised across rows, with shuffles), so it is written out;
+ * the same fused multiply-adds in the same order, so the same results. */
+static ALWAYS_INLINE void block_store_16(float *C, int ldc, const __m512 *acc, float alpha, int accumulate) {
+    __m512 va = _mm512_set1_ps(alpha);
     for (int r = 0; r < MR; r++) {
         float *cr = C + (size_t)r * ldc;
-        for (int c = 0; c < NR; c++) cr[c] = accumulate ? FMAF(alpha, acc[r][c], cr[c]) : alpha * acc[r][c];
+        _mm512_storeu_ps(cr, accumulate ? _mm512_fmadd_ps(va, acc[r], _mm512_loadu_ps(cr)) : _mm512_mul_ps(va, acc[r]));
     }
 }
-
-/* C (MR x NR) = alpha * A^T . B [+ C]; A stored K x MR (row stride lda), B K x NR. */
-static ALWAYS_INLINE void block_tn(float *restrict C, int ldc, const float *restrict A, int lda,
-                                   const float *restrict B, int ldb, int K, float alpha, int accumulate) {
-    float acc[MR][NR];
-    for (int r = 0; r < MR; r++)
-        for (int c = 0; c < NR; c++) acc[r][c] = 0.0f;
+static ALWAYS_INLINE void block_nn_16(float *restrict C, int ldc, const float *restrict A, int lda,
+                                      const float *restrict B, int ldb, int K, float alpha, int accumulate) {
+    __m512 acc[MR];
+    for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
     for (int k = 0; k < K; k++) {
-        const float *a = A + (size_t)k * lda, *b = B + (size_t)k * ldb;
-        for (int r = 0; r < MR; r++)
-            for (int c = 0; c < NR; c++) acc[r][c] = FMAF(a[r], b[c], acc[r][c]);
+        __m512 b = _mm512_loadu_ps(B + (size_t)k * ldb);
+        for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(A[(size_t)r * lda + k]), b, acc[r]);
     }
-    for (int r = 0; r < MR; r++) {
-        float *cr = C + (size_t)r * ldc;
-        for (int c = 0; c < NR; c++) cr[c] = accumulate ? FMAF(alpha, acc[r][c], cr[c]) : alpha * acc[r][c];
-    }
+    block_store_16(C, ldc, acc, alpha, accumulate);
 }
+static ALWAYS_INLINE void block_tn_16(float *restrict C, int ldc, const float *restrict A, int lda,
+                                      const float *restrict B, int ldb, int K, float alpha, int accumulate) {
+    __m512 acc[MR];
+    for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        const float *a = A + (size_t)k * lda;
+        __m512 b = _mm512_loadu_ps(B + (size_t)k * ldb);
+        for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b, acc[r]);
+    }
+    block_store_16(C, ldc, acc, alpha, accumulate);
+}
+#else
+DEFINE_BLOCKS(16) /* NR / 2 */
+#endif
 
 /* Any M x N: the edges the register blocks do not cover (rows < MR, columns < NR).
  * A is (M x K) row-major, or stored transposed (K x M) when transA. */
@@ -92,20 +133,32 @@ static void edge_mm(float *C, int ldc, const float *A, int lda, int transA, cons
     }
 }
 
+/* One row block of MR rows, columns [0, N): blocks of NR columns, then one of NR / 2
+ * (head size 16, the quick model's: without it every P.V, dS.K, P^T.dO and dS^T.Q
+ * of that model ran in edge_mm, 60% of its training step), then edge_mm. KIND is nn
+ * or tn and a the row block's A. Each branch has constant arguments, so the compiler
+ * builds a kernel per (width, accumulate). */
+#define ROW_BLOCK(KIND, C, ldc, a, lda, B, ldb, N, K, alpha, accumulate, transA)                               \
+    do {                                                                                                        \
+        int c0_ = 0;                                                                                            \
+        for (; c0_ + 32 <= (N); c0_ += 32) {                                                                    \
+            if (accumulate) block_##KIND##_32((C) + c0_, ldc, a, lda, (B) + c0_, ldb, K, alpha, 1);             \
+            else block_##KIND##_32((C) + c0_, ldc, a, lda, (B) + c0_, ldb, K, alpha, 0);                        \
+        }                                                                                                       \
+        if (c0_ + 16 <= (N)) {                                                                                  \
+            if (accumulate) block_##KIND##_16((C) + c0_, ldc, a, lda, (B) + c0_, ldb, K, alpha, 1);             \
+            else block_##KIND##_16((C) + c0_, ldc, a, lda, (B) + c0_, ldb, K, alpha, 0);                        \
+            c0_ += 16;                                                                                          \
+        }                                                                                                       \
+        if (c0_ < (N)) edge_mm((C) + c0_, ldc, a, lda, transA, (B) + c0_, ldb, MR, (N) - c0_, K, alpha, accumulate); \
+    } while (0)
+
 /* C (M x N) = alpha * A (M x K) . B (K x N) [+ C], all row-major. */
 static void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
                     float alpha, int accumulate) {
     int r0 = 0;
-    for (; r0 + MR <= M; r0 += MR) {
-        int c0 = 0;
-        for (; c0 + NR <= N; c0 += NR) {
-            float *c = C + (size_t)r0 * ldc + c0;
-            const float *a = A + (size_t)r0 * lda, *b = B + c0;
-            if (accumulate) block_nn(c, ldc, a, lda, b, ldb, K, alpha, 1);
-            else block_nn(c, ldc, a, lda, b, ldb, K, alpha, 0);
-        }
-        if (c0 < N) edge_mm(C + (size_t)r0 * ldc + c0, ldc, A + (size_t)r0 * lda, lda, 0, B + c0, ldb, MR, N - c0, K, alpha, accumulate);
-    }
+    for (; r0 + MR <= M; r0 += MR)
+        ROW_BLOCK(nn, C + (size_t)r0 * ldc, ldc, A + (size_t)r0 * lda, lda, B, ldb, N, K, alpha, accumulate, 0);
     if (r0 < M) edge_mm(C + (size_t)r0 * ldc, ldc, A + (size_t)r0 * lda, lda, 0, B, ldb, M - r0, N, K, alpha, accumulate);
 }
 
@@ -113,16 +166,8 @@ static void gemm_nn(float *C, int ldc, const float *A, int lda, const float *B, 
 static void gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, int ldb, int M, int N, int K,
                     float alpha, int accumulate) {
     int r0 = 0;
-    for (; r0 + MR <= M; r0 += MR) {
-        int c0 = 0;
-        for (; c0 + NR <= N; c0 += NR) {
-            float *c = C + (size_t)r0 * ldc + c0;
-            const float *a = A + r0, *b = B + c0;
-            if (accumulate) block_tn(c, ldc, a, lda, b, ldb, K, alpha, 1);
-            else block_tn(c, ldc, a, lda, b, ldb, K, alpha, 0);
-        }
-        if (c0 < N) edge_mm(C + (size_t)r0 * ldc + c0, ldc, A + r0, lda, 1, B + c0, ldb, MR, N - c0, K, alpha, accumulate);
-    }
+    for (; r0 + MR <= M; r0 += MR)
+        ROW_BLOCK(tn, C + (size_t)r0 * ldc, ldc, A + r0, lda, B, ldb, N, K, alpha, accumulate, 1);
     if (r0 < M) edge_mm(C + (size_t)r0 * ldc, ldc, A + r0, lda, 1, B, ldb, M - r0, N, K, alpha, accumulate);
 }
 
@@ -456,4 +501,53 @@ void attention_forward_naive(float *out, const float *q, const float *k, const f
             }
         }
     free(S);
+}
+
+void attention_backward_naive(float *dq, float *dk, float *dv, const float *dout, const float *q, const float *k,
+                              const float *v, int B, int NH, int T, int hs, const PosMethod *pm, const PosCtx *ctx) {
+    double scale = 1.0 / sqrt((double)hs);
+    float *bias = xmalloc_floats((size_t)T * T);                     /* (T, T) through the method's hook */
+    double *p = xmalloc((size_t)2 * T * sizeof(double)), *dp = p + T;   /* row i of P and of dP = dO V^T */
+    double *g = xmalloc((size_t)3 * T * hs * sizeof(double));         /* (3, T, hs) dQ, dK, dV of one head */
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++) {
+            size_t off = ((size_t)b * NH + h) * T * hs;
+            const float *Q = q + off, *K = k + off, *V = v + off, *dO = dout + off;
+            double *gq = g, *gk = g + (size_t)T * hs, *gv = g + (size_t)2 * T * hs;
+            memset(bias, 0, sizeof(float) * (size_t)T * T);
+            memset(g, 0, sizeof(double) * 3 * (size_t)T * hs);
+            PosCtx bc = pos_ctx_seq(ctx, b);
+            if (pm->bias_add) pm->bias_add(bias, T, h, 0, T, 0, T, &bc);
+            for (int i = 0; i < T; i++) {
+                double mx = -INFINITY, sum = 0.0, dot = 0.0;
+                for (int j = 0; j <= i; j++) {
+                    double s = 0.0, d = 0.0;
+                    for (int e = 0; e < hs; e++) {
+                        s += (double)Q[(size_t)i * hs + e] * K[(size_t)j * hs + e];
+                        d += (double)dO[(size_t)i * hs + e] * V[(size_t)j * hs + e];
+                    }
+                    p[j] = s * scale + bias[(size_t)i * T + j];
+                    dp[j] = d;
+                    mx = p[j] > mx ? p[j] : mx;
+                }
+                for (int j = 0; j <= i; j++) sum += (p[j] = exp(p[j] - mx));
+                for (int j = 0; j <= i; j++) dot += (p[j] /= sum) * dp[j];
+                for (int j = 0; j <= i; j++) {
+                    double ds = p[j] * (dp[j] - dot) * scale;   /* d(scale q.k) through the softmax */
+                    for (int e = 0; e < hs; e++) {
+                        gq[(size_t)i * hs + e] += ds * K[(size_t)j * hs + e];
+                        gk[(size_t)j * hs + e] += ds * Q[(size_t)i * hs + e];
+                        gv[(size_t)j * hs + e] += p[j] * dO[(size_t)i * hs + e];
+                    }
+                }
+            }
+            for (size_t x = 0; x < (size_t)T * hs; x++) {
+                dq[off + x] += (float)gq[x];
+                dk[off + x] += (float)gk[x];
+                dv[off + x] += (float)gv[x];
+            }
+        }
+    free(bias);
+    free(p);
+    free(g);
 }

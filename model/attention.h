@@ -13,7 +13,8 @@
  *   attention_forward / _backward — training: the forward saves one
  *       log-sum-exp per row, the backward recomputes P block by block (flash
  *       attention's scheme); scratch is T x T per thread, not per batch x head.
- *   attention_forward_naive — plain loops over a full (T, T) matrix, the oracle.
+ *   attention_forward_naive, attention_backward_naive — plain loops over a full
+ *       (T, T) matrix in double, the oracles.
  * None calls BLAS (see attention.c for why).
  */
 #ifndef POSBENCH_ATTENTION_H
@@ -52,5 +53,10 @@ void attention_scale_logn(float *q, int B, int NH, int T, int hs, int L);
 /* Oracle: plain loops over a full (T, T) matrix per head, allocated inside. */
 void attention_forward_naive(float *out, const float *q, const float *k, const float *v, int B, int NH, int T,
                              int hs, const PosMethod *pm, const PosCtx *ctx);
+/* Oracle of attention_backward's dq, dk, dv (accumulated, +=) for the upstream gradient
+ * dout: S = scale q k^T + bias, P = causal softmax(S), out = P v, all in double from
+ * the inputs (no saved state). The bias parameters' gradient is not computed. */
+void attention_backward_naive(float *dq, float *dk, float *dv, const float *dout, const float *q, const float *k,
+                              const float *v, int B, int NH, int T, int hs, const PosMethod *pm, const PosCtx *ctx);
 
 #endif

@@ -18,21 +18,22 @@ typedef struct AttCase {
     const PosMethod *pm;
     PosBound pb;
     PosCtx ctx;
-    int B, T;
+    int B, T, hs;
     float *q, *k, *v, *out, *att, *up;
 } AttCase;
 
-static void case_init(AttCase *a, const PosMethod *pm, int B, int T, Rng *rng) {
+static void case_init(AttCase *a, const PosMethod *pm, int B, int T, int hs, Rng *rng) {
     memset(a, 0, sizeof *a);
     a->pm = pm;
     a->B = B;
     a->T = T;
-    PosConfig cfg = {.n_head = NH, .head_dim = HS, .d_model = NH * HS, .train_len = LTRAIN, .n_layer = 2};
+    a->hs = hs;
+    PosConfig cfg = {.n_head = NH, .head_dim = hs, .d_model = NH * hs, .train_len = LTRAIN, .n_layer = 2};
     pos_options_default(pm, &cfg);
     /* nonzero so learned biases matter; the method's own init when N(0, 0.5) is not a valid point */
     a->pb = pos_bound_make(pm, cfg, T, pm->fd.near_kink || pm->project ? 0.0f : 0.5f, rng_u64(rng));
     a->ctx = a->pb.ctx;
-    size_t n = (size_t)B * NH * T * HS;
+    size_t n = (size_t)B * NH * T * hs;
     a->q = xmalloc_floats(n);
     a->k = xmalloc_floats(n);
     a->v = xmalloc_floats(n);
@@ -52,7 +53,7 @@ static void case_free(AttCase *a) {
 
 static void check_forward_kernels(const PosMethod *pm, int T, Rng *rng) {
     AttCase a;
-    case_init(&a, pm, 1, T, rng);
+    case_init(&a, pm, 1, T, HS, rng);
     size_t n = (size_t)NH * T * HS;
     float *ref = xmalloc_floats(n), *tiled = xmalloc_floats(n);
     attention_forward_naive(ref, a.q, a.k, a.v, 1, NH, T, HS, pm, &a.ctx);
@@ -77,7 +78,7 @@ static double att_fn(void *p) {
 
 static void check_backward(const PosMethod *pm, Rng *rng) {
     AttCase a;
-    case_init(&a, pm, 2, 9, rng);
+    case_init(&a, pm, 2, 9, HS, rng);
     size_t n = (size_t)a.B * NH * a.T * HS;
     float *dq = xmalloc_floats(n), *dk = xmalloc_floats(n), *dv = xmalloc_floats(n);
     att_fn(&a);
@@ -120,6 +121,37 @@ static void check_backward(const PosMethod *pm, Rng *rng) {
     case_free(&a);
 }
 
+/* The training backward against the double-precision oracle at head sizes that reach
+ * each register-block width of the kernels (NR = 32 and NR / 2 = 16 columns, then the
+ * edge: 8, 16, 24, 40, 56) and lengths around the MR = 8 row blocks. */
+static void check_backward_oracle(const PosMethod *pm, int hs, int T, Rng *rng) {
+    AttCase a;
+    case_init(&a, pm, 2, T, hs, rng);
+    size_t n = (size_t)a.B * NH * T * hs;
+    float *g = xcalloc(3 * n, sizeof(float)), *ref = xcalloc(3 * n, sizeof(float));
+    float *fwd = xmalloc_floats(n), *tiled = xmalloc_floats(n);
+    attention_forward_naive(fwd, a.q, a.k, a.v, a.B, NH, T, hs, pm, &a.ctx);
+    attention_forward_tiled(tiled, a.q, a.k, a.v, a.B, NH, T, hs, pm, &a.ctx);
+    attention_forward(a.out, a.att, a.q, a.k, a.v, a.B, NH, T, hs, pm, &a.ctx);
+    char what[96];
+    snprintf(what, sizeof what, "%s training vs naive attention, hs=%d T=%d", pm->name, hs, T);
+    CHECK_CLOSE(what, a.out, fwd, n, 1e-4, 2e-5);
+    snprintf(what, sizeof what, "%s tiled vs naive attention, hs=%d T=%d", pm->name, hs, T);
+    CHECK_CLOSE(what, tiled, fwd, n, 1e-4, 2e-5);
+    free(fwd);
+    free(tiled);
+    attention_backward(g, g + n, g + 2 * n, a.up, a.att, a.q, a.k, a.v, a.B, NH, T, hs, pm, &a.ctx);
+    attention_backward_naive(ref, ref + n, ref + 2 * n, a.up, a.q, a.k, a.v, a.B, NH, T, hs, pm, &a.ctx);
+    static const char *name[3] = {"dq", "dk", "dv"};
+    for (int x = 0; x < 3; x++) {
+        snprintf(what, sizeof what, "%s attention %s vs the oracle, hs=%d T=%d", pm->name, name[x], hs, T);
+        CHECK_CLOSE(what, g + x * n, ref + x * n, n, 1e-4, 1e-4);
+    }
+    free(g);
+    free(ref);
+    case_free(&a);
+}
+
 void test_attention(void) {
     Rng rng;
     rng_seed(&rng, 99);
@@ -128,5 +160,8 @@ void test_attention(void) {
     for (int i = 0; i < pos_method_count; i++) {
         for (int t = 0; t < n_len; t++) check_forward_kernels(pos_methods[i], lengths[t], &rng);
         check_backward(pos_methods[i], &rng);
+        static const int hs_list[] = {8, 16, 24, 40, 56}, t_list[] = {7, 40, 67};
+        for (int h = 0; h < 5; h++)
+            for (int t = 0; t < (check_quick ? 1 : 3); t++) check_backward_oracle(pos_methods[i], hs_list[h], t_list[t], &rng);
     }
 }
