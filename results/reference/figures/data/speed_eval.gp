@@ -26,7 +26,7 @@ pxticsnl[1] = '("" 128, "" 256, "" 512, "" 1024, "" 2048)'
 pfile[1] = 'speed_eval_L128.dat'
 pL[1] = 128
 ptitle[1] = 'trained at L = 128 (dashed), nonoverlapping'
-tmin = 8.42231
-tmax = 107.474
-rmax = 22.11
-ttics = '(10, 20, 50, 100)'
+tmin = 26.7102
+tmax = 171.86
+rmax = 21.89
+ttics = '(30, 50, 70, 100)'

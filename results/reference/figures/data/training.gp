@@ -14,8 +14,8 @@ array ptitle[1]
 pfile[1] = 'training_L128.dat'
 ptitle[1] = 'trained at L = 128'
 xmin = 0
-xmax = 2.50675
-ymin = 1.07592
-ymax = 2.55635
+xmax = 3.76013
+ymin = 1.03514
+ymax = 2.48409
 xlab = 'training tokens (millions)'
 hasval = 1
