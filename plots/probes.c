@@ -2,7 +2,8 @@
  * and report sections, and the report's table of evaluation-time variants:
  *   fig_probes         accuracy against distance D per method (and variant), one panel per window
  *                      length T, the training length L dashed, chance dotted; per kind and L;
- *   fig_probes_heat    accuracy over T x D for the methods with the best and the worst mean accuracy;
+ *   fig_probes_heat    accuracy over T x D for the methods with the best and the worst mean accuracy
+ *                      (two of them, titled as a tie, when every method has the same mean);
  *   report_probes      the positive control (accuracy at D <= L/4) and the effective context (the
  *                      largest D with accuracy >= PROBE_THRESHOLD) per method;
  *   report_variants    the best of a method and its variants at each evaluation length.
@@ -212,18 +213,30 @@ static int fig_probe_heat(Plot *pl, const Probes *ps, int kind, long L, char *er
     fprintf(f, ")\"\nytics = \"(");
     for (int t = 0; t < nT; t++) fprintf(f, "%s'%ld' %d", t ? ", " : "", Ts[t], t);
     fprintf(f, ")\"\narray ptitle[2]\nptitle[1] = ");
+    /* every method with the same mean (all at 0, say) has no best or worst: the panels say so */
+    double a_best = mean_acc(ps, best, kind, L), a_worst = mean_acc(ps, worst, kind, L);
+    int tie = a_best == a_worst;
     char t[200];
-    snprintf(t, sizeof t, "best: %s (mean %.2f)", plot_method_label(r->meth[best]), mean_acc(ps, best, kind, L));
+    snprintf(t, sizeof t, tie ? "%s (mean %.2f, as every method)" : "best: %s (mean %.2f)",
+             plot_method_label(r->meth[best]), a_best);
     gp_str(f, t);
-    snprintf(t, sizeof t, "worst: %s (mean %.2f)", plot_method_label(r->meth[worst]), mean_acc(ps, worst, kind, L));
+    snprintf(t, sizeof t, tie ? "%s (mean %.2f, as every method)" : "worst: %s (mean %.2f)",
+             plot_method_label(r->meth[worst]), a_worst);
     fputs("\nptitle[2] = ", f);
     gp_str(f, t);
     fputc('\n', f);
     char cap[800];
-    snprintf(cap, sizeof cap,
-             "%s probe, trained at L = %ld: top-1 accuracy (colour, 0 to 1) over window length T and distance D "
-             "for the method with the highest mean accuracy over these cells and the one with the lowest; blank "
-             "cells: D does not fit T.", kind == 0 ? "Copy" : kind == 1 ? "Passkey (exact match)" : "Passkey (per digit)", L);
+    const char *what = kind == 0 ? "Copy" : kind == 1 ? "Passkey (exact match)" : "Passkey (per digit)";
+    if (tie)
+        snprintf(cap, sizeof cap,
+                 "%s probe, trained at L = %ld: top-1 accuracy (colour, 0 to 1) over window length T and distance D "
+                 "for two of the methods; all %d have the same mean accuracy over these cells (%.2f), so none is best "
+                 "or worst; blank cells: D does not fit T.", what, L, n, a_best);
+    else
+        snprintf(cap, sizeof cap,
+                 "%s probe, trained at L = %ld: top-1 accuracy (colour, 0 to 1) over window length T and distance D "
+                 "for the method with the highest mean accuracy over these cells and the one with the lowest; blank "
+                 "cells: D does not fit T.", what, L);
     return fig_finish(pl, &af, "probes_heat.gp", name, cap, err, errlen);
 }
 

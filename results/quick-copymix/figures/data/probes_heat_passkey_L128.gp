@@ -7,5 +7,5 @@ nT = 3
 xtics = "('16' 0, '32' 1, '64' 2, '96' 3, '256' 4, '1024' 5)"
 ytics = "('128' 0, '512' 1, '2048' 2)"
 array ptitle[2]
-ptitle[1] = 'best: NoPE (mean 0.00)'
-ptitle[2] = 'worst: Sinusoidal (mean 0.00)'
+ptitle[1] = 'NoPE (mean 0.00, as every method)'
+ptitle[2] = 'Sinusoidal (mean 0.00, as every method)'
