@@ -319,3 +319,24 @@ void flush_denormals(void) {
     _mm_setcsr(_mm_getcsr() | 0x8040);   /* FTZ (bit 15) and DAZ (bit 6) */
 #endif
 }
+
+int iso_time_parse(const char *s, double *t) {
+    int Y, Mo, D, h, mi;
+    double sec;
+    char *end;
+    double epoch = strtod(s, &end);
+    if (end != s && !*end && epoch > 1e8) { /* seconds since 1970, as some writers store it */
+        *t = epoch;
+        return 0;
+    }
+    if (sscanf(s, "%d-%d-%d%*1[T ]%d:%d:%lf", &Y, &Mo, &D, &h, &mi, &sec) != 6) return -1;
+    /* days from civil (proleptic Gregorian) */
+    int y = Y - (Mo <= 2);
+    int era = (y >= 0 ? y : y - 399) / 400;
+    int yoe = y - era * 400;
+    int doy = (153 * (Mo + (Mo > 2 ? -3 : 9)) + 2) / 5 + D - 1;
+    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    double days = (double)era * 146097 + doe - 719468;
+    *t = days * 86400 + h * 3600 + mi * 60 + sec;
+    return 0;
+}

@@ -68,6 +68,9 @@ uint64_t hash64_mix(uint64_t h, uint64_t v);
  * off x86. */
 void flush_denormals(void);
 double now_seconds(void);                /* monotonic wall clock */
+/* "2026-11-21T18:48:50Z" (a space for T, fractional seconds and no Z also read) or
+ * seconds since 1970 -> *t, seconds since 1970 UTC; 0, or -1 when unreadable. */
+int iso_time_parse(const char *s, double *t);
 long peak_rss_kb(void);                  /* VmHWM of this process */
 int mkdir_p(const char *path, char *err, size_t errlen);
 int path_exists(const char *path);

@@ -334,10 +334,9 @@ static void units_machine(const char *dir, const Plan *p, int *threads, char *co
 /* Seconds from an ISO time ("2026-12-01T07:28:22Z") to `end`; 0 if it does not parse or end is
  * earlier. */
 static double seconds_between(const char *iso, time_t end) {
-    struct tm tm = {0};
-    const char *rest = strptime(iso, "%Y-%m-%dT%H:%M:%SZ", &tm);
-    if (!rest || *rest) return 0;
-    double s = difftime(end, timegm(&tm));
+    double t0;
+    if (iso_time_parse(iso, &t0) != 0) return 0;
+    double s = (double)end - t0;
     return s > 0 ? s : 0;
 }
 

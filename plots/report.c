@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "../common/strbuf.h"
+#include "../common/util.h"
 #include "figures.h"
 #include "sections.h"
 
@@ -33,27 +34,6 @@ static void fmt_si(char *buf, size_t n, double v) {
 
 /* ------------------------------------------------------------------------ */
 /* report.md                                                                  */
-
-static int parse_iso(const char *s, double *t) {
-    int Y, Mo, D, h, mi;
-    double sec;
-    char *end;
-    double epoch = strtod(s, &end);
-    if (end != s && !*end && epoch > 1e8) { /* seconds since 1970, as some writers store it */
-        *t = epoch;
-        return 0;
-    }
-    if (sscanf(s, "%d-%d-%d%*1[T ]%d:%d:%lf", &Y, &Mo, &D, &h, &mi, &sec) != 6) return -1;
-    /* days from civil (proleptic Gregorian) */
-    int y = Y - (Mo <= 2);
-    int era = (y >= 0 ? y : y - 399) / 400;
-    int yoe = y - era * 400;
-    int doy = (153 * (Mo + (Mo > 2 ? -3 : 9)) + 2) / 5 + D - 1;
-    int doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-    double days = (double)era * 146097 + doe - 719468;
-    *t = days * 86400 + h * 3600 + mi * 60 + sec;
-    return 0;
-}
 
 static void fmt_duration(char *buf, size_t n, double s) {
     if (!isfinite(s) || s < 0) snprintf(buf, n, "?");
@@ -302,7 +282,7 @@ static void report_config(FILE *f, const Run *r) {
     char dur[64] = "";
     meta_str(r, "start", a, sizeof a);
     meta_str(r, "end", b, sizeof b);
-    if (parse_iso(a, &t0) == 0 && parse_iso(b, &t1) == 0) {
+    if (iso_time_parse(a, &t0) == 0 && iso_time_parse(b, &t1) == 0) {
         char x[48];
         fmt_duration(x, sizeof x, t1 - t0);
         snprintf(dur, sizeof dur, " (%s)", x);

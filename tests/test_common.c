@@ -110,8 +110,19 @@ static void test_flush_denormals(void) {
 #endif
 }
 
+/* iso_time_parse against calendar.timegm's values (a leap day included), its other spellings
+ * and what it refuses. */
+static void test_iso_time(void) {
+    double t = 0;
+    CHECK(iso_time_parse("2026-12-02T02:31:49Z", &t) == 0 && t == 1796178709.0, "2026-12-02T02:31:49Z: %.0f", t);
+    CHECK(iso_time_parse("2000-02-29 23:59:59", &t) == 0 && t == 951868799.0, "2000-02-29 23:59:59: %.0f", t);
+    CHECK(iso_time_parse("1796178709", &t) == 0 && t == 1796178709.0, "seconds since 1970: %.0f", t);
+    CHECK(iso_time_parse("2026-12-02", &t) != 0 && iso_time_parse("", &t) != 0, "a date alone or nothing is refused");
+}
+
 void test_common(void) {
     test_flush_denormals();
+    test_iso_time();
     test_spawn_echild();
     test_spawn_status();
     test_spawn_options();
