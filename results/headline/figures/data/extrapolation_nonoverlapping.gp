@@ -35,6 +35,6 @@ pfile[3] = 'extrapolation_nonoverlapping_L256.dat'
 pL[3] = 256
 ptitle[3] = 'L = 256 (dashed), nonoverlapping'
 band = 1
-ymin = 3.41711
-ymax = 23.7034
+ymin = 3.41984
+ymax = 21.9724
 ytics = '(5, 7, 10, 20)'

@@ -31,5 +31,5 @@ pL[3] = 256
 pW[3] = 1024
 ptitle[3] = 'trained at L = 256 (dashed), window 1024'
 xmin = 0.8
-ymin = 0.899577
-ymax = 3.72261
+ymin = 0.921022
+ymax = 3.71191

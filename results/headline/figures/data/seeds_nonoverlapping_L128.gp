@@ -13,8 +13,8 @@ nseeds = 3
 ftitle = 'trained at L = 128 (dashed), nonoverlapping windows'
 xmin = 102.4
 xmax = 640
-ymin = 3.41607
-ymax = 20.382
+ymin = 3.41984
+ymax = 19.871
 xtics = '("128" 128, "256" 256, "512" 512)'
 xticsnl = '("" 128, "" 256, "" 512)'
-ytics = '(5, 7, 10, 20)'
+ytics = '(4, 5, 6, 7, 8, 9, 10, 15)'

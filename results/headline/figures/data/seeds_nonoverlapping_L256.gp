@@ -13,8 +13,8 @@ nseeds = 3
 ftitle = 'trained at L = 256 (dashed), nonoverlapping windows'
 xmin = 204.8
 xmax = 1280
-ymin = 3.44818
-ymax = 19.4852
+ymin = 3.42518
+ymax = 18.9735
 xtics = '("256" 256, "512" 512, "1k" 1024)'
 xticsnl = '("" 256, "" 512, "" 1024)'
 ytics = '(4, 5, 6, 7, 8, 9, 10, 15)'

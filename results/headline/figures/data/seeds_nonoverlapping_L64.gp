@@ -13,8 +13,8 @@ nseeds = 3
 ftitle = 'trained at L = 64 (dashed), nonoverlapping windows'
 xmin = 51.2
 xmax = 320
-ymin = 3.44448
-ymax = 23.7034
+ymin = 3.45571
+ymax = 21.9724
 xtics = '("64" 64, "128" 128, "256" 256)'
 xticsnl = '("" 64, "" 128, "" 256)'
 ytics = '(5, 7, 10, 20)'

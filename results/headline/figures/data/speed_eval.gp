@@ -34,7 +34,7 @@ pxticsnl[3] = '("" 256, "" 512, "" 1024)'
 pfile[3] = 'speed_eval_L256.dat'
 pL[3] = 256
 ptitle[3] = 'trained at L = 256 (dashed), nonoverlapping'
-tmin = 9.29223
-tmax = 53.7538
-rmax = 17.82
-ttics = '(10, 20, 30, 50)'
+tmin = 51.2493
+tmax = 229.415
+rmax = 16.4902
+ttics = '(60, 70, 80, 90, 100, 150, 200)'

@@ -16,7 +16,7 @@ pfile[3] = 'training_L256.dat'
 ptitle[3] = 'trained at L = 256'
 xmin = 0
 xmax = 2.50675
-ymin = 1.22667
-ymax = 3.13659
+ymin = 1.23041
+ymax = 3.13641
 xlab = 'training tokens (millions)'
 hasval = 1
