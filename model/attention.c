@@ -5,10 +5,12 @@
  * few dozen keys) OpenBLAS spends more time in call overhead and packing than
  * in arithmetic, and a BLAS call cannot skip the masked half of a block. They
  * are built from two register-blocked micro-kernels in plain C that the
- * compiler vectorises (-O3 -march=native):
- *   block_nn: C (MR x NR) = A (MR x K) . B (K x NR)      (q.k with K^T packed, p.v, ds.k)
- *   block_tn: C (MR x NR) = A^T (MR x K) . B (K x NR)    (p^T.do, ds^T.q)
- * MR x NR = 8 x 32 floats is 16 AVX-512 registers of accumulators. Blocks
+ * compiler vectorises (-O3 -march=native; the 16-wide pair is written with
+ * AVX-512 intrinsics where the CPU has them):
+ *   block_nn_W: C (MR x W) = A (MR x K) . B (K x W)      (q.k with K^T packed, p.v, ds.k)
+ *   block_tn_W: C (MR x W) = A^T (MR x K) . B (K x W)    (p^T.do, ds^T.q)
+ * MR x NR = 8 x 32 floats is 16 AVX-512 registers of accumulators; an output
+ * 16 columns wide (head size 16) gets 8 x 16 blocks, one register per row. Blocks
  * entirely above the diagonal are never computed; the few masked entries of a
  * diagonal block are computed and then zeroed (probabilities) or set to
  * -INFINITY (scores).
