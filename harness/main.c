@@ -19,7 +19,9 @@ int main(int argc, char **argv) {
     flush_denormals();   /* before any thread is made: they inherit it */
     if (argc < 2) { usage(stderr); return 2; }
     if (!strcmp(argv[1], "--version") || !strcmp(argv[1], "version")) {
-        printf("posbench (%s)\nBLAS at run time: %s\n", runtime_build_info(), runtime_blas_name());
+        const char *wp = getenv("OMP_WAIT_POLICY"), *sc = getenv("GOMP_SPINCOUNT");
+        printf("posbench (%s)\nBLAS at run time: %s\nOpenMP waits: OMP_WAIT_POLICY=%s, GOMP_SPINCOUNT=%s\n",
+               runtime_build_info(), runtime_blas_name(), wp ? wp : "(unset)", sc ? sc : "(unset)");
         return 0;
     }
     if (!strcmp(argv[1], "help") || !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h")) {

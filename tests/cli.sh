@@ -11,6 +11,14 @@ ok() { if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $*
 say() { pass=$((pass + 1)); }
 check() { local what=$1; shift; if "$@"; then pass=$((pass + 1)); else fail=$((fail + 1)); echo "FAIL: $what"; fi; }
 
+# --- OpenMP waits: passive with a short spin unless the user chose (README: Threads) ---
+check "unset: passive with GOMP_SPINCOUNT=1000" grep -qx "OpenMP waits: OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=1000" \
+    <(env -u OMP_WAIT_POLICY -u GOMP_SPINCOUNT -u POSBENCH_ENV_READY "$PB" --version)
+check "a policy of the user's is kept, with no spin count added" grep -qx "OpenMP waits: OMP_WAIT_POLICY=active, GOMP_SPINCOUNT=(unset)" \
+    <(env -u GOMP_SPINCOUNT -u POSBENCH_ENV_READY OMP_WAIT_POLICY=active "$PB" --version)
+check "a spin count of the user's is kept" grep -qx "OpenMP waits: OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=7" \
+    <(env -u OMP_WAIT_POLICY -u POSBENCH_ENV_READY GOMP_SPINCOUNT=7 "$PB" --version)
+
 # --- bad input: exit 2 and one stderr line naming the flag or file ---
 bad() {
     local what=$1 want=$2; shift 2
