@@ -7,5 +7,5 @@ nT = 3
 xtics = "('16' 0, '64' 1, '256' 2, '2016' 3)"
 ytics = "('128' 0, '512' 1, '2048' 2)"
 array ptitle[2]
-ptitle[1] = 'best: Rotary (mean 0.02)'
-ptitle[2] = 'worst: alibi+window=128 (mean 0.01)'
+ptitle[1] = 'best: Sinusoidal (mean 0.03)'
+ptitle[2] = 'worst: ALiBi (mean 0.01)'
