@@ -63,11 +63,32 @@ static int use_bf16;
 void ops_set_bf16(int on) { use_bf16 = on; }
 int ops_bf16(void) { return use_bf16; }
 
-/* The linear layers' product: sgemm, or the bf16 kernels when on. */
+/* See ops.h. OpenBLAS's OpenMP build runs one thread inside a parallel region, so each
+ * slice is a single-thread product. */
+void sgemm_split_rows(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc) {
+    int nth = omp_max_threads();
+    if (nth <= 1 || M < 32 * nth || K <= 0 || in_parallel()) {
+        sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
+        return;
+    }
+#pragma omp parallel num_threads(nth)
+    {
+        int lo, hi;
+        omp_slice(M / 16, &lo, &hi);
+        lo *= 16;
+        hi = omp_thread_id() == nth - 1 ? M : hi * 16;   /* the last slice takes the rows past M / 16 * 16 */
+        const float *a = transA ? A + lo : A + (size_t)lo * lda;   /* row i of op(A): column i of A when transposed */
+        sgemm(transA, transB, hi - lo, N, K, alpha, a, lda, B, ldb, beta, C + (size_t)lo * ldc, ldc);
+    }
+}
+
+/* The linear layers' product: split by rows in fp32, or the bf16 kernels (their own
+ * threading) when on. */
 static void mm(int transA, int transB, int M, int N, int K, const float *A, int lda, const float *B, int ldb,
                float beta, float *C, int ldc) {
     if (use_bf16) sgemm_bf16(transA, transB, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
-    else sgemm(transA, transB, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
+    else sgemm_split_rows(transA, transB, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
 }
 
 void encoder_forward(float *out, const int *tokens, const float *wte, float scale, int BT, int C) {

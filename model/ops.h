@@ -85,6 +85,15 @@ void sgemm(int transA, int transB, int M, int N, int K, float alpha, const float
            int ldb, float beta, float *C, int ldc);
 void sgemm_naive(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc);
+/* sgemm with the rows of C split over the OpenMP threads in slices of 16, one
+ * single-thread sgemm each; plain sgemm on one thread, for M < 32 x threads, or inside
+ * a parallel region. The linear layers' fp32 products use it. OpenBLAS's own threads
+ * ran the 13 products of a quick training step (512 token rows) on 2 threads in 0.61-1.04
+ * ms over four runs, sometimes no faster than one thread (1.01 ms); split, 0.57-0.60 ms.
+ * The paper step's (2048 rows): 7.4-10.3 ms, split 7.3-8.0 ms (dev/bench_gemm.c times
+ * both, SkylakeX kernels). */
+void sgemm_split_rows(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
+                      const float *B, int ldb, float beta, float *C, int ldc);
 
 /* out (BT, C) = scale * wte[tokens] */
 void encoder_forward(float *out, const int *tokens, const float *wte, float scale, int BT, int C);

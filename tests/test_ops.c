@@ -162,6 +162,42 @@ static void test_sgemm(Rng *rng) {
     free(A); free(B); free(C1); free(C2);
 }
 
+/* The linear layers' products with the rows split over 2 threads (ops.c, sgemm_rows_split:
+ * forward, dinp and dw, row counts that are not multiples of 16) against the naive product. */
+static void test_matmul_split(Rng *rng) {
+    enum { R = 200, CI = 24, CO = 72 };
+    float *inp = xmalloc_floats(R * CI), *w = xmalloc_floats(CO * CI), *b = xmalloc_floats(CO),
+          *dout = xmalloc_floats(R * CO), *out = xmalloc_floats(R * CO), *ref = xmalloc_floats(R * CO),
+          *din = xmalloc_floats(R * CI), *din_ref = xmalloc_floats(R * CI), *dw = xmalloc_floats(CO * CI),
+          *dw_ref = xmalloc_floats(CO * CI), *db = xcalloc(CO, sizeof(float));
+    fill_normal(inp, R * CI, 1.0f, rng);
+    fill_normal(w, CO * CI, 0.5f, rng);
+    fill_normal(b, CO, 0.5f, rng);
+    fill_normal(dout, R * CO, 1.0f, rng);
+    fill_normal(din, R * CI, 1.0f, rng);   /* nonzero: backward accumulates */
+    fill_normal(dw, CO * CI, 1.0f, rng);
+    memcpy(din_ref, din, sizeof(float) * R * CI);
+    memcpy(dw_ref, dw, sizeof(float) * CO * CI);
+    int before = omp_max_threads();
+#ifdef _OPENMP
+    omp_set_num_threads(2);
+#endif
+    matmul_forward(out, inp, w, b, R, CI, CO);
+    matmul_backward(din, dw, db, dout, inp, w, R, CI, CO);
+#ifdef _OPENMP
+    omp_set_num_threads(before);
+#endif
+    for (int t = 0; t < R; t++) memcpy(ref + (size_t)t * CO, b, sizeof(float) * CO);
+    sgemm_naive(0, 1, R, CO, CI, 1.0f, inp, CI, w, CI, 1.0f, ref, CO);
+    sgemm_naive(0, 0, R, CI, CO, 1.0f, dout, CO, w, CI, 1.0f, din_ref, CI);
+    sgemm_naive(1, 0, CO, CI, R, 1.0f, dout, CO, inp, CI, 1.0f, dw_ref, CI);
+    CHECK_CLOSE("matmul_forward on 2 threads vs naive", out, ref, R * CO, 1e-5, 1e-5);
+    CHECK_CLOSE("matmul_backward dinp on 2 threads vs naive", din, din_ref, R * CI, 1e-5, 1e-5);
+    CHECK_CLOSE("matmul_backward dw on 2 threads vs naive", dw, dw_ref, CO * CI, 1e-5, 1e-4);
+    free(inp); free(w); free(b); free(dout); free(out); free(ref); free(din); free(din_ref); free(dw); free(dw_ref);
+    free(db);
+}
+
 static void test_layouts(Rng *rng) {
     int B = 2, T = 5, NH = 3, hs = 4, Cm = NH * hs;
     float qkv[2 * 5 * 3 * 12], q[120], k[120], v[120], dqkv[360] = {0}, tok[120], back[120];
@@ -193,5 +229,6 @@ void test_ops(void) {
     test_encoder(c, &rng);
     free(c);
     test_sgemm(&rng);
+    test_matmul_split(&rng);
     test_layouts(&rng);
 }
