@@ -74,10 +74,9 @@ void sgemm_split_rows(int transA, int transB, int M, int N, int K, float alpha, 
     }
 #pragma omp parallel num_threads(nth)
     {
-        int lo, hi;
-        omp_slice(M / 16, &lo, &hi);
-        lo *= 16;
-        hi = omp_thread_id() == nth - 1 ? M : hi * 16;   /* the last slice takes the rows past M / 16 * 16 */
+        int nb = M / 16, b0, b1;   /* slices of whole 16-row blocks, of the team the runtime gave */
+        omp_slice(nb, &b0, &b1);
+        int lo = b0 * 16, hi = b1 == nb ? M : b1 * 16;   /* the last slice takes the rows past nb * 16 */
         const float *a = transA ? A + lo : A + (size_t)lo * lda;   /* row i of op(A): column i of A when transposed */
         sgemm(transA, transB, hi - lo, N, K, alpha, a, lda, B, ldb, beta, C + (size_t)lo * ldc, ldc);
     }
