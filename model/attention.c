@@ -50,6 +50,14 @@ static int round_up(int x, int m) { return (x + m - 1) / m * m; }
  *   block_nn_W: C (MR x W) = alpha * A (MR x K, row stride lda) . B (K x W, row stride ldb) [+ C]
  *   block_tn_W: C (MR x W) = alpha * A^T . B [+ C]; A stored K x MR (row stride lda), B K x W. */
 #define DEFINE_BLOCKS(W)                                                                                        \
+    /* C (MR x W) = alpha acc [+ C] */                                                                          \
+    static ALWAYS_INLINE void block_store_##W(float *restrict C, int ldc, float acc[MR][W], float alpha,        \
+                                              int accumulate) {                                                 \
+        for (int r = 0; r < MR; r++) {                                                                          \
+            float *cr = C + (size_t)r * ldc;                                                                    \
+            for (int c = 0; c < W; c++) cr[c] = accumulate ? FMAF(alpha, acc[r][c], cr[c]) : alpha * acc[r][c]; \
+        }                                                                                                       \
+    }                                                                                                           \
     static ALWAYS_INLINE void block_nn_##W(float *restrict C, int ldc, const float *restrict A, int lda,        \
                                            const float *restrict B, int ldb, int K, float alpha, int accumulate) { \
         float acc[MR][W];                                                                                       \
@@ -62,10 +70,7 @@ static int round_up(int x, int m) { return (x + m - 1) / m * m; }
                 for (int c = 0; c < W; c++) acc[r][c] = FMAF(a, b[c], acc[r][c]);                               \
             }                                                                                                   \
         }                                                                                                       \
-        for (int r = 0; r < MR; r++) {                                                                          \
-            float *cr = C + (size_t)r * ldc;                                                                    \
-            for (int c = 0; c < W; c++) cr[c] = accumulate ? FMAF(alpha, acc[r][c], cr[c]) : alpha * acc[r][c]; \
-        }                                                                                                       \
+        block_store_##W(C, ldc, acc, alpha, accumulate);                                                        \
     }                                                                                                           \
     static ALWAYS_INLINE void block_tn_##W(float *restrict C, int ldc, const float *restrict A, int lda,        \
                                            const float *restrict B, int ldb, int K, float alpha, int accumulate) { \
@@ -77,10 +82,7 @@ static int round_up(int x, int m) { return (x + m - 1) / m * m; }
             for (int r = 0; r < MR; r++)                                                                        \
                 for (int c = 0; c < W; c++) acc[r][c] = FMAF(a[r], b[c], acc[r][c]);                            \
         }                                                                                                       \
-        for (int r = 0; r < MR; r++) {                                                                          \
-            float *cr = C + (size_t)r * ldc;                                                                    \
-            for (int c = 0; c < W; c++) cr[c] = accumulate ? FMAF(alpha, acc[r][c], cr[c]) : alpha * acc[r][c]; \
-        }                                                                                                       \
+        block_store_##W(C, ldc, acc, alpha, accumulate);                                                        \
     }
 DEFINE_BLOCKS(32) /* NR */
 #ifdef __AVX512F__
@@ -138,19 +140,19 @@ static void edge_mm(float *C, int ldc, const float *A, int lda, int transA, cons
 /* One row block of MR rows, columns [0, N): blocks of NR columns, then one of NR / 2
  * (head size 16, the quick model's: without it every P.V, dS.K, P^T.dO and dS^T.Q
  * of that model ran in edge_mm, 60% of its training step), then edge_mm. KIND is nn
- * or tn and a the row block's A. Each branch has constant arguments, so the compiler
- * builds a kernel per (width, accumulate). */
+ * or tn and a the row block's A; block_KIND_32 is NR wide, block_KIND_16 NR / 2. Each
+ * branch has constant arguments, so the compiler builds a kernel per (width, accumulate). */
 #define ROW_BLOCK(KIND, C, ldc, a, lda, B, ldb, N, K, alpha, accumulate, transA)                               \
     do {                                                                                                        \
         int c0_ = 0;                                                                                            \
-        for (; c0_ + 32 <= (N); c0_ += 32) {                                                                    \
+        for (; c0_ + NR <= (N); c0_ += NR) {                                                                    \
             if (accumulate) block_##KIND##_32((C) + c0_, ldc, a, lda, (B) + c0_, ldb, K, alpha, 1);             \
             else block_##KIND##_32((C) + c0_, ldc, a, lda, (B) + c0_, ldb, K, alpha, 0);                        \
         }                                                                                                       \
-        if (c0_ + 16 <= (N)) {                                                                                  \
+        if (c0_ + NR / 2 <= (N)) {                                                                              \
             if (accumulate) block_##KIND##_16((C) + c0_, ldc, a, lda, (B) + c0_, ldb, K, alpha, 1);             \
             else block_##KIND##_16((C) + c0_, ldc, a, lda, (B) + c0_, ldb, K, alpha, 0);                        \
-            c0_ += 16;                                                                                          \
+            c0_ += NR / 2;                                                                                      \
         }                                                                                                       \
         if (c0_ < (N)) edge_mm((C) + c0_, ldc, a, lda, transA, (B) + c0_, ldb, MR, (N) - c0_, K, alpha, accumulate); \
     } while (0)
