@@ -225,18 +225,17 @@ static int fig_probe_heat(Plot *pl, const Probes *ps, int kind, long L, char *er
     fputs("\nptitle[2] = ", f);
     gp_str(f, t);
     fputc('\n', f);
-    char cap[800];
-    const char *what = kind == 0 ? "Copy" : kind == 1 ? "Passkey (exact match)" : "Passkey (per digit)";
+    char cap[800], which[200];
     if (tie)
-        snprintf(cap, sizeof cap,
-                 "%s probe, trained at L = %ld: top-1 accuracy (colour, 0 to 1) over window length T and distance D "
-                 "for two of the methods; all %d have the same mean accuracy over these cells (%.2f), so none is best "
-                 "or worst; blank cells: D does not fit T.", what, L, n, a_best);
+        snprintf(which, sizeof which, "two of the methods; all %d have the same mean accuracy over these cells (%.2f), "
+                 "so none is best or worst", n, a_best);
     else
-        snprintf(cap, sizeof cap,
-                 "%s probe, trained at L = %ld: top-1 accuracy (colour, 0 to 1) over window length T and distance D "
-                 "for the method with the highest mean accuracy over these cells and the one with the lowest; blank "
-                 "cells: D does not fit T.", what, L);
+        snprintf(which, sizeof which, "the method with the highest mean accuracy over these cells and the one with the "
+                 "lowest");
+    snprintf(cap, sizeof cap,
+             "%s probe, trained at L = %ld: top-1 accuracy (colour, 0 to 1) over window length T and distance D for %s; "
+             "blank cells: D does not fit T.", kind == 0 ? "Copy" : kind == 1 ? "Passkey (exact match)" : "Passkey (per digit)",
+             L, which);
     return fig_finish(pl, &af, "probes_heat.gp", name, cap, err, errlen);
 }
 
