@@ -93,18 +93,20 @@ check-deps:
 # cores or more: on 2 cores that was 1.9x faster than one unit on two threads for the quick model
 # and 1.2x for the paper model (their small products do not scale across threads).
 RUN_JOBS := $(shell n=$$(nproc 2>/dev/null || echo 1); [ "$$n" -ge 2 ] && echo 2 || echo 1)
+# The inner builds of run, test, bench, paper and headline compile one file per core.
+BUILD_JOBS := $(shell nproc 2>/dev/null || echo 1)
 
 run: check-deps
-	@$(MAKE) --no-print-directory posbench
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) posbench
 	./posbench sweep --preset quick --jobs $(RUN_JOBS) --out runs/quick
 
 paper: check-deps
-	@$(MAKE) --no-print-directory posbench
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) posbench
 	./posbench data get sotu
 	./posbench sweep --preset paper --jobs $(RUN_JOBS) --out runs/paper
 
 headline: check-deps
-	@$(MAKE) --no-print-directory posbench
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) posbench
 	./posbench sweep --preset headline --jobs $(RUN_JOBS) --out runs/headline
 
 plots: posbench
@@ -112,7 +114,7 @@ plots: posbench
 	./posbench plot $(RUN)
 
 test: check-deps
-	@$(MAKE) --no-print-directory posbench $(BUILD)/test_posbench
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) posbench $(BUILD)/test_posbench
 	bash tests/run_all.sh
 
 test-c: $(BUILD)/test_posbench
@@ -128,7 +130,7 @@ $(BUILD)/posbench-asan: $(BUILD)/harness/main.o $(LIB_OBJ)
 	$(CC) $(CFLAGS) -o $@ $^ $(LDLIBS)
 
 bench: check-deps
-	@$(MAKE) --no-print-directory posbench
+	@$(MAKE) --no-print-directory -j$(BUILD_JOBS) posbench
 	./posbench bench
 
 clean:
