@@ -27,6 +27,6 @@ pfile[1] = 'extrapolation_nonoverlapping_L128.dat'
 pL[1] = 128
 ptitle[1] = 'trained at L = 128 (dashed), nonoverlapping windows'
 band = 0
-ymin = 2.8033
-ymax = 43.4582
+ymin = 2.84241
+ymax = 40.7167
 ytics = '(3, 5, 7, 10, 20, 30)'

@@ -24,6 +24,6 @@ pfile[1] = 'extrapolation_sliding_L128.dat'
 pL[1] = 128
 ptitle[1] = 'trained at L = 128 (dashed), sliding window, stride 64'
 band = 0
-ymin = 2.59634
-ymax = 50.7154
-ytics = '(5, 10, 20, 50)'
+ymin = 2.64455
+ymax = 47.6106
+ytics = '(3, 5, 7, 10, 20, 30)'

@@ -25,5 +25,5 @@ pL[1] = 128
 pW[1] = 2048
 ptitle[1] = 'trained at L = 128 (dashed), window 2048'
 xmin = 0.8
-ymin = 0.503248
-ymax = 4.3102
+ymin = 0.486513
+ymax = 4.17868

@@ -26,7 +26,7 @@ pxticsnl[1] = '("" 128, "" 256, "" 512, "" 1024, "" 2048)'
 pfile[1] = 'speed_eval_L128.dat'
 pL[1] = 128
 ptitle[1] = 'trained at L = 128 (dashed), nonoverlapping'
-tmin = 27.8802
-tmax = 167.235
-rmax = 22
-ttics = '(30, 50, 70, 100)'
+tmin = 30.254
+tmax = 197.213
+rmax = 21.89
+ttics = '(40, 50, 60, 70, 80, 90, 100, 150)'

@@ -15,7 +15,7 @@ pfile[1] = 'training_L128.dat'
 ptitle[1] = 'trained at L = 128'
 xmin = 0
 xmax = 3.76013
-ymin = 1.02313
-ymax = 2.49805
+ymin = 1.02806
+ymax = 2.51473
 xlab = 'training tokens (millions)'
 hasval = 1
