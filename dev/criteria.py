@@ -31,7 +31,7 @@ def read_ppl(run):
 
 
 def val_change(run):
-    """{(method, seed): relative change of val_loss over the last 20% of steps}."""
+    """{(method, seed): (relative change of val_loss over the last 20% of steps, the step it is measured from)}."""
     curves = defaultdict(list)
     with open(f"{run}/train.csv") as f:
         for r in csv.DictReader(f):
@@ -42,9 +42,9 @@ def val_change(run):
         pts.sort()
         last_step, last = pts[-1]
         cut = last_step * 0.8
-        before = [v for s, v in pts if s <= cut]
+        before = [(s, v) for s, v in pts if s <= cut]
         if before:
-            out[key] = (before[-1] - last) / last  # as plots/convergence.c
+            out[key] = ((before[-1][1] - last) / last, before[-1][0])  # as plots/convergence.c
     return out
 
 
@@ -91,9 +91,10 @@ def check(run, preset):
         row("nope within 25% of the best at L", f"{ppl[('nope', L)]:.3f} ({gap:+.1%})", gap <= 0.25)
     changes = val_change(run)
     if changes:
-        worst = max(changes.items(), key=lambda kv: abs(kv[1]))
+        worst = max(changes.items(), key=lambda kv: abs(kv[1][0]))
         row("every model's held-out loss changed < 2% over its last 20%",
-            f"largest {abs(worst[1]):.2%} ({worst[0][0]} seed {worst[0][1]})", abs(worst[1]) < 0.02)
+            f"largest {abs(worst[1][0]):.2%} ({worst[0][0]} seed {worst[0][1]}, from step {worst[1][1]})",
+            abs(worst[1][0]) < 0.02)
     order_ok, bad = True, []
     for t in lens:
         if t <= 2 * L or not all((m, t) in ppl for m in PAPER4):

@@ -25,6 +25,7 @@ int convergence_of(const Run *r, int m, long L, long seed, Convergence *c) {
         if (t->m != m || t->L != L || t->seed != seed || !isfinite(t->val)) continue;
         if (5 * t->step <= 4 * last_val && t->step > from) { from = t->step; v_from = t->val; }
     }
+    c->from = from;
     c->change = from >= 0 ? (v_from - c->final_val) / c->final_val : NAN;
     return 0;
 }
@@ -35,14 +36,14 @@ static int convergence_row(FILE *f, const Run *r, int m, long L) {
     long S[MAX_SEEDS];
     int ns = run_seeds(r, m, L, S), n = 0, settled = 1;
     double fin[MAX_SEEDS], worst = -INFINITY, tokens = 0;
-    long steps = 0;
+    long steps = 0, worst_from = -1;
     for (int s = 0; s < ns; s++) {
         Convergence c;
         if (convergence_of(r, m, L, S[s], &c) != 0) continue;
         fin[n++] = c.final_val;
         tokens = c.tokens;
         steps = c.steps;
-        if (isfinite(c.change)) worst = fmax(worst, c.change);
+        if (isfinite(c.change) && c.change > worst) worst = c.change, worst_from = c.from;
         settled &= isfinite(c.change) && c.change < CONVERGED_BELOW;
     }
     if (!n) return 0;
@@ -55,7 +56,7 @@ static int convergence_row(FILE *f, const Run *r, int m, long L) {
     else fputs(" — | — |", f);
     if (n > 1) fprintf(f, " %.4f ± %.4f |", v.mean, v.sd);
     else fprintf(f, " %.4f |", v.mean);
-    if (isfinite(worst)) fprintf(f, " %.2f%% | %s |\n", 100 * worst, settled ? "yes" : "**no**");
+    if (isfinite(worst)) fprintf(f, " %.2f%% (from %ld) | %s |\n", 100 * worst, worst_from, settled ? "yes" : "**no**");
     else fputs(" — | — |\n", f);
     return 1;
 }
@@ -67,7 +68,9 @@ void report_convergence(FILE *f, const Run *r) {
                "at L. Each row: the training budget (steps, tokens, tokens per parameter) and the loss on a fixed "
                "held-out slice of the valid split scored at L during training (`val_loss` in train.csv, dashed in "
                "the training figure). *Change* is how much that loss still fell over the last 20%% of training, "
-               "(v(s) − v(end)) / v(end) with s the last measurement at or before 80%% of training, the largest over seeds; below %.0f%% counts as converged.\n\n",
+               "(v(s) − v(end)) / v(end) with s the last measurement at or before 80%% of training (the step in brackets: "
+               "it spans more than the last 20%% when `val_every` does not divide 80%% of the steps), the largest over "
+               "seeds; below %.0f%% counts as converged.\n\n",
             100 * CONVERGED_BELOW);
     fputs("| method |", f);
     if (r->nL > 1) fputs(" L |", f);

@@ -27,10 +27,11 @@ void report_learned(FILE *f, const Run *r);
 void report_probes(FILE *f, const Run *r);
 void report_variants(FILE *f, const Run *r);
 
-/* The held-out curve of (m, L, seed): final value and relative change over the last
- * 20% of training; steps and tokens trained. 0, or -1 without a held-out curve. */
+/* The held-out curve of (m, L, seed): final value and relative change from step
+ * `from` (the last measured step <= 0.8 * the last one) to the end; steps and tokens
+ * trained. 0, or -1 without a held-out curve. */
 typedef struct Convergence {
-    long steps;
+    long steps, from;
     double tokens, final_val, change;
 } Convergence;
 int convergence_of(const Run *r, int m, long L, long seed, Convergence *c);

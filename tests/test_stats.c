@@ -72,9 +72,11 @@ static void test_convergence(void) {
     CHECK(c.steps == 100 && c.tokens == 204800, "budget: %ld steps, %.0f tokens", c.steps, c.tokens);
     NEAR(c.final_val, 2.0, 0, "final held-out loss");
     NEAR(c.change, (2.1 - 2.0) / 2.0, 1e-12, "change from step 80 to 100");
+    CHECK(c.from == 80, "window from step %ld, want 80", c.from);
     rows[7].val = NAN;   /* no value at step 80: the window starts at 60, the last one before 80% */
     convergence_of(&r, 0, 64, 1, &c);
     NEAR(c.change, (2.2 - 2.0) / 2.0, 1e-12, "change from step 60 to 100");
+    CHECK(c.from == 60, "window from step %ld, want 60", c.from);
     CHECK(convergence_of(&r, 0, 64, 2, &c) == -1, "no curve for another seed");
 }
 
