@@ -162,7 +162,7 @@ static void test_sgemm(Rng *rng) {
     free(A); free(B); free(C1); free(C2);
 }
 
-/* The linear layers' products with the rows split over 2 threads (ops.c, sgemm_rows_split:
+/* The linear layers' products with the rows split over 2 threads (ops.c, sgemm_split_rows:
  * forward, dinp and dw, row counts that are not multiples of 16) against the naive product. */
 static void test_matmul_split(Rng *rng) {
     enum { R = 200, CI = 24, CO = 72 };
