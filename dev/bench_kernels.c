@@ -336,7 +336,7 @@ static void ops_free(Ops *o) {
     }
 OPS_RUN(gelu_f_cur, gelu_forward(o->out, o->x, (size_t)o->BT * 4 * o->C))
 OPS_RUN(gelu_f_v0, gelu_forward_v0(o->out, o->x, (size_t)o->BT * 4 * o->C))
-OPS_RUN(gelu_b_cur, gelu_backward(o->out, o->x, o->dout, (size_t)o->BT * 4 * o->C))
+OPS_RUN(gelu_b_cur, gelu_backward(o->out, o->x, o->dout, (size_t)o->BT * 4 * o->C, 1.0f))
 OPS_RUN(gelu_b_v0, gelu_backward_v0(o->out, o->x, o->dout, (size_t)o->BT * 4 * o->C))
 OPS_RUN(ln_f_cur, layernorm_forward(o->out, o->mean, o->rstd, o->x, o->w, o->b, o->BT, o->C))
 OPS_RUN(ln_f_v0, layernorm_forward_v0(o->out, o->mean, o->rstd, o->x, o->w, o->b, o->BT, o->C))
@@ -344,7 +344,7 @@ OPS_RUN(ln_b_cur, layernorm_backward(o->out, o->dw, o->db, o->dout, o->x, o->w, 
 OPS_RUN(ln_b_v0, layernorm_backward_v0(o->out, o->dw, o->db, o->dout, o->x, o->w, o->mean, o->rstd, o->BT, o->C))
 OPS_RUN(ce_f_cur, crossentropy_forward(o->out, o->lse, o->x, o->tg, o->BT, o->V))
 OPS_RUN(ce_f_v0, crossentropy_forward_v0(o->out, o->lse, o->x, o->tg, o->BT, o->V))
-OPS_RUN(ce_b_cur, crossentropy_backward(o->out, o->x, o->lse, o->tg, 1.0f / o->BT, o->BT, o->V))
+OPS_RUN(ce_b_cur, crossentropy_backward(o->out, o->x, o->lse, o->tg, 1.0f / o->BT, o->BT, o->V, 1.0f))
 OPS_RUN(ce_b_v0, crossentropy_backward_v0(o->out, o->x, o->lse, o->tg, 1.0f / o->BT, o->BT, o->V))
 
 typedef struct OpPair {

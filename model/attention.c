@@ -331,16 +331,16 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
 #pragma omp simd
                         for (int c = 0; c < ncols; c++) d[c] = p[c] * (d[c] - dot);
                     }
-                    /* forward: S = scale Q K^T + bias  ->  dQ += scale dS K */
-                    gemm_nn(dQ + (size_t)r0 * hs, hs, dSb, Tp, K, hs, rows, hs, ncols, scale, 1);
+                    /* forward: S = scale Q K^T + bias  ->  dQ = scale dS K (this row block's rows, whole) */
+                    gemm_nn(dQ + (size_t)r0 * hs, hs, dSb, Tp, K, hs, rows, hs, ncols, scale, 0);
                 }
-                /* dK += scale dS^T Q and dV += P^T dO: key rows j0.. see query rows i >= j0 */
+                /* dK = scale dS^T Q and dV = P^T dO: key rows j0.. see query rows i >= j0 */
                 for (int j0 = 0; j0 < T; j0 += MR) {
                     int rows = T - j0 < MR ? T - j0 : MR;
                     gemm_tn(dV + (size_t)j0 * hs, hs, P + (size_t)j0 * Tp + j0, Tp, dO + (size_t)j0 * hs, hs, rows, hs,
-                            T - j0, 1.0f, 1);
+                            T - j0, 1.0f, 0);
                     gemm_tn(dK + (size_t)j0 * hs, hs, dS + (size_t)j0 * Tp + j0, Tp, Q + (size_t)j0 * hs, hs, rows, hs,
-                            T - j0, scale, 1);
+                            T - j0, scale, 0);
                 }
                 /* the method reads only the causal entries j <= i */
                 if (bias_grad) pm->bias_backward(dS, Tp, h, 0, T, 0, T, &btc);

@@ -27,7 +27,8 @@
 /* att (B, NH, T): written, the log-sum-exp of each row's scores, for the backward. */
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v, int B, int NH,
                        int T, int hs, const PosMethod *pm, const PosCtx *ctx);
-/* dq, dk, dv (B, NH, T, hs) += gradients; ctx->dp[k] += bias gradients when the
+/* dq, dk, dv (B, NH, T, hs) = gradients, written whole (unlike the ops' backwards, they
+ * do not accumulate: the caller need not zero them); ctx->dp[k] += bias gradients when the
  * method has bias parameters and ctx->dp is set (summed per thread, then in
  * thread order: bitwise reproducible for a given thread count); ctx->ddata
  * (B, NH, T) += the gradient of a data-dependent method's values when set.

@@ -450,10 +450,8 @@ void model_backward(Model *m) {
     size_t nC = (size_t)BT * C;
 
     /* loss = mean over BT tokens; logits = lnf @ tok_emb^T; lnf = ln_f(x_L) */
-    zero(a->dlogits, (size_t)BT * V);
-    crossentropy_backward(a->dlogits, a->logits, a->lse, m->targets, 1.0f / BT, BT, V);
-    zero(a->dtmp, nC);
-    matmul_backward(a->dtmp, m->g.tok_emb, NULL, a->dlogits, a->lnf, m->p.tok_emb, BT, C, V);
+    crossentropy_backward(a->dlogits, a->logits, a->lse, m->targets, 1.0f / BT, BT, V, 0.0f);
+    matmul_backward(a->dtmp, m->g.tok_emb, NULL, a->dlogits, a->lnf, m->p.tok_emb, BT, C, V, 0.0f);
     zero(a->dres, nC);
     const float *x_last = L ? a->layers[L - 1].res3 : a->encoded;
     layernorm_backward(a->dres, m->g.lnf_w, m->g.lnf_b, a->dtmp, x_last, m->p.lnf_w, a->lnf_mean, a->lnf_rstd, BT, C);
@@ -465,20 +463,13 @@ void model_backward(Model *m) {
         const float *x = l ? a->layers[l - 1].res3 : a->encoded;
         ctx = model_pos_ctx(m, l, 1);
         /* res3 = res2 + fcp(gelu(fc(ln2(res2)))); dres is d res3, and flows to res2 unchanged */
-        zero(a->dfch_gelu, nC * 4);
-        matmul_backward(a->dfch_gelu, g->fcp_w, g->fcp_b, a->dres, la->fch_gelu, p->fcp_w, BT, 4 * C, C);
-        zero(a->dfch, nC * 4);
-        gelu_backward(a->dfch, la->fch, a->dfch_gelu, nC * 4);
-        zero(a->dtmp, nC);
-        matmul_backward(a->dtmp, g->fc_w, g->fc_b, a->dfch, la->ln2, p->fc_w, BT, C, 4 * C);
+        matmul_backward(a->dfch_gelu, g->fcp_w, g->fcp_b, a->dres, la->fch_gelu, p->fcp_w, BT, 4 * C, C, 0.0f);
+        gelu_backward(a->dfch, la->fch, a->dfch_gelu, nC * 4, 0.0f);
+        matmul_backward(a->dtmp, g->fc_w, g->fc_b, a->dfch, la->ln2, p->fc_w, BT, C, 4 * C, 0.0f);
         layernorm_backward(a->dres, g->ln2_w, g->ln2_b, a->dtmp, la->res2, p->ln2_w, la->ln2_mean, la->ln2_rstd, BT, C);
         /* res2 = x + proj(atty); dres is now d res2 and flows to x unchanged */
-        zero(a->dtmp, nC);
-        matmul_backward(a->dtmp, g->proj_w, g->proj_b, a->dres, la->atty, p->proj_w, BT, C, C);
+        matmul_backward(a->dtmp, g->proj_w, g->proj_b, a->dres, la->atty, p->proj_w, BT, C, C, 0.0f);
         tokens_to_heads(a->datty_h, a->dtmp, B, T, NH, hs);
-        zero(a->dq, nC);
-        zero(a->dk, nC);
-        zero(a->dv, nC);
         if (m->pos->data_forward) {   /* the forward's values, and their gradient from the bias */
             ctx.data = la->pdata;
             ctx.data_len = T;
@@ -489,8 +480,7 @@ void model_backward(Model *m) {
                            NH, T, hs, m->pos, &ctx);
         pos_qk_apply(m, m->pos->qk_backward, a->dq, a->dk, B, T, &ctx);  /* dx_in = J^T dx_out */
         merge_heads(a->dqkv, a->dq, a->dk, a->dv, B, T, NH, hs);   /* dqkv is written whole: no zeroing */
-        zero(a->dtmp, nC);
-        matmul_backward(a->dtmp, g->qkv_w, g->qkv_b, a->dqkv, la->ln1, p->qkv_w, BT, C, 3 * C);
+        matmul_backward(a->dtmp, g->qkv_w, g->qkv_b, a->dqkv, la->ln1, p->qkv_w, BT, C, 3 * C, 0.0f);
         pos_data_backward(m, a->dtmp, a->dpdata, la->ln1, B, T, &ctx);   /* ln1 also fed the data hook */
         layernorm_backward(a->dres, g->ln1_w, g->ln1_b, a->dtmp, x, p->ln1_w, la->ln1_mean, la->ln1_rstd, BT, C);
     }

@@ -49,7 +49,7 @@ void sgemm(int transA, int transB, int M, int N, int K, float alpha, const float
 #ifdef USE_BLAS
     if (K <= 0) { /* BLAS leaves C untouched for K = 0 only if beta = 1 */
         for (int i = 0; i < M; i++)
-            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] *= beta;
+            for (int j = 0; j < N; j++) C[(size_t)i * ldc + j] = beta == 0.0f ? 0.0f : beta * C[(size_t)i * ldc + j];
         return;
     }
     cblas_sgemm(CblasRowMajor, transA ? CblasTrans : CblasNoTrans, transB ? CblasTrans : CblasNoTrans, M, N, K,
@@ -222,9 +222,9 @@ void matmul_residual_forward(float *out, const float *inp, const float *w, const
 }
 
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
-                     int BT, int C, int OC) {
+                     int BT, int C, int OC, float beta) {
     /* forward: out = inp @ w^T + bias */
-    if (dinp) mm(0, 0, BT, C, OC, dout, OC, w, C, 1.0f, dinp, C);
+    if (dinp) mm(0, 0, BT, C, OC, dout, OC, w, C, beta, dinp, C);
     mm(1, 0, OC, C, BT, dout, OC, inp, C, 1.0f, dw, C);
     if (dbias) {
 #pragma omp parallel
@@ -253,7 +253,7 @@ void gelu_forward(float *out, const float *inp, size_t N) {
     }
 }
 
-void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N) {
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N, float beta) {
     /* d/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) s (1 + 3 * 0.044715 x^2),  u = s (x + 0.044715 x^3)
      *      = sig + 2 x sig (1 - sig) s (1 + 3 * 0.044715 x^2)   (tanh u = 2 sig - 1) */
 #pragma omp parallel for schedule(static)
@@ -262,7 +262,7 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N) {
         float u = GELU_S * FMAF(0.044715f * x, x * x, x);
         float sig = 1.0f / (1.0f + expf_fast(-2.0f * u));
         float g = sig + 2.0f * x * sig * (1.0f - sig) * GELU_S * FMAF(3.0f * 0.044715f * x, x, 1.0f);
-        dinp[i] = FMAF(g, dout[i], dinp[i]);
+        dinp[i] = beta == 0.0f ? g * dout[i] : FMAF(g, dout[i], beta * dinp[i]);
     }
 }
 
@@ -287,12 +287,15 @@ void crossentropy_forward(float *losses, float *lse, const float *logits, const 
 }
 
 void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int *targets, float dloss,
-                           int BT, int V) {
+                           int BT, int V, float beta) {
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < BT; t++) {
         const float *l = logits + (size_t)t * V;
         float *d = dlogits + (size_t)t * V, z = lse[t];
-        for (int i = 0; i < V; i++) d[i] = FMAF(dloss, expf_fast(l[i] - z), d[i]);
+        if (beta == 0.0f)
+            for (int i = 0; i < V; i++) d[i] = dloss * expf_fast(l[i] - z);
+        else
+            for (int i = 0; i < V; i++) d[i] = FMAF(dloss, expf_fast(l[i] - z), beta * d[i]);
         d[targets[t]] -= dloss;
     }
 }

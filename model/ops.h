@@ -1,6 +1,8 @@
 /* ops.h — the model's operations as forward/backward pairs (docs/ARCHITECTURE.md, Conventions).
  * Argument order: outputs, then inputs and weights, then sizes. Gradients take
- * a `d` prefix. Every *_backward ACCUMULATES (+=) into its gradient outputs.
+ * a `d` prefix. Every *_backward ACCUMULATES (+=) into its gradient outputs;
+ * those with a trailing `beta` scale the input gradient by it first, as sgemm does
+ * (beta 0 overwrites without reading, so the caller need not zero the buffer).
  * BT = batch x time rows, C = channels, OC = output channels, V = vocab.
  */
 #ifndef POSBENCH_OPS_H
@@ -119,22 +121,24 @@ void matmul_forward(float *out, const float *inp, const float *w, const float *b
  * add in one pass over out (out may be resid). */
 void matmul_residual_forward(float *out, const float *inp, const float *w, const float *bias, const float *resid,
                              int BT, int C, int OC);
-/* dinp (BT,C) += dout @ w;  dw (OC,C) += dout^T @ inp;  dbias (OC) += colsum(dout) (dbias may be NULL) */
+/* dinp (BT,C) = beta dinp + dout @ w;  dw (OC,C) += dout^T @ inp;  dbias (OC) += colsum(dout)
+ * (dinp, dbias may be NULL) */
 void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, const float *inp, const float *w,
-                     int BT, int C, int OC);
+                     int BT, int C, int OC, float beta);
 
 /* out = 0.5 x (1 + tanh(sqrt(2/pi) (x + 0.044715 x^3)))  (GELU, tanh approximation) */
 void gelu_forward(float *out, const float *inp, size_t N);
-void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N);
+/* dinp = beta dinp + gelu'(inp) dout */
+void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N, float beta);
 
 /* out = a + b */
 void residual_forward(float *out, const float *a, const float *b, size_t N);
 
 /* losses (BT) = logsumexp(logits) - logits[target]; lse (BT) saved. logits (BT, V) */
 void crossentropy_forward(float *losses, float *lse, const float *logits, const int *targets, int BT, int V);
-/* dlogits (BT, V) += dloss * (softmax(logits) - onehot(target)) */
+/* dlogits (BT, V) = beta dlogits + dloss * (softmax(logits) - onehot(target)) */
 void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int *targets, float dloss,
-                           int BT, int V);
+                           int BT, int V, float beta);
 
 /* Layout changes between token-major (B, T, C) and head-major (B, NH, T, hs). */
 void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, int NH, int hs); /* qkv (B,T,3C) */

@@ -140,6 +140,7 @@ static void check_backward_oracle(const PosMethod *pm, int hs, int T, Rng *rng) 
     CHECK_CLOSE(what, tiled, fwd, n, 1e-4, 2e-5);
     free(fwd);
     free(tiled);
+    for (size_t i = 0; i < 3 * n; i++) g[i] = NAN;   /* written whole: nothing of the old contents is read */
     attention_backward(g, g + n, g + 2 * n, a.up, a.att, a.q, a.k, a.v, a.B, NH, T, hs, pm, &a.ctx);
     attention_backward_naive(ref, ref + n, ref + 2 * n, a.up, a.q, a.k, a.v, a.B, NH, T, hs, pm, &a.ctx);
     static const char *name[3] = {"dq", "dk", "dv"};

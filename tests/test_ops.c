@@ -66,9 +66,10 @@ static void test_matmul(OpCtx *c, Rng *rng) {
     fill_normal(c->w, OC * C, 0.5f, rng);
     fill_normal(c->b, OC, 0.5f, rng);
     fill_normal(c->up, BT * OC, 1.0f, rng);
-    float din[BT * C] = {0}, dw[OC * C] = {0}, db[OC] = {0};
+    float din[BT * C], dw[OC * C] = {0}, db[OC] = {0};
+    for (int i = 0; i < BT * C; i++) din[i] = NAN;   /* beta 0 overwrites without reading */
     mm_fn(c);
-    matmul_backward(din, dw, db, c->up, c->inp, c->w, BT, C, OC);
+    matmul_backward(din, dw, db, c->up, c->inp, c->w, BT, C, OC, 0.0f);
     GRADCHECK("matmul dinp", mm_fn, c, c->inp, din, BT * C, 1e-3, 1e-3);
     GRADCHECK("matmul dw", mm_fn, c, c->w, dw, OC * C, 1e-3, 1e-3);
     GRADCHECK("matmul dbias", mm_fn, c, c->b, db, OC, 1e-3, 1e-3);
@@ -105,10 +106,16 @@ static void test_expf_fast(void) {
 static void test_gelu(OpCtx *c, Rng *rng) {
     fill_normal(c->inp, BT * C, 2.0f, rng);
     fill_normal(c->up, BT * C, 1.0f, rng);
-    float din[BT * C] = {0};
+    float din[BT * C], din2[BT * C];
+    for (int i = 0; i < BT * C; i++) din[i] = NAN;   /* beta 0 overwrites without reading */
     gelu_forward(c->out, c->inp, BT * C);
-    gelu_backward(din, c->inp, c->up, BT * C);
+    gelu_backward(din, c->inp, c->up, BT * C, 0.0f);
     GRADCHECK("gelu", gelu_fn, c, c->inp, din, BT * C, 1e-3, 2e-3);
+    memcpy(din2, din, sizeof din);   /* beta 1 accumulates: a second backward doubles it */
+    gelu_backward(din2, c->inp, c->up, BT * C, 1.0f);
+    int ok = 1;
+    for (int i = 0; i < BT * C; i++) ok &= fabsf(din2[i] - 2 * din[i]) <= 1e-6f * (1 + fabsf(din[i]));
+    CHECK(ok, "gelu_backward with beta 1 accumulates");
     /* value: GELU_tanh(1) = 0.8411919906 */
     float one = 1.0f, g;
     gelu_forward(&g, &one, 1);
@@ -121,12 +128,18 @@ static void test_crossentropy(OpCtx *c, Rng *rng) {
     for (int t = 0; t < BT; t++) c->tokens[t] = (int)(rng_u64(rng) % V);
     float dl[BT * V] = {0};
     ce_fn(c);
+    int ok = 1;
     for (int t = 0; t < BT; t++) {
-        float row[V] = {0};
-        crossentropy_backward(row, c->inp + t * V, c->lse + t, c->tokens + t, c->up[t], 1, V);
+        float row[V], twice[V];
+        for (int i = 0; i < V; i++) row[i] = NAN;   /* beta 0 overwrites without reading */
+        crossentropy_backward(row, c->inp + t * V, c->lse + t, c->tokens + t, c->up[t], 1, V, 0.0f);
         memcpy(dl + t * V, row, sizeof row);
+        memcpy(twice, row, sizeof row);   /* beta 1 accumulates */
+        crossentropy_backward(twice, c->inp + t * V, c->lse + t, c->tokens + t, c->up[t], 1, V, 1.0f);
+        for (int i = 0; i < V; i++) ok &= fabsf(twice[i] - 2 * row[i]) <= 1e-6f * (1 + fabsf(row[i]));
     }
     GRADCHECK("crossentropy dlogits", ce_fn, c, c->inp, dl, BT * V, 1e-3, 1e-3);
+    CHECK(ok, "crossentropy_backward with beta 1 accumulates");
     /* uniform logits: loss = ln V */
     float z[V] = {0}, l, s;
     int tgt = 3;
@@ -183,7 +196,7 @@ static void test_matmul_split(Rng *rng) {
     omp_set_num_threads(2);
 #endif
     matmul_forward(out, inp, w, b, R, CI, CO);
-    matmul_backward(din, dw, db, dout, inp, w, R, CI, CO);
+    matmul_backward(din, dw, db, dout, inp, w, R, CI, CO, 1.0f);
 #ifdef _OPENMP
     omp_set_num_threads(before);
 #endif
