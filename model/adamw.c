@@ -27,13 +27,16 @@ void adamw_update(AdamW *o, Model *m, float lr) {
     o->step++;
     float bc1 = 1.0f - powf(o->beta1, (float)o->step), bc2 = 1.0f - powf(o->beta2, (float)o->step);
     float step_size = lr / bc1, inv_sqrt_bc2 = 1.0f / sqrtf(bc2);
+    /* one team for all tensors: most are under 64k floats, too small for a region each
+     * (they ran on one thread); elementwise, so the result does not depend on the split */
+#pragma omp parallel if (m->n_params > 65536)
     for (int i = 0; i < m->n_tensors; i++) {
         const Tensor *t = &m->tensors[i];
         float decay = t->decay ? 1.0f - lr * o->weight_decay : 1.0f;
         float *p = m->params + t->offset, *g = m->grads + t->offset;
         float *mm = o->m + t->offset, *vv = o->v + t->offset;
         long n = (long)t->numel;
-#pragma omp parallel for schedule(static) if (n > 65536)
+#pragma omp for schedule(static) nowait
         for (long j = 0; j < n; j++) {
             /* p <- p (1 - lr wd);  m, v moments;  p <- p - lr mhat / (sqrt(vhat) + eps) */
             mm[j] = o->beta1 * mm[j] + (1.0f - o->beta1) * g[j];

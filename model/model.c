@@ -438,7 +438,15 @@ float model_forward(Model *m, const int *inputs, const int *targets, int B, int 
 
 const float *model_logits(const Model *m) { return m->ta ? m->ta->logits : NULL; }
 
-void model_zero_grad(Model *m) { memset(m->grads, 0, m->n_params * sizeof(float)); }
+void model_zero_grad(Model *m) {
+#pragma omp parallel if (m->n_params > 65536)
+    {
+        int lo, hi;   /* in 16-float chunks: each thread's share starts on a cache line */
+        omp_slice((int)((m->n_params + 15) / 16), &lo, &hi);
+        size_t a = (size_t)lo * 16, b = (size_t)hi * 16 < m->n_params ? (size_t)hi * 16 : m->n_params;
+        if (b > a) memset(m->grads + a, 0, (b - a) * sizeof(float));
+    }
+}
 
 static void zero(float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
 
