@@ -289,15 +289,23 @@ static size_t cut_at(const uint8_t *t, size_t n, int pct) {
     return p;
 }
 
+/* The whole of path, owned by src from now on (freed with it); NULL with err when it
+ * cannot be read or is empty. */
+static char *read_source_text(Source *src, const char *path, size_t *len, char *err, size_t errlen) {
+    char *buf = read_file(path, len, err, errlen);
+    if (!buf) return NULL;
+    add_buf(src, buf);
+    if (*len == 0) {
+        data_fmt(err, errlen, "%s: empty file", path);
+        return NULL;
+    }
+    return buf;
+}
+
 static int load_file(Source *src, const char *path, char *err, size_t errlen) {
     size_t len;
-    char *buf = read_file(path, &len, err, errlen);
+    char *buf = read_source_text(src, path, &len, err, errlen);
     if (!buf) return -1;
-    add_buf(src, buf);
-    if (len == 0) {
-        data_fmt(err, errlen, "%s: empty file", path);
-        return -1;
-    }
     const uint8_t *t = (const uint8_t *)buf;
     size_t c1 = cut_at(t, len, 90), c2 = cut_at(t, len, 95);
     if (c2 < c1) c2 = c1;
@@ -459,13 +467,8 @@ static int load_wikitext(Source *src, const char *dir, char *err, size_t errlen)
             return -1;
         }
         size_t len;
-        char *buf = read_file(path, &len, err, errlen);
+        char *buf = read_source_text(src, path, &len, err, errlen);
         if (!buf) return -1;
-        add_buf(src, buf);
-        if (len == 0) {
-            data_fmt(err, errlen, "%s: empty file", path);
-            return -1;
-        }
         size_t start = 0, i = 0;
         int k = 0;
         while (i < len) {
