@@ -29,6 +29,6 @@ pfile[1] = 'extrapolation_nonoverlapping_L256.dat'
 pL[1] = 256
 ptitle[1] = 'trained at L = 256 (dashed), nonoverlapping windows'
 band = 1
-ymin = 2.40051
-ymax = 63.7599
+ymin = 2.37439
+ymax = 60.9485
 ytics = '(5, 10, 20, 50)'

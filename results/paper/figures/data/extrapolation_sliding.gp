@@ -24,6 +24,6 @@ pfile[1] = 'extrapolation_sliding_L256.dat'
 pL[1] = 256
 ptitle[1] = 'trained at L = 256 (dashed), sliding window, stride 128'
 band = 1
-ymin = 2.25711
-ymax = 54.4554
+ymin = 2.22139
+ymax = 59.8319
 ytics = '(5, 10, 20, 50)'

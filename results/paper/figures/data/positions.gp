@@ -27,5 +27,5 @@ pL[1] = 256
 pW[1] = 8192
 ptitle[1] = 'trained at L = 256 (dashed), window 8192'
 xmin = 0.8
-ymin = 0.248207
-ymax = 4.76908
+ymin = 0.229494
+ymax = 4.86803

@@ -7,5 +7,5 @@ nT = 3
 xtics = "('16' 0, '64' 1, '192' 2, '960' 3, '4032' 4)"
 ytics = "('256' 0, '1024' 1, '4096' 2)"
 array ptitle[2]
-ptitle[1] = 'best: rotary+dyntk (mean 0.02)'
-ptitle[2] = 'worst: alibi+window=256 (mean 0.02)'
+ptitle[1] = 'best: Rotary (mean 0.02)'
+ptitle[2] = 'worst: T5 bias (mean 0.02)'

@@ -21,8 +21,8 @@ nseeds = 3
 ftitle = 'trained at L = 256 (dashed), nonoverlapping windows'
 xmin = 204.8
 xmax = 10240
-ymin = 2.40051
-ymax = 63.7599
+ymin = 2.37439
+ymax = 61.7531
 xtics = '("" 256 1, "512" 512, "" 1024 1, "2k" 2048, "" 4096 1, "8k" 8192)'
 xticsnl = '("" 256, "" 512, "" 1024, "" 2048, "" 4096, "" 8192)'
 ytics = '(5, 10, 20, 50)'

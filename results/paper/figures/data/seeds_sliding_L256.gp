@@ -16,8 +16,8 @@ nseeds = 3
 ftitle = 'trained at L = 256 (dashed), sliding window, stride 128'
 xmin = 204.8
 xmax = 10240
-ymin = 2.25711
-ymax = 55.1864
+ymin = 2.22
+ymax = 60.3988
 xtics = '("" 256 1, "512" 512, "" 1024 1, "2k" 2048, "" 4096 1, "8k" 8192)'
 xticsnl = '("" 256, "" 512, "" 1024, "" 2048, "" 4096, "" 8192)'
 ytics = '(5, 10, 20, 50)'

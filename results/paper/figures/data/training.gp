@@ -14,8 +14,8 @@ array ptitle[1]
 pfile[1] = 'training_L256.dat'
 ptitle[1] = 'trained at L = 256'
 xmin = 0
-xmax = 13.3485
-ymin = 0.899858
-ymax = 2.52569
+xmax = 13.338
+ymin = 0.886453
+ymax = 2.50737
 xlab = 'training tokens (millions)'
 hasval = 1
