@@ -93,7 +93,7 @@ done
 # --- batch_tokens: the same tokens per step at every training length ---
 "$PB" train --method alibi --preset tiny --set "steps=2;log_every=1;batch_tokens=96" --train-len 32 --out "$T/bt" 2>/dev/null
 check "batch_tokens = 96 at L = 32 trains 3 sequences (96 tokens) per step" grep -q '^alibi,32,1,1,96,' "$T/bt/train.csv"
-"$PB" sweep --preset headline --no-plot --set "n_layer=1;d_model=16;n_head=2;steps=2;seeds=1;train_lens=16,32;batch_tokens=64;eval_tokens=256;val_every=0" --out "$T/hl" >/dev/null 2>"$T/hl.err"
+"$PB" sweep --preset headline --no-plot --set "n_layer=1;d_model=16;n_head=2;steps=2;seeds=1;train_lens=16,32;eval_mults=1,2,4;batch_tokens=64;eval_tokens=256;val_every=0" --out "$T/hl" >/dev/null 2>"$T/hl.err"
 check "headline-shaped sweep (batch from batch_tokens) trains every unit: $(grep -c failed "$T/hl.err") failed" \
     [ "$(awk -F, 'NR > 1 && $5 == "nonoverlapping"' "$T/hl/results.csv" | wc -l)" -eq 12 -a "$(grep -c failed "$T/hl.err")" -eq 0 ]
 "$PB" plot "$T/hl" >/dev/null 2>&1
