@@ -169,9 +169,33 @@ const char *meta_str(const Run *r, const char *path, char *buf, size_t n) {
     return buf;
 }
 
-/* meta.json "train": {"alibi": {...}} or, per training length, {"alibi": {"128": {...}}}. */
+/* Method m trained at L, from meta.json's "units" (each a unit's train.json): the mean over
+ * its seeds, peak_rss_mb the largest; NAN when no unit has key. */
+static double meta_units(const Run *r, int m, long L, const char *key) {
+    const JsonValue *units = json_get(&r->meta.root, "units");
+    int is_max = !strcmp(key, "peak_rss_mb"), n = 0;
+    double acc = 0.0;
+    for (unsigned i = 0; units && i < units->n; i++) {
+        const JsonValue *u = json_at(units, i), *meth = json_get(u, "method");   /* NULL for a failed unit's null */
+        if (!meth || meth->type != JSON_STRING || strcmp(meth->u.str, r->meth[m]) ||
+            jv_num(json_get(u, "train_len")) != (double)L)
+            continue;
+        double x = jv_num(json_get(u, key));
+        if (!isfinite(x)) continue;
+        acc = is_max ? (n && acc > x ? acc : x) : acc + x;
+        n++;
+    }
+    return !n ? NAN : is_max ? acc : acc / n;
+}
+
+/* From the units when meta.json has them; else its "train": {"alibi": {...}} or, per
+ * training length, {"alibi": {"128": {...}}}. "train" without lengths summarises a method
+ * over every L, so a run with several L reads the units. */
 double meta_train(const Run *r, int m, long L, const char *key) {
-    const JsonValue *t = r->have_meta ? json_get(json_get(&r->meta.root, "train"), r->meth[m]) : NULL;
+    if (!r->have_meta) return NAN;
+    double u = meta_units(r, m, L, key);
+    if (isfinite(u)) return u;
+    const JsonValue *t = json_get(json_get(&r->meta.root, "train"), r->meth[m]);
     char Ls[32];
     snprintf(Ls, sizeof Ls, "%ld", L);
     const JsonValue *perL = json_get(t, Ls);

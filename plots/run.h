@@ -85,7 +85,8 @@ void jv_render(const JsonValue *j, Sb *b);
 double jv_num(const JsonValue *j);
 /* A meta.json value as text into buf, or "unknown". */
 const char *meta_str(const Run *r, const char *path, char *buf, size_t n);
-/* meta.json train.<method>[.<L>].<key> as a number, or NaN. */
+/* Method m trained at L: key (tokens_per_s, peak_rss_mb, wall_s, params) from meta.json's
+ * units (mean over seeds; peak RSS the largest), else train.<method>[.<L>].<key>; or NaN. */
 double meta_train(const Run *r, int m, long L, const char *key);
 
 /* stats.c: aggregation over seeds */

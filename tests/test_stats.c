@@ -80,8 +80,35 @@ static void test_convergence(void) {
     CHECK(convergence_of(&r, 0, 64, 2, &c) == -1, "no curve for another seed");
 }
 
+/* meta_train reads each (method, L) from meta.json's units, not the per-method summary
+ * ("train" averages a method over every L). */
+static void test_meta_train(void) {
+    static const char *text =
+        "{\"train\": {\"alibi\": {\"wall_s\": 99, \"peak_rss_mb\": 70, \"tokens_per_s\": 5}},"
+        " \"units\": [{\"method\": \"alibi\", \"train_len\": 64, \"wall_s\": 10, \"peak_rss_mb\": 60},"
+        " {\"method\": \"alibi\", \"train_len\": 64, \"wall_s\": 20, \"peak_rss_mb\": 65},"
+        " {\"method\": \"alibi\", \"train_len\": 512, \"wall_s\": 40, \"peak_rss_mb\": 70}, null,"
+        " {\"method\": \"sinusoidal\", \"train_len\": 64, \"wall_s\": 7}]}";
+    Run r;
+    memset(&r, 0, sizeof r);
+    static char *meth[] = {"alibi", "sinusoidal", "rotary"};
+    r.meth = meth;
+    r.nmeth = 3;
+    char err[256];
+    CHECK(json_parse(&r.meta, text, strlen(text), err, sizeof err) == 0, "meta.json fixture parses: %s", err);
+    r.have_meta = 1;
+    NEAR(meta_train(&r, 0, 64, "wall_s"), 15.0, 0, "wall at L = 64: the mean of its two seeds");
+    NEAR(meta_train(&r, 0, 512, "wall_s"), 40.0, 0, "wall at L = 512: its own unit, not the method's mean");
+    NEAR(meta_train(&r, 0, 64, "peak_rss_mb"), 65.0, 0, "peak RSS: the largest over seeds");
+    NEAR(meta_train(&r, 1, 64, "wall_s"), 7.0, 0, "another method's unit");
+    NEAR(meta_train(&r, 0, 64, "tokens_per_s"), 5.0, 0, "a key the units lack: the summary's");
+    CHECK(isnan(meta_train(&r, 2, 64, "wall_s")), "a method with no units and no summary: NaN");
+    json_doc_free(&r.meta);
+}
+
 void test_stats(void) {
     test_t_distribution();
     test_summaries();
     test_convergence();
+    test_meta_train();
 }

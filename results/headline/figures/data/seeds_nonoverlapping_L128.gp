@@ -12,9 +12,9 @@ Ltrain = 128
 nseeds = 3
 ftitle = 'trained at L = 128 (dashed), nonoverlapping windows'
 xmin = 102.4
-xmax = 640
-ymin = 3.41984
-ymax = 19.871
-xtics = '("128" 128, "256" 256, "512" 512)'
-xticsnl = '("" 128, "" 256, "" 512)'
-ytics = '(4, 5, 6, 7, 8, 9, 10, 15)'
+xmax = 1280
+ymin = 2.66486
+ymax = 39.0413
+xtics = '("128" 128, "256" 256, "512" 512, "1k" 1024)'
+xticsnl = '("" 128, "" 256, "" 512, "" 1024)'
+ytics = '(3, 5, 7, 10, 20, 30)'

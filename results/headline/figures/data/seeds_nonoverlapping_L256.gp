@@ -12,9 +12,9 @@ Ltrain = 256
 nseeds = 3
 ftitle = 'trained at L = 256 (dashed), nonoverlapping windows'
 xmin = 204.8
-xmax = 1280
-ymin = 3.42518
-ymax = 18.9735
-xtics = '("256" 256, "512" 512, "1k" 1024)'
-xticsnl = '("" 256, "" 512, "" 1024)'
-ytics = '(4, 5, 6, 7, 8, 9, 10, 15)'
+xmax = 2560
+ymin = 2.63411
+ymax = 40.9567
+xtics = '("256" 256, "512" 512, "1k" 1024, "2k" 2048)'
+xticsnl = '("" 256, "" 512, "" 1024, "" 2048)'
+ytics = '(3, 5, 7, 10, 20, 30)'

@@ -12,9 +12,9 @@ Ltrain = 64
 nseeds = 3
 ftitle = 'trained at L = 64 (dashed), nonoverlapping windows'
 xmin = 51.2
-xmax = 320
-ymin = 3.45571
-ymax = 21.9724
-xtics = '("64" 64, "128" 128, "256" 256)'
-xticsnl = '("" 64, "" 128, "" 256)'
-ytics = '(5, 7, 10, 20)'
+xmax = 640
+ymin = 2.69828
+ymax = 38.165
+xtics = '("64" 64, "128" 128, "256" 256, "512" 512)'
+xticsnl = '("" 64, "" 128, "" 256, "" 512)'
+ytics = '(3, 5, 7, 10, 20, 30)'
