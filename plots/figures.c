@@ -461,6 +461,7 @@ static int fig_speed_train(Plot *pl, char *err, size_t errlen) {
     if (figdata_open(pl, &af, "speed_train.dat", err, errlen) != 0) return 1;
     fputs("# x tokens_per_s sd peak_rss_mb colour label   (one bar per method and training length)\n", af.fp);
     int bars = 0, have_rss = 0, have_sd = 0;
+    size_t longest = 0;   /* the longest method label: a bar is at least that wide */
     double tmax = 0, rmax = 0;
     double x = 0;
     for (int l = 0; l < r->nL; l++) {
@@ -473,6 +474,7 @@ static int fig_speed_train(Plot *pl, char *err, size_t errlen) {
             if (!in_group && bars) x += 0.8; /* a gap between training lengths */
             in_group = 1;
             MethodStyle st = method_style(r->meth[m]);
+            if (strlen(st.label) > longest) longest = strlen(st.label);
             char label[128];
             if (r->nL > 1) snprintf(label, sizeof label, "%s\\nL=%ld", st.label, r->L[l]);
             else snprintf(label, sizeof label, "%s", st.label);
@@ -494,8 +496,10 @@ static int fig_speed_train(Plot *pl, char *err, size_t errlen) {
     FILE *f = af.fp;
     fprintf(f, "# variables for plots/speed_train.gp, written by `posbench plot`\n");
     int multi = r->nL > 1; /* two-line tick labels "ALiBi / L=256": wider and taller */
+    /* inches per bar: 0.58, or the tick label's width (about 0.07 in a character) and a gap */
+    double per_bar = fmax(0.58, 0.07 * (double)longest + 0.12);
     fprintf(f, "W = %.3f\nH = %.3f\ndfile = 'speed_train.dat'\nhave_rss = %d\nnbars = %d\n",
-            bars > 6 ? 0.58 * bars + 0.8 : 3.4, (have_rss ? 3.3 : 1.9) + (multi ? 0.25 * (1 + have_rss) : 0), have_rss,
+            fmax(3.4, per_bar * bars + 0.8), (have_rss ? 3.3 : 1.9) + (multi ? 0.25 * (1 + have_rss) : 0), have_rss,
             bars);
     fprintf(f, "xmin = -0.7\nxmax = %g\ntmax = %g\nrmax = %g\nmulti_L = %d\nhave_sd = %d\n", x - 0.3, tmax * 1.15,
             rmax > 0 ? rmax * 1.15 : 1, r->nL > 1, have_sd);

@@ -1,5 +1,5 @@
 # variables for plots/speed_train.gp, written by `posbench plot`
-W = 5.440
+W = 7.360
 H = 3.800
 dfile = 'speed_train.dat'
 have_rss = 1

@@ -1,5 +1,5 @@
 # variables for plots/speed_train.gp, written by `posbench plot`
-W = 3.400
+W = 4.900
 H = 3.300
 dfile = 'speed_train.dat'
 have_rss = 1
