@@ -262,7 +262,7 @@ void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N, f
         float u = GELU_S * FMAF(0.044715f * x, x * x, x);
         float sig = 1.0f / (1.0f + expf_fast(-2.0f * u));
         float g = sig + 2.0f * x * sig * (1.0f - sig) * GELU_S * FMAF(3.0f * 0.044715f * x, x, 1.0f);
-        dinp[i] = beta == 0.0f ? g * dout[i] : FMAF(g, dout[i], beta * dinp[i]);
+        dinp[i] = FMAF(g, dout[i], beta == 0.0f ? 0.0f : beta * dinp[i]);
     }
 }
 
@@ -292,10 +292,7 @@ void crossentropy_backward(float *dlogits, const float *logits, const float *lse
     for (int t = 0; t < BT; t++) {
         const float *l = logits + (size_t)t * V;
         float *d = dlogits + (size_t)t * V, z = lse[t];
-        if (beta == 0.0f)
-            for (int i = 0; i < V; i++) d[i] = dloss * expf_fast(l[i] - z);
-        else
-            for (int i = 0; i < V; i++) d[i] = FMAF(dloss, expf_fast(l[i] - z), beta * d[i]);
+        for (int i = 0; i < V; i++) d[i] = FMAF(dloss, expf_fast(l[i] - z), beta == 0.0f ? 0.0f : beta * d[i]);
         d[targets[t]] -= dloss;
     }
 }

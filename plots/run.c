@@ -174,7 +174,7 @@ const char *meta_str(const Run *r, const char *path, char *buf, size_t n) {
 static double meta_units(const Run *r, int m, long L, const char *key) {
     const JsonValue *units = json_get(&r->meta.root, "units");
     int is_max = !strcmp(key, "peak_rss_mb"), n = 0;
-    double acc = 0.0;
+    double acc = is_max ? -INFINITY : 0.0;
     for (unsigned i = 0; units && i < units->n; i++) {
         const JsonValue *u = json_at(units, i), *meth = json_get(u, "method");   /* NULL for a failed unit's null */
         if (!meth || meth->type != JSON_STRING || strcmp(meth->u.str, r->meth[m]) ||
@@ -182,7 +182,7 @@ static double meta_units(const Run *r, int m, long L, const char *key) {
             continue;
         double x = jv_num(json_get(u, key));
         if (!isfinite(x)) continue;
-        acc = is_max ? (n && acc > x ? acc : x) : acc + x;
+        acc = is_max ? fmax(acc, x) : acc + x;
         n++;
     }
     return !n ? NAN : is_max ? acc : acc / n;
