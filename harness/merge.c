@@ -74,29 +74,55 @@ static void write_method_options(FILE *f, const Plan *p) {
     fprintf(f, "\n  },\n");
 }
 
-/* meta.json "train": per method, training speed and memory averaged over its
- * finished units (their train.json). */
+/* One summary of the finished units of method (and of training length L when L > 0): mean
+ * tokens_per_s and wall_s, the largest peak_rss_mb, params. Nothing when none finished. */
+static void write_train_summary(FILE *f, const char *dir, const Plan *p, const char *method, long L,
+                                const char *name, int *first, const char *indent) {
+    double tps = 0, rss = 0, wall_s = 0, params = 0;
+    int n = 0;
+    for (int j = 0; j < p->n_units; j++) {
+        char path[4400], err[ERRLEN];
+        TrainSummary ts;
+        snprintf(path, sizeof path, "%s/units/%s/train.json", dir, p->units[j].id);
+        if (strcmp(p->units[j].method, method) || (L > 0 && p->units[j].L != L) ||
+            train_summary_read(path, &ts, err, sizeof err) != 0)
+            continue;
+        tps += ts.tokens_per_s, wall_s += ts.wall_s, params = (double)ts.params, n++;
+        rss = ts.peak_rss_mb > rss ? ts.peak_rss_mb : rss;
+    }
+    if (!n) return;
+    fprintf(f, "%s\n%s\"%s\": {\"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f, \"wall_s\": %.1f, \"params\": %.0f}",
+            *first ? "" : ",", indent, name, tps / n, rss, wall_s / n, params);
+    *first = 0;
+}
+
+/* meta.json "train": per method, training speed and memory over its finished units (their
+ * train.json); with several training lengths, per method and L ({"alibi": {"128": {...}}}). */
 static void write_train_summaries(FILE *f, const char *dir, const Plan *p) {
+    int several_L = 0;
+    for (int i = 1; i < p->n_units; i++) several_L |= p->units[i].L != p->units[0].L;
     fprintf(f, "  \"train\": {");
     int first = 1;
     for (int i = 0; i < p->n_units; i++) {
         int seen = 0;
         for (int j = 0; j < i; j++) seen |= !strcmp(p->units[j].method, p->units[i].method);
         if (seen) continue;
-        double tps = 0, rss = 0, wall_s = 0, params = 0;
-        int n = 0;
-        for (int j = 0; j < p->n_units; j++) {
-            char path[4400], err[ERRLEN];
-            TrainSummary ts;
-            snprintf(path, sizeof path, "%s/units/%s/train.json", dir, p->units[j].id);
-            if (strcmp(p->units[j].method, p->units[i].method) || train_summary_read(path, &ts, err, sizeof err) != 0)
-                continue;
-            tps += ts.tokens_per_s, wall_s += ts.wall_s, params = (double)ts.params, n++;
-            rss = ts.peak_rss_mb > rss ? ts.peak_rss_mb : rss;
+        const char *method = p->units[i].method;
+        if (!several_L) {
+            write_train_summary(f, dir, p, method, 0, method, &first, "    ");
+            continue;
         }
-        if (!n) continue;
-        fprintf(f, "%s\n    \"%s\": {\"tokens_per_s\": %.1f, \"peak_rss_mb\": %.1f, \"wall_s\": %.1f, \"params\": %.0f}",
-                first ? "" : ",", p->units[i].method, tps / n, rss, wall_s / n, params);
+        fprintf(f, "%s\n    \"%s\": {", first ? "" : ",", method);
+        int first_L = 1;
+        for (int k = 0; k < p->n_units; k++) {
+            int seen_L = 0;
+            for (int j = 0; j < k; j++) seen_L |= !strcmp(p->units[j].method, method) && p->units[j].L == p->units[k].L;
+            if (seen_L || strcmp(p->units[k].method, method)) continue;
+            char Ls[32];
+            snprintf(Ls, sizeof Ls, "%ld", p->units[k].L);
+            write_train_summary(f, dir, p, method, p->units[k].L, Ls, &first_L, "      ");
+        }
+        fprintf(f, "\n    }");
         first = 0;
     }
 }

@@ -189,8 +189,8 @@ static double meta_units(const Run *r, int m, long L, const char *key) {
 }
 
 /* From the units when meta.json has them; else its "train": {"alibi": {...}} or, per
- * training length, {"alibi": {"128": {...}}}. "train" without lengths summarises a method
- * over every L, so a run with several L reads the units. */
+ * training length, {"alibi": {"128": {...}}}. Merges before December 2026 wrote "train"
+ * per method only, over every L, so a run with several L reads the units. */
 double meta_train(const Run *r, int m, long L, const char *key) {
     if (!r->have_meta) return NAN;
     double u = meta_units(r, m, L, key);

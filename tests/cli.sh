@@ -96,6 +96,8 @@ check "batch_tokens = 96 at L = 32 trains 3 sequences (96 tokens) per step" grep
 "$PB" sweep --preset headline --no-plot --set "n_layer=1;d_model=16;n_head=2;steps=2;seeds=1;train_lens=16,32;eval_mults=1,2,4;batch_tokens=64;eval_tokens=256;val_every=0" --out "$T/hl" >/dev/null 2>"$T/hl.err"
 check "headline-shaped sweep (batch from batch_tokens) trains every unit: $(grep -c failed "$T/hl.err") failed" \
     [ "$(awk -F, 'NR > 1 && $5 == "nonoverlapping"' "$T/hl/results.csv" | wc -l)" -eq 12 -a "$(grep -c failed "$T/hl.err")" -eq 0 ]
+check "meta.json summarises training per method and L when a sweep has several L" \
+    grep -Eq '^      "32": \{"tokens_per_s": [0-9.]+, "peak_rss_mb"' "$T/hl/meta.json"
 "$PB" plot "$T/hl" >/dev/null 2>&1
 check "report of a batch_tokens sweep states the tokens per step, not batch 0" \
     grep -q '2 steps × 64 tokens per step (batch 64 / L)' "$T/hl/report.md"
