@@ -3,6 +3,8 @@
  *
  *   RUN/config.conf            the resolved configuration (config.c)
  *   RUN/plan.tsv               the units of the sweep (harness/plan.c)
+ *   RUN/sweeps.tsv             start, wall time and state of every local sweep on the folder,
+ *                              killed ones included (harness/sweep_clock.c)
  *   RUN/meta.json              preset, config, dataset, machine, timing, per-method
  *                              training summaries (harness/merge.c)
  *   RUN/results.csv            results_cols: one row per (unit, length, mode)

@@ -19,6 +19,7 @@
 #include "../common/runfiles.h"
 #include "../plots/plot.h"
 #include "merge.h"
+#include "sweep_clock.h"
 #include "run_common.h"
 #include "runtime.h"
 
@@ -36,21 +37,36 @@ static void append_csv(FILE *f, const char *path, int *header_done) {
     free(text);
 }
 
-/* A re-run of a sweep keeps the first start time and adds its own wall time to
- * the earlier invocations' (read from the previous meta.json, if any). */
-static void previous_timing(const char *dir, char *start, size_t n, double *wall) {
+int merge_meta_timing(const char *dir, char *start, size_t n, double *wall) {
     char path[4200], err[ERRLEN];
     size_t len;
     snprintf(path, sizeof path, "%s/meta.json", dir);
     char *text = read_file(path, &len, err, sizeof err);
     JsonDoc doc;
+    int found = 0;
     if (text && json_parse(&doc, text, len, err, sizeof err) == 0) {
         const JsonValue *st = json_get(&doc.root, "start"), *w = json_get(&doc.root, "wall_s");
-        if (st && st->type == JSON_STRING) snprintf(start, n, "%s", st->u.str);
-        if (w && w->type == JSON_NUMBER && wall) *wall += json_number(w);
+        if (st && st->type == JSON_STRING && w && w->type == JSON_NUMBER && json_number(w) >= 0) {
+            snprintf(start, n, "%s", st->u.str);
+            *wall = json_number(w);
+            found = 1;
+        }
         json_doc_free(&doc);
     }
     free(text);
+    return found;
+}
+
+/* A sweep's timing from RUN/sweeps.tsv (sweep_clock.h): the first sweep's start, the sum of
+ * every sweep's wall time, and the lines, in *rec (n of them; free it). */
+static int sweep_timing(const char *dir, char *start, size_t n, double *wall, SweepRecord **rec) {
+    int nr = sweep_records_read(dir, rec);
+    if (nr > 0) {
+        snprintf(start, n, "%s", (*rec)[0].start);
+        *wall = 0;
+        for (int i = 0; i < nr; i++) *wall += (*rec)[i].wall_s;
+    }
+    return nr;
 }
 
 /* "method_options": {"<spec>": {"method": "<name>", "options": {"key": value, ...}}, ...}: every
@@ -127,8 +143,17 @@ static void write_train_summaries(FILE *f, const char *dir, const Plan *p) {
     }
 }
 
+/* "sweeps": [{"start": ..., "wall_s": ..., "state": ...}, ...]: sweeps.tsv's lines (none for a merge). */
+static void write_sweeps(FILE *f, const SweepRecord *rec, int n) {
+    fprintf(f, "  \"sweeps\": [");
+    for (int i = 0; i < n; i++)
+        fprintf(f, "%s{\"start\": \"%s\", \"wall_s\": %.1f, \"state\": \"%s\"}", i ? ", " : "", rec[i].start,
+                rec[i].wall_s, rec[i].state);
+    fprintf(f, "],\n");
+}
+
 static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds, const Plan *p, const char *core,
-                       const char *start, time_t end_t, double wall) {
+                       const char *start, time_t end_t, double wall, const SweepRecord *rec, int n_rec) {
     char path[4200], err[ERRLEN], end[64];
     runtime_iso_time_at(end_t, end, sizeof end);
     snprintf(path, sizeof path, "%s/meta.json", dir);
@@ -150,6 +175,7 @@ static void write_meta(const char *dir, const RunConfig *cfg, const Dataset *ds,
                "  \"threads\": %d,\n  \"start\": \"%s\",\n  \"end\": \"%s\",\n  \"wall_s\": %.1f,\n",
             runtime_commit(), runtime_cpu_name(), runtime_build_info(), runtime_blas_name(), core, runtime_threads(), start,
             end, wall);
+    write_sweeps(f, rec, n_rec);
     write_method_options(f, p);
     write_train_summaries(f, dir, p);
     fprintf(f, "\n  },\n  \"units\": [");
@@ -299,11 +325,14 @@ int merge_report_units(const char *dir, const Plan *p, const char *who) {
 int merge_run(const MergeJob *m) {
     char err[ERRLEN], st[64];
     snprintf(st, sizeof st, "%s", m->start);
-    double wall = m->wall;
+    double wall = m->wall, earlier = 0;
+    SweepRecord *rec = NULL;
     merge_outputs(m->dir, m->plan);
-    previous_timing(m->dir, st, sizeof st, m->add_previous_wall ? &wall : NULL);
+    int n_rec = m->sweep_records ? sweep_timing(m->dir, st, sizeof st, &wall, &rec)
+                                 : (merge_meta_timing(m->dir, st, sizeof st, &earlier), 0);
     write_meta(m->dir, m->cfg, m->ds, m->plan, m->blas_core ? m->blas_core : runtime_blas_core(), st,
-               m->end ? m->end : time(NULL), wall);
+               m->end ? m->end : time(NULL), wall, rec, n_rec);
+    free(rec);
     print_table(m->dir);
     if (m->plot) {
         int rc = plot_run(m->dir, err, sizeof err);

@@ -24,6 +24,7 @@
 #include "run_common.h"
 #include "runtime.h"
 #include "slurm.h"
+#include "sweep_clock.h"
 #include "unit.h"
 
 /* Temporary files of dead writers in the units' folders and figures/ (run_lock_folder did RUN). */
@@ -329,9 +330,11 @@ static int sweep_local(Sweep *sw, int plot) {
     char start[64];
     runtime_iso_time(start, sizeof start);
     double t0 = now_seconds();
+    SweepClock *clock = sweep_clock_start(sw->dir, start);   /* RUN/sweeps.tsv counts this sweep even if killed */
     int failures = sw->jobs > 1 ? sweep_parallel(sw) : sweep_sequential(sw);
+    sweep_clock_stop(clock, now_seconds() - t0);
     MergeJob m = {.dir = sw->dir, .cfg = &sw->cfg, .ds = &sw->ds, .plan = &sw->plan, .start = start,
-                  .wall = now_seconds() - t0, .add_previous_wall = 1, .plot = plot, .who = "sweep"};
+                  .wall = now_seconds() - t0, .sweep_records = 1, .plot = plot, .who = "sweep"};
     int not_done = merge_run(&m);
     if (failures)
         fprintf(stderr, "sweep: %d %s failed; re-run the same command to retry them\n", failures,

@@ -206,6 +206,26 @@ static void render_splits(const Run *r, Sb *b) {
     }
 }
 
+/* "; 2 sweeps, 1 interrupted: 1 h 05 min of wall time" from meta.json's sweeps (sweeps.tsv), into
+ * buf; "" for a single sweep or a run without the list (a separate merge, or an older run). */
+static const char *sweeps_words(const Run *r, char *buf, size_t n) {
+    const JsonValue *sw = r->have_meta ? json_get(&r->meta.root, "sweeps") : NULL;
+    buf[0] = 0;
+    if (!sw || sw->type != JSON_ARRAY || sw->n < 2) return buf;
+    int interrupted = 0;
+    double wall = 0;
+    for (unsigned i = 0; i < sw->n; i++) {
+        const JsonValue *st = json_get(json_at(sw, i), "state");
+        interrupted += st && st->type == JSON_STRING && !strcmp(st->u.str, "interrupted");
+        wall += jv_num(json_get(json_at(sw, i), "wall_s"));
+    }
+    char x[48];
+    fmt_duration(x, sizeof x, wall);
+    if (interrupted) snprintf(buf, n, "; %u sweeps, %d interrupted: %s of wall time in all", sw->n, interrupted, x);
+    else snprintf(buf, n, "; %u sweeps: %s of wall time in all", sw->n, x);
+    return buf;
+}
+
 static void report_config(FILE *f, const Run *r) {
     char a[512], b[512], c[512], d[512];
     fprintf(f, "| | |\n|---|---|\n");
@@ -287,7 +307,7 @@ static void report_config(FILE *f, const Run *r) {
         fmt_duration(x, sizeof x, t1 - t0);
         snprintf(dur, sizeof dur, " (%s)", x);
     }
-    fprintf(f, "| Time | %s → %s%s |\n", a, b, dur);
+    fprintf(f, "| Time | %s → %s%s%s |\n", a, b, dur, sweeps_words(r, c, sizeof c));
     fprintf(f, "| Commit | `%s` |\n", meta_str(r, "commit", a, sizeof a));
     Sb ms = {0};
     for (int k = 0; k < r->nmeth; k++) {

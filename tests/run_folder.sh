@@ -3,7 +3,8 @@
 # train) on a folder in use exits 2 naming the folder and the holder's pid; a
 # `kill -9` of a sweep also ends the training child it started; the next run on
 # a folder removes temporary files of dead writers and re-evaluates a unit whose
-# eval CSV is empty or garbage.
+# eval CSV is empty or garbage; a killed sweep's time is kept in sweeps.tsv and
+# counted in meta.json when the re-run finishes.
 set -u
 cd "$(dirname "$0")/.."
 PB=${POSBENCH:-./posbench}
@@ -41,6 +42,37 @@ kill -9 "$A"
 wait "$A" 2>/dev/null
 A=""
 check "the training child ($C) dies with the killed sweep" wait_for 30 gone "$C"
+
+# --- a killed sweep's time still counts: sweeps.tsv, meta.json's wall_s and sweeps, the report --
+# wall_of FILE LINE: column 2 of that line of sweeps.tsv (empty when missing)
+wall_of() { awk -F'\t' -v n="$2" 'NR == n + 1 { print $2 }' "$1" 2>/dev/null; }
+ran_a_second() { awk -v w="$(wall_of "$T/k/sweeps.tsv" 1)" 'BEGIN { exit !(w >= 1.0) }'; }
+K="steps=2000;seeds=2"
+POSBENCH_CLOCK_INTERVAL=0.2 "$PB" sweep --preset tiny --set "$K" --no-plot --out "$T/k" >/dev/null 2>&1 &
+A=$!
+check "the sweep's line in sweeps.tsv reaches 1 s while it runs" wait_for 60 ran_a_second
+check "it is marked running ($(tail -n 1 "$T/k/sweeps.tsv" 2>/dev/null))" \
+    sh -c "tail -n 1 '$T/k/sweeps.tsv' | cut -f3 | grep -qx running"
+kill -9 "$A"
+wait "$A" 2>/dev/null
+A=""
+killed=$(wall_of "$T/k/sweeps.tsv" 1)
+"$PB" sweep --preset tiny --set "$K" --out "$T/k" >/dev/null 2>&1
+rc=$?
+check "the re-run finishes (rc $rc)" [ "$rc" -eq 0 ]
+check "sweeps.tsv: the killed sweep interrupted with its $killed s, the re-run finished ($(tr '\t\n' ' |' <"$T/k/sweeps.tsv"))" \
+    sh -c "[ \$(wc -l <'$T/k/sweeps.tsv') -eq 3 ] && sed -n 2p '$T/k/sweeps.tsv' | cut -f2,3 | grep -qx '$killed	interrupted' &&
+           sed -n 3p '$T/k/sweeps.tsv' | cut -f3 | grep -qx finished"
+again=$(wall_of "$T/k/sweeps.tsv" 2)
+total=$(grep -o '^  "wall_s": [0-9.]*' "$T/k/meta.json" | grep -o '[0-9.]*$')
+check "meta.json's wall_s ($total) is the sum of both ($killed + $again)" \
+    awk -v t="$total" -v a="$killed" -v b="$again" 'BEGIN { exit !(t + 0 > 0 && (t - a - b) ^ 2 < 0.01) }'
+first=$(sed -n 2p "$T/k/sweeps.tsv" | cut -f1)
+check "meta.json's start is the killed sweep's ($first) and it lists both sweeps" \
+    sh -c "grep -q '^  \"start\": \"$first\",' '$T/k/meta.json' &&
+           grep -q '^  \"sweeps\": \[{\"start\": \"$first\", \"wall_s\": $killed, \"state\": \"interrupted\"}, {.*\"state\": \"finished\"}\],' '$T/k/meta.json'"
+check "the report's Time row says so ($(grep '^| Time' "$T/k/report.md"))" \
+    grep -q '^| Time | .*; 2 sweeps, 1 interrupted: .* of wall time in all |$' "$T/k/report.md"
 
 echo "$pass passed, $fail failed"
 [ "$fail" -eq 0 ]
