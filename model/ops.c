@@ -191,15 +191,8 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
     free(part);
 }
 
-/* dst[0..n) = src[0..n), for the short rows of the head splits (32 floats) and bias rows.
- * GCC turns a copy loop (of elements, fixed-size memcpys or vector moves alike) into one
- * memmove call per row, and at 100k+ rows per training step those calls cost 3-4% of it;
- * the functions that copy rows are marked ROW_COPIES, which keeps the loop. */
-#if defined(__GNUC__) && !defined(__clang__)
-#define ROW_COPIES __attribute__((optimize("no-tree-loop-distribute-patterns")))
-#else
-#define ROW_COPIES
-#endif
+/* dst[0..n) = src[0..n), for the short rows of the head splits (32 floats) and bias rows
+ * (its callers are SHORT_ROWS, ops.h). */
 static inline void copy_row(float *restrict dst, const float *restrict src, int n) {
 #ifdef __AVX512F__
     int c = 0;
@@ -213,7 +206,7 @@ static inline void copy_row(float *restrict dst, const float *restrict src, int 
 #endif
 }
 
-ROW_COPIES void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC) {
+SHORT_ROWS void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC) {
     /* out = bias, then sgemm accumulates (beta 1): OpenBLAS would otherwise make
      * its own pass to zero out (beta 0), so the bias costs nothing extra */
     if (bias) {
@@ -223,7 +216,7 @@ ROW_COPIES void matmul_forward(float *out, const float *inp, const float *w, con
     mm(0, 1, BT, OC, C, inp, C, w, C, bias ? 1.0f : 0.0f, out, OC);
 }
 
-ROW_COPIES void matmul_residual_forward(float *out, const float *inp, const float *w, const float *bias, const float *resid,
+SHORT_ROWS void matmul_residual_forward(float *out, const float *inp, const float *w, const float *bias, const float *resid,
                              int BT, int C, int OC) {
 #pragma omp parallel for schedule(static)
     for (int t = 0; t < BT; t++) {
@@ -313,7 +306,7 @@ void crossentropy_backward(float *dlogits, const float *logits, const float *lse
     }
 }
 
-ROW_COPIES void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, int NH, int hs) {
+SHORT_ROWS void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, int NH, int hs) {
     int C = NH * hs;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
@@ -327,7 +320,7 @@ ROW_COPIES void split_heads(float *q, float *k, float *v, const float *qkv, int 
             }
 }
 
-ROW_COPIES void merge_heads(float *qkv, const float *q, const float *k, const float *v, int B, int T, int NH, int hs) {
+SHORT_ROWS void merge_heads(float *qkv, const float *q, const float *k, const float *v, int B, int T, int NH, int hs) {
     int C = NH * hs;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
@@ -341,7 +334,7 @@ ROW_COPIES void merge_heads(float *qkv, const float *q, const float *k, const fl
             }
 }
 
-ROW_COPIES void merge_heads_grad(float *dqkv, const float *dq, const float *dk, const float *dv, int B, int T, int NH, int hs) {
+SHORT_ROWS void merge_heads_grad(float *dqkv, const float *dq, const float *dk, const float *dv, int B, int T, int NH, int hs) {
     int C = NH * hs;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
@@ -357,7 +350,7 @@ ROW_COPIES void merge_heads_grad(float *dqkv, const float *dq, const float *dk, 
             }
 }
 
-ROW_COPIES void heads_to_tokens(float *out, const float *inp, int B, int T, int NH, int hs) {
+SHORT_ROWS void heads_to_tokens(float *out, const float *inp, int B, int T, int NH, int hs) {
     int C = NH * hs;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
@@ -366,7 +359,7 @@ ROW_COPIES void heads_to_tokens(float *out, const float *inp, int B, int T, int 
                 copy_row(out + ((size_t)b * T + t) * C + h * hs, inp + (((size_t)b * NH + h) * T + t) * hs, hs);
 }
 
-ROW_COPIES void tokens_to_heads(float *out, const float *inp, int B, int T, int NH, int hs) {
+SHORT_ROWS void tokens_to_heads(float *out, const float *inp, int B, int T, int NH, int hs) {
     int C = NH * hs;
 #pragma omp parallel for collapse(2) schedule(static)
     for (int b = 0; b < B; b++)
