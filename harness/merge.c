@@ -328,8 +328,9 @@ int merge_run(const MergeJob *m) {
     double wall = m->wall, earlier = 0;
     SweepRecord *rec = NULL;
     merge_outputs(m->dir, m->plan);
-    int n_rec = m->sweep_records ? sweep_timing(m->dir, st, sizeof st, &wall, &rec)
-                                 : (merge_meta_timing(m->dir, st, sizeof st, &earlier), 0);
+    int n_rec = 0;
+    if (m->sweep_records) n_rec = sweep_timing(m->dir, st, sizeof st, &wall, &rec);
+    else merge_meta_timing(m->dir, st, sizeof st, &earlier);   /* a separate merge keeps the first start */
     write_meta(m->dir, m->cfg, m->ds, m->plan, m->blas_core ? m->blas_core : runtime_blas_core(), st,
                m->end ? m->end : time(NULL), wall, rec, n_rec);
     free(rec);
