@@ -28,7 +28,7 @@ pxticsnl[1] = '("" 256, "" 512, "" 1024, "" 2048, "" 4096, "" 8192)'
 pfile[1] = 'speed_eval_L256.dat'
 pL[1] = 256
 ptitle[1] = 'trained at L = 256 (dashed), nonoverlapping'
-tmin = 3.70208
-tmax = 102.674
-rmax = 124.84
-ttics = '(5, 10, 20, 50, 100)'
+tmin = 7.63877
+tmax = 99.7888
+rmax = 124.767
+ttics = '(10, 20, 30, 50, 70)'
