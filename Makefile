@@ -63,7 +63,7 @@ help:
 	@echo "  make test       unit, gradient, fixture, end-to-end and bad-input tests (ends 'N passed, N failed')"
 	@echo "  make test-asan  the C tests and bad-checkpoint cases under AddressSanitizer"
 	@echo "  make bench      speed and memory: sgemm peak, training and evaluation tokens/s, vs PyTorch"
-	@echo "  make paper      the 'paper' preset sweep into runs/paper (15 models x 13.1M tokens; about 1.4 h on 2 cores here, SkylakeX kernels)"
+	@echo "  make paper      the 'paper' preset sweep into runs/paper (15 models x 13.1M tokens; 90 min on 2 cores here, SkylakeX kernels)"
 	@echo "  make headline   ALiBi trained at L vs sinusoidal trained at 2L..8L into runs/headline (24 small models; 34 min on 2 cores here, SkylakeX kernels)"
 	@echo "  make plots RUN=DIR   re-render figures and report of a run folder"
 	@echo "  make deps       apt-get the build/run dependencies (needs root)"

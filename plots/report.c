@@ -213,14 +213,12 @@ static const char *sweeps_words(const Run *r, char *buf, size_t n) {
     buf[0] = 0;
     if (!sw || sw->type != JSON_ARRAY || sw->n < 2) return buf;
     int interrupted = 0;
-    double wall = 0;
     for (unsigned i = 0; i < sw->n; i++) {
         const JsonValue *st = json_get(json_at(sw, i), "state");
         interrupted += st && st->type == JSON_STRING && !strcmp(st->u.str, "interrupted");
-        wall += jv_num(json_get(json_at(sw, i), "wall_s"));
     }
     char x[48];
-    fmt_duration(x, sizeof x, wall);
+    fmt_duration(x, sizeof x, jv_num(json_get(&r->meta.root, "wall_s")));   /* the sweeps' sum (merge.c) */
     if (interrupted) snprintf(buf, n, "; %u sweeps, %d interrupted: %s of wall time in all", sw->n, interrupted, x);
     else snprintf(buf, n, "; %u sweeps: %s of wall time in all", sw->n, x);
     return buf;
