@@ -60,9 +60,7 @@ TrainResult bench_train(const ModelShape *s, const char *method, int warmup, int
     double best = 1e30;
     for (int i = 0; i < warmup + steps; i++) {
         double t0 = now_seconds();
-        model_forward(&m, tok, tok + 1, B, T);
-        model_zero_grad(&m);
-        model_backward(&m);
+        model_train_grads(&m, tok, tok + 1, B, T);
         grad_clip(&m, 1.0f);
         adamw_update(&opt, &m, 1e-3f);
         double dt = now_seconds() - t0;

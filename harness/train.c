@@ -282,10 +282,8 @@ static float train_step(Trainer *tr, long step, double *dt) {
     float lr = lr_schedule(step, cfg->warmup, cfg->steps, (float)cfg->lr, (float)cfg->lr_min);
     data_batch(tr->train, &tr->data_rng, B, T, tr->inputs, tr->targets);
     if (cfg->train_copy_mix > 0) train_mix_copies(tr->inputs, tr->targets, B, T, cfg->train_copy_mix, &tr->data_rng);
-    float loss = model_forward(&tr->m, tr->inputs, tr->targets, B, T);
+    float loss = model_train_grads(&tr->m, tr->inputs, tr->targets, B, T);
     if (tr->nan_at && atol(tr->nan_at) == step + 1) loss = NAN;
-    model_zero_grad(&tr->m);
-    model_backward(&tr->m);
     float norm = grad_clip(&tr->m, (float)cfg->clip);
     if (!isfinite(loss) || !isfinite(norm)) {
         fprintf(stderr, "\n");

@@ -193,7 +193,8 @@ BF16_TARGET static void kernel_8x32(int KP, const uint32_t *A, size_t sa, size_t
     }
 }
 
-/* Growable packing buffers, reused across calls (sgemm_bf16 runs outside parallel regions). */
+/* Growable packing buffers, reused across calls: one pair per thread, since inside a
+ * parallel region (data-parallel training) each thread runs its own products. */
 static uint16_t *grow(uint16_t **buf, size_t *cap, size_t halves) {
     if (halves > *cap) {
         free(*buf);
@@ -205,10 +206,10 @@ static uint16_t *grow(uint16_t **buf, size_t *cap, size_t halves) {
 
 static void sgemm_bf16_run(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                            const float *B, int ldb, float beta, float *C, int ldc) {
-    static uint16_t *bufA, *bufB;
-    static size_t capA, capB;
+    static _Thread_local uint16_t *bufA, *bufB;
+    static _Thread_local size_t capA, capB;
     int KP = (K + 1) / 2, NT = (N + NR - 1) / NR, MT = (M + MR - 1) / MR;
-    int par = (long)M * N * K > 65536;
+    int par = (long)M * N * K > 65536 && !omp_nested();
     uint16_t *Ap = grow(&bufA, &capA, (size_t)M * 2 * KP), *Bp = grow(&bufB, &capB, (size_t)NT * KP * NR * 2);
     size_t sa, sk;
     pack_a(Ap, transA, M, K, A, lda, &sa, &sk, par);
@@ -237,11 +238,7 @@ static void sgemm_bf16_run(int transA, int transB, int M, int N, int K, float al
 void sgemm_bf16(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                 int ldb, float beta, float *C, int ldc) {
 #ifdef HAVE_BF16_KERNELS
-    int nested = 0;
-#ifdef _OPENMP
-    nested = omp_in_parallel();
-#endif
-    if (M > 0 && N > 0 && K > 0 && !nested && gemm_bf16_available()) {
+    if (M > 0 && N > 0 && K > 0 && gemm_bf16_available()) {
         sgemm_bf16_run(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }

@@ -26,7 +26,7 @@ const char *gemm_bf16_why_not(void);
 /* Row-major C = alpha op(A) op(B) + beta C, the signature of sgemm (ops.h),
  * with A and B rounded to bf16. When the kernels are not available this IS
  * sgemm (fp32): callers decide once whether to announce the fallback.
- * Called from outside OpenMP parallel regions (it runs its own). */
+ * Outside a parallel region it runs its own; inside one, on the calling thread alone. */
 void sgemm_bf16(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                 int ldb, float beta, float *C, int ldc);
 

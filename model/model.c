@@ -202,7 +202,36 @@ const Tensor *model_find_tensor(const Model *m, const char *name) {
     return NULL;
 }
 
+/* See model.h. The tensor table is copied, so the replica's arenas are laid out as m's. */
+void model_build_replica(Model *r, const Model *m) {
+    memset(r, 0, sizeof *r);
+    r->cfg = m->cfg;
+    r->pos = m->pos;
+    r->pcfg = m->pcfg;
+    r->pcfg_trained = m->pcfg_trained;
+    r->pos_nt = m->pos_nt;
+    r->n_tensors = m->n_tensors;
+    r->tensors = xmalloc(sizeof(Tensor) * (size_t)m->n_tensors);
+    memcpy(r->tensors, m->tensors, sizeof(Tensor) * (size_t)m->n_tensors);
+    r->n_params = m->n_params;
+    r->pos_offset = m->pos_offset;
+    r->pos_numel = m->pos_numel;
+    r->params = m->params;
+    r->grads = xmalloc_floats(r->n_params);
+    r->p.blocks = xcalloc(r->cfg.n_layer, sizeof(BlockParams));
+    r->g.blocks = xcalloc(r->cfg.n_layer, sizeof(BlockParams));
+    view_arena(r, &r->p, r->params);
+    view_arena(r, &r->g, r->grads);
+    bind_pos_tensors(r);
+}
+
 void model_free(Model *m) {
+    for (int i = 0; i < m->n_reps; i++) {
+        m->reps[i].params = NULL;      /* m's */
+        m->reps[i].pos_cache = NULL;   /* lent by m */
+        model_free(&m->reps[i]);
+    }
+    free(m->reps);
     free(m->tensors);
     free(m->pos_p);
     free(m->pos_g);
@@ -458,7 +487,8 @@ void model_backward(Model *m) {
     size_t nC = (size_t)BT * C;
 
     /* loss = mean over BT tokens; logits = lnf @ tok_emb^T; lnf = ln_f(x_L) */
-    crossentropy_backward(a->dlogits, a->logits, a->lse, m->targets, 1.0f / BT, BT, V, 0.0f);
+    crossentropy_backward(a->dlogits, a->logits, a->lse, m->targets, 1.0f / (m->loss_tokens ? m->loss_tokens : BT),
+                          BT, V, 0.0f);
     matmul_backward(a->dtmp, m->g.tok_emb, NULL, a->dlogits, a->lnf, m->p.tok_emb, BT, C, V, 0.0f);
     zero(a->dres, nC);
     const float *x_last = L ? a->layers[L - 1].res3 : a->encoded;
@@ -640,5 +670,9 @@ double model_eval_window_prefix(Model *m, const int *inputs, const int *targets,
 }
 
 size_t model_bytes_params(const Model *m) { return m->n_params * sizeof(float); }
-size_t model_bytes_train_acts(const Model *m) { return m->n_acts * sizeof(float); }
+size_t model_bytes_train_acts(const Model *m) {   /* replicas' gradients count as training memory */
+    size_t n = m->n_acts;
+    for (int i = 0; i < m->n_reps; i++) n += m->reps[i].n_acts + m->reps[i].n_params;
+    return n * sizeof(float);
+}
 size_t model_bytes_eval(const Model *m) { return m->n_eval * sizeof(float); }

@@ -80,6 +80,13 @@ typedef struct Model {
     const int *inputs, *targets; /* of the last training forward (borrowed) */
     float *token_loss;        /* (B_max*T_max) per-token NLL of the last forward */
     float loss;               /* mean of token_loss */
+    int loss_tokens;          /* tokens model_backward's mean runs over; 0: the last forward's B x T */
+
+    /* data-parallel training (model/data_parallel.c): shards 1.. of a batch run on replicas
+     * that read these parameters and keep their own gradients and activations */
+    int shards;               /* shards per training batch; 0 = min(threads, B) */
+    struct Model *reps;       /* [n_reps] */
+    int n_reps;
 
     /* evaluation scratch, sized by model_reserve_eval */
     int T_eval_max;
@@ -117,6 +124,20 @@ const float *model_logits(const Model *m);
 void model_zero_grad(Model *m);
 /* grads += d(mean loss)/d(params) for the last model_forward. */
 void model_backward(Model *m);
+/* The training step's gradient: grads = d(mean loss)/d(params) over the batch inputs,
+ * targets (B, T); returns the mean loss. The B sequences are split into
+ * model_train_shards(m, B) contiguous shards, one per thread, each run forward and
+ * backward on one thread (m itself for the first, a replica for the others), and the
+ * shards' gradients are added in shard order: the numbers depend on the shard count
+ * (float sums in another order), never on timing. One shard is model_forward,
+ * model_zero_grad, model_backward exactly. Afterwards model_logits and token_loss hold
+ * the first shard's rows only. (model/data_parallel.c) */
+float model_train_grads(Model *m, const int *inputs, const int *targets, int B, int T);
+int model_train_shards(const Model *m, int B);
+/* A replica of m for shards 1..: m's parameters (read, never written), its own gradients,
+ * training activations and position table; m's position cache is lent to it per step.
+ * model_free(m) frees m's replicas. */
+void model_build_replica(Model *r, const Model *m);
 
 /* Evaluation of one window of T tokens with tiled attention, memory linear in T:
  * nll[t] = -log p(targets[t] | inputs[0..t]) in nats, t < T. Returns the sum. */

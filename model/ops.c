@@ -20,17 +20,10 @@
 #include <immintrin.h>
 #endif
 
-static int in_parallel(void) {
-#ifdef _OPENMP
-    return omp_in_parallel();
-#else
-    return 0;
-#endif
-}
 
 void sgemm_naive(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                  const float *B, int ldb, float beta, float *C, int ldc) {
-    int par = (long)M * N * K > 32768 && !in_parallel();
+    int par = (long)M * N * K > 32768 && !omp_nested();
 #pragma omp parallel for schedule(static) if (par)
     for (int i = 0; i < M; i++) {
         for (int j = 0; j < N; j++) {
@@ -71,7 +64,7 @@ int ops_bf16(void) { return use_bf16; }
 void sgemm_split_rows(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *B, int ldb, float beta, float *C, int ldc) {
     int nth = omp_max_threads();
-    if (nth <= 1 || M < 32 * nth || K <= 0 || in_parallel()) {
+    if (nth <= 1 || M < 32 * nth || K <= 0 || omp_nested()) {
         sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }

@@ -40,6 +40,13 @@ static inline int omp_thread_id(void) {
     return 0;
 #endif
 }
+static inline int omp_nested(void) {   /* 1 inside a parallel region */
+#ifdef _OPENMP
+    return omp_in_parallel();
+#else
+    return 0;
+#endif
+}
 /* Inside a parallel region: this thread's share [*lo, *hi) of n items, split evenly. */
 static inline void omp_slice(int n, int *lo, int *hi) {
 #ifdef _OPENMP

@@ -93,6 +93,45 @@ static void check_eval_matches_forward(const char *method, int T) {
     case_free(&c);
 }
 
+/* model_train_grads over 1..B shards against one forward and backward of the whole batch:
+ * the same loss and gradients up to float rounding (the shards' sums are added in another
+ * order), bitwise the same for one shard, and bitwise repeatable for any shard count. Replicas
+ * are reused across calls, including a shorter second batch. */
+static void check_data_parallel(const char *method) {
+    ModelCase c;
+    case_build(&c, method, 5, 9, 13);
+    float *want = xmalloc_floats(c.m.n_params), *again = xmalloc_floats(c.m.n_params);
+    for (int T = 9; T >= 6; T -= 3) {
+        float loss = model_forward(&c.m, c.in, c.tg, c.B, T);
+        model_zero_grad(&c.m);
+        model_backward(&c.m);
+        memcpy(want, c.m.grads, sizeof(float) * c.m.n_params);
+        for (int shards = 1; shards <= c.B; shards++) {
+            c.m.shards = shards;
+            CHECK(model_train_shards(&c.m, c.B) == shards, "%s: %d shards asked, %d used", method, shards,
+                  model_train_shards(&c.m, c.B));
+            float got = model_train_grads(&c.m, c.in, c.tg, c.B, T);
+            char what[128];
+            snprintf(what, sizeof what, "%s: gradients over %d shards vs the whole batch, T=%d", method, shards, T);
+            if (shards == 1) {
+                CHECK(got == loss && !memcmp(c.m.grads, want, sizeof(float) * c.m.n_params), "%s (bitwise)", what);
+                continue;
+            }
+            CHECK(fabsf(got - loss) <= 1e-6f * fabsf(loss), "%s: loss %.8f vs %.8f", what, got, loss);
+            CHECK_CLOSE(what, c.m.grads, want, c.m.n_params, 1e-4, 1e-6);
+            memcpy(again, c.m.grads, sizeof(float) * c.m.n_params);
+            float got2 = model_train_grads(&c.m, c.in, c.tg, c.B, T);
+            CHECK(got2 == got && !memcmp(c.m.grads, again, sizeof(float) * c.m.n_params),
+                  "%s: a second call gives the same bits", what);
+        }
+        c.m.shards = 0;
+    }
+    CHECK(model_train_shards(&c.m, 1) == 1, "%s: one sequence is one shard", method);
+    free(want);
+    free(again);
+    case_free(&c);
+}
+
 static void check_adamw(void) {
     ModelCase c;
     case_build(&c, "nope", 1, 4, 5);
@@ -178,6 +217,7 @@ void test_model(void) {
     check_init();
     for (int i = 0; i < pos_method_count; i++) {
         check_model_grads(pos_methods[i]->name);
+        check_data_parallel(pos_methods[i]->name);
         check_eval_matches_forward(pos_methods[i]->name, 7);
         check_eval_matches_forward(pos_methods[i]->name, check_quick ? 70 : 300);
     }
@@ -186,6 +226,7 @@ void test_model(void) {
                                                "layers=xpos:gamma=64+alibi"};
     for (size_t i = 0; i < sizeof compositions / sizeof compositions[0]; i++) {
         check_model_grads(compositions[i]);
+        check_data_parallel(compositions[i]);
         check_eval_matches_forward(compositions[i], 7);
         check_eval_matches_forward(compositions[i], check_quick ? 70 : 300);
     }
