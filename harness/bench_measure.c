@@ -60,9 +60,8 @@ TrainResult bench_train(const ModelShape *s, const char *method, int warmup, int
     double best = 1e30;
     for (int i = 0; i < warmup + steps; i++) {
         double t0 = now_seconds();
-        model_train_grads(&m, tok, tok + 1, B, T);
-        grad_clip(&m, 1.0f);
-        adamw_update(&opt, &m, 1e-3f);
+        float loss, norm;
+        model_train_step(&m, &opt, tok, tok + 1, B, T, 1e-3f, 1.0f, &loss, &norm);
         double dt = now_seconds() - t0;
         if (i >= warmup && dt < best) best = dt;
     }

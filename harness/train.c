@@ -282,16 +282,15 @@ static float train_step(Trainer *tr, long step, double *dt) {
     float lr = lr_schedule(step, cfg->warmup, cfg->steps, (float)cfg->lr, (float)cfg->lr_min);
     data_batch(tr->train, &tr->data_rng, B, T, tr->inputs, tr->targets);
     if (cfg->train_copy_mix > 0) train_mix_copies(tr->inputs, tr->targets, B, T, cfg->train_copy_mix, &tr->data_rng);
-    float loss = model_train_grads(&tr->m, tr->inputs, tr->targets, B, T);
-    if (tr->nan_at && atol(tr->nan_at) == step + 1) loss = NAN;
-    float norm = grad_clip(&tr->m, (float)cfg->clip);
-    if (!isfinite(loss) || !isfinite(norm)) {
+    float loss, norm;
+    int updated = model_train_step(&tr->m, &tr->opt, tr->inputs, tr->targets, B, T, lr, (float)cfg->clip, &loss, &norm);
+    if (tr->nan_at && atol(tr->nan_at) == step + 1) loss = NAN;   /* fault injection: this update is never saved */
+    if (!updated || !isfinite(loss)) {
         fprintf(stderr, "\n");
         die_internal("training diverged at step %ld (loss %g, gradient norm %g); the last good checkpoint "
                      "%s/model.safetensors (step %ld) is kept; try a lower lr",
                      step + 1, loss, norm, tr->dir, tr->saved_step);
     }
-    adamw_update(&tr->opt, &tr->m, lr);
     *dt = now_seconds() - t0;
     tr->t_log += *dt;
     tr->loss_acc += loss;

@@ -23,52 +23,85 @@ void adamw_free(AdamW *o) {
     o->m = o->v = NULL;
 }
 
-void adamw_update(AdamW *o, Model *m, float lr) {
-    o->step++;
-    float bc1 = 1.0f - powf(o->beta1, (float)o->step), bc2 = 1.0f - powf(o->beta2, (float)o->step);
-    float step_size = lr / bc1, inv_sqrt_bc2 = 1.0f / sqrtf(bc2);
-    /* one team for all tensors: most are under 64k floats, too small for a region each
-     * (they ran on one thread); elementwise, so the result does not depend on the split */
-#pragma omp parallel if (m->n_params > 65536)
+/* The bias corrections of update o->step + 1 (the update about to be made). */
+AdamWStep adamw_next(const AdamW *o, float lr, float gscale) {
+    long t = o->step + 1;
+    float bc1 = 1.0f - powf(o->beta1, (float)t), bc2 = 1.0f - powf(o->beta2, (float)t);
+    return (AdamWStep){.lr = lr, .step_size = lr / bc1, .inv_sqrt_bc2 = 1.0f / sqrtf(bc2), .gscale = gscale};
+}
+
+/* One team for all tensors: most are under 64k floats, too small for a region each (they ran
+ * on one thread); elementwise, so the result does not depend on the split. Orphaned worksharing:
+ * the caller's team shares it, or the caller alone outside a parallel region. */
+void adamw_apply_team(const AdamW *o, Model *m, AdamWStep st) {
     for (int i = 0; i < m->n_tensors; i++) {
         const Tensor *t = &m->tensors[i];
-        float decay = t->decay ? 1.0f - lr * o->weight_decay : 1.0f;
-        float *p = m->params + t->offset, *g = m->grads + t->offset;
+        float decay = t->decay ? 1.0f - st.lr * o->weight_decay : 1.0f;
+        float *p = m->params + t->offset;
+        const float *g = m->grads + t->offset;
         float *mm = o->m + t->offset, *vv = o->v + t->offset;
         long n = (long)t->numel;
 #pragma omp for schedule(static) nowait
         for (long j = 0; j < n; j++) {
-            /* p <- p (1 - lr wd);  m, v moments;  p <- p - lr mhat / (sqrt(vhat) + eps) */
-            mm[j] = o->beta1 * mm[j] + (1.0f - o->beta1) * g[j];
-            vv[j] = o->beta2 * vv[j] + (1.0f - o->beta2) * g[j] * g[j];
-            p[j] = p[j] * decay - step_size * mm[j] / (sqrtf(vv[j]) * inv_sqrt_bc2 + o->eps);
+            /* g <- g * gscale (clipping);  p <- p (1 - lr wd);  m, v moments;
+             * p <- p - lr mhat / (sqrt(vhat) + eps) */
+            float gj = g[j] * st.gscale;
+            mm[j] = o->beta1 * mm[j] + (1.0f - o->beta1) * gj;
+            vv[j] = o->beta2 * vv[j] + (1.0f - o->beta2) * gj * gj;
+            p[j] = p[j] * decay - st.step_size * mm[j] / (sqrtf(vv[j]) * st.inv_sqrt_bc2 + o->eps);
         }
     }
+}
+
+void adamw_finish(AdamW *o, Model *m) {
+    o->step++;
     model_pos_project(m);   /* the method's domain (e.g. KERPLE's clamps), as its authors do after each step */
 }
 
-float grad_clip(Model *m, float max_norm) {
-    /* sum of squares in fixed chunks added in order: bitwise reproducible */
-    enum { CHUNK = 1 << 16 };
-    long n = (long)m->n_params, n_chunks = (n + CHUNK - 1) / CHUNK;
-    double *part = xcalloc((size_t)n_chunks + 1, sizeof(double));
-#pragma omp parallel for schedule(static)
+void adamw_update(AdamW *o, Model *m, float lr) {
+    AdamWStep st = adamw_next(o, lr, 1.0f);
+#pragma omp parallel if (m->n_params > 65536)
+    adamw_apply_team(o, m, st);
+    adamw_finish(o, m);
+}
+
+/* part[c] = sum of squares of grads[c*GRAD_NORM_CHUNK ..] in index order (orphaned worksharing). */
+void grad_sq_chunks_team(const float *g, long n, double *part) {
+    long n_chunks = (n + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK;
+#pragma omp for schedule(static)
     for (long c = 0; c < n_chunks; c++) {
         double acc = 0.0;
-        long end = (c + 1) * CHUNK < n ? (c + 1) * CHUNK : n;
-        for (long i = c * CHUNK; i < end; i++) acc += (double)m->grads[i] * m->grads[i];
+        long end = (c + 1) * GRAD_NORM_CHUNK < n ? (c + 1) * GRAD_NORM_CHUNK : n;
+        for (long i = c * GRAD_NORM_CHUNK; i < end; i++) acc += (double)g[i] * g[i];
         part[c] = acc;
     }
+}
+
+float grad_norm_of(const double *part, long n) {   /* the chunks added in order: bitwise reproducible */
     double s = 0.0;
-    for (long c = 0; c < n_chunks; c++) s += part[c];
-    free(part);
-    float norm = (float)sqrt(s);
+    for (long c = 0; c < (n + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK; c++) s += part[c];
+    return (float)sqrt(s);
+}
+
+float grad_clip_scale(float norm, float max_norm) {
     if (max_norm > 0.0f && isfinite(norm)) {
         float coef = max_norm / (norm + 1e-6f);
-        if (coef < 1.0f) {
+        if (coef < 1.0f) return coef;
+    }
+    return 1.0f;
+}
+
+float grad_clip(Model *m, float max_norm) {
+    long n = (long)m->n_params;
+    double *part = xcalloc((size_t)((n + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK) + 1, sizeof(double));
+#pragma omp parallel
+    grad_sq_chunks_team(m->grads, n, part);
+    float norm = grad_norm_of(part, n);
+    free(part);
+    float coef = grad_clip_scale(norm, max_norm);
+    if (coef < 1.0f) {
 #pragma omp parallel for schedule(static)
-            for (long i = 0; i < n; i++) m->grads[i] *= coef;
-        }
+        for (long i = 0; i < n; i++) m->grads[i] *= coef;
     }
     return norm;
 }

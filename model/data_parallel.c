@@ -13,6 +13,7 @@
  *           losses) / (B*T)    (model_backward with loss_tokens = B*T)
  *   loss  = sum over s, in s order, of (sum of shard s's token losses) / (B*T)
  */
+#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
@@ -54,6 +55,53 @@ static double loss_sum(const Model *x) {
     return s;
 }
 
+/* Shard s of n of the batch forward and backward on x (m for s = 0); returns its loss sum. */
+static double run_shard(Model *m, int s, int n, const int *inputs, const int *targets, int B, int T) {
+    Model *x = s ? &m->reps[s - 1] : m;
+    int b0 = shard_start(s, n, B), nb = shard_start(s + 1, n, B) - b0;
+    x->loss_tokens = B * T;
+    model_forward(x, inputs + (size_t)b0 * T, targets + (size_t)b0 * T, nb, T);
+    model_zero_grad(x);
+    model_backward(x);
+    return loss_sum(x);
+}
+
+/* Inside the team: every shard (a smaller team than asked still runs them all), then, after a
+ * barrier, grads += the replicas' gradients in shard order, in the norm's chunks; part[c] gets
+ * chunk c's sum of squares when part is not NULL. */
+static void shards_team(Model *m, int n, const int *inputs, const int *targets, int B, int T, double *sums,
+                        double *part) {
+    int team = 1, id = 0;
+#ifdef _OPENMP
+    team = omp_get_num_threads();
+    id = omp_get_thread_num();
+#endif
+    for (int s = id; s < n; s += team) sums[s] = run_shard(m, s, n, inputs, targets, B, T);
+#pragma omp barrier
+    long np = (long)m->n_params, n_chunks = (np + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK;
+#pragma omp for schedule(static)
+    for (long c = 0; c < n_chunks; c++) {
+        long a = c * GRAD_NORM_CHUNK, e = a + GRAD_NORM_CHUNK < np ? a + GRAD_NORM_CHUNK : np;
+        for (int r = 0; r < n - 1; r++) {
+            const float *g = m->reps[r].grads;
+            for (long i = a; i < e; i++) m->grads[i] += g[i];
+        }
+        if (part) {
+            double acc = 0.0;
+            for (long i = a; i < e; i++) acc += (double)m->grads[i] * m->grads[i];
+            part[c] = acc;
+        }
+    }
+}
+
+static float mean_loss(Model *m, const double *sums, int n, int B, int T) {
+    double total = 0.0;
+    for (int s = 0; s < n; s++) total += sums[s];
+    m->loss_tokens = 0;
+    m->loss = (float)(total / ((double)B * T));
+    return m->loss;
+}
+
 float model_train_grads(Model *m, const int *inputs, const int *targets, int B, int T) {
     int n = model_train_shards(m, B);
     if (n <= 1) {
@@ -66,34 +114,47 @@ float model_train_grads(Model *m, const int *inputs, const int *targets, int B, 
     int nth = omp_max_threads() < n ? omp_max_threads() : n;
     double *sums = xcalloc((size_t)n, sizeof(double));
 #pragma omp parallel num_threads(nth)
-    {
-        int team = 1, id = 0;
-#ifdef _OPENMP
-        team = omp_get_num_threads();
-        id = omp_get_thread_num();
-#endif
-        for (int s = id; s < n; s += team) {   /* a smaller team than asked still runs every shard */
-            Model *x = s ? &m->reps[s - 1] : m;
-            int b0 = shard_start(s, n, B), nb = shard_start(s + 1, n, B) - b0;
-            x->loss_tokens = B * T;
-            model_forward(x, inputs + (size_t)b0 * T, targets + (size_t)b0 * T, nb, T);
-            model_zero_grad(x);
-            model_backward(x);
-            sums[s] = loss_sum(x);
-        }
-#pragma omp barrier
-        int lo, hi;   /* grads += the replicas' gradients, in shard order, in 16-float chunks */
-        omp_slice((int)((m->n_params + 15) / 16), &lo, &hi);
-        size_t a = (size_t)lo * 16, e = (size_t)hi * 16 < m->n_params ? (size_t)hi * 16 : m->n_params;
-        for (int r = 0; r < n - 1; r++) {
-            const float *g = m->reps[r].grads;
-            for (size_t i = a; i < e; i++) m->grads[i] += g[i];
-        }
-    }
-    m->loss_tokens = 0;
-    double total = 0.0;
-    for (int s = 0; s < n; s++) total += sums[s];
+    shards_team(m, n, inputs, targets, B, T, sums, NULL);
+    float loss = mean_loss(m, sums, n, B, T);
     free(sums);
-    m->loss = (float)(total / ((double)B * T));
-    return m->loss;
+    return loss;
+}
+
+/* See model.h. One shard: the forward and backward split each op over the threads (as
+ * model_train_grads); then one region for the norm and the update. Several: one region for
+ * everything. */
+int model_train_step(Model *m, AdamW *o, const int *inputs, const int *targets, int B, int T, float lr,
+                     float max_norm, float *loss, float *norm) {
+    int n = model_train_shards(m, B);
+    double *sums = xcalloc((size_t)n, sizeof(double));
+    long np = (long)m->n_params;
+    double *part = xcalloc((size_t)((np + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK) + 1, sizeof(double));
+    if (n <= 1) {
+        model_forward(m, inputs, targets, B, T);
+        model_zero_grad(m);
+        model_backward(m);
+    } else {
+        prepare_replicas(m, n, T);
+    }
+    int nth = n > 1 && omp_max_threads() > n ? n : omp_max_threads(), ok = 0;
+    float nrm = 0.0f;
+    AdamWStep st;
+#pragma omp parallel num_threads(nth)
+    {
+        if (n > 1) shards_team(m, n, inputs, targets, B, T, sums, part);
+        else grad_sq_chunks_team(m->grads, np, part);
+#pragma omp single
+        {
+            nrm = grad_norm_of(part, np);
+            *loss = n > 1 ? mean_loss(m, sums, n, B, T) : m->loss;
+            ok = isfinite(*loss) && isfinite(nrm);
+            st = adamw_next(o, lr, grad_clip_scale(nrm, max_norm));
+        }
+        if (ok) adamw_apply_team(o, m, st);
+    }
+    if (ok) adamw_finish(o, m);
+    *norm = nrm;
+    free(sums);
+    free(part);
+    return ok;
 }

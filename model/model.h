@@ -134,6 +134,14 @@ void model_backward(Model *m);
  * the first shard's rows only. (model/data_parallel.c) */
 float model_train_grads(Model *m, const int *inputs, const int *targets, int B, int T);
 int model_train_shards(const Model *m, int B);
+struct AdamW;
+/* A whole training step in one parallel region: model_train_grads, the gradient's global L2
+ * norm (*norm, before clipping), and, when the loss and the norm are finite, an AdamW update
+ * at lr on the gradient clipped to max_norm (max_norm <= 0: no clipping); returns 1 if it
+ * updated, 0 (parameters untouched) if not. The same bits as model_train_grads, grad_clip and
+ * adamw_update in turn; m->grads stay unclipped. */
+int model_train_step(Model *m, struct AdamW *o, const int *inputs, const int *targets, int B, int T, float lr,
+                     float max_norm, float *loss, float *norm);
 /* A replica of m for shards 1..: m's parameters (read, never written), its own gradients,
  * training activations and position table; m's position cache is lent to it per step.
  * model_free(m) frees m's replicas. */
@@ -195,6 +203,21 @@ void adamw_free(AdamW *o);
 void adamw_update(AdamW *o, Model *m, float lr);
 /* Global L2 norm of grads; scales them to max_norm when above (max_norm <= 0: no clip). */
 float grad_clip(Model *m, float max_norm);
+
+/* The same two in pieces a thread team shares inside one parallel region (model_train_step):
+ * adamw_apply_team is adamw_update's loop on grads x gscale (the clipping factor, applied as
+ * they are read: the same bits as scaling them first), adamw_finish counts the update and
+ * projects the method's tensors. grad_sq_chunks_team writes each GRAD_NORM_CHUNK floats' sum
+ * of squares into part; grad_norm_of adds them in order, so the norm does not depend on the
+ * threads; grad_clip_scale is the factor for max_norm (1: no clipping). */
+#define GRAD_NORM_CHUNK (1L << 16)
+typedef struct AdamWStep { float lr, step_size, inv_sqrt_bc2, gscale; } AdamWStep;
+AdamWStep adamw_next(const AdamW *o, float lr, float gscale);
+void adamw_apply_team(const AdamW *o, Model *m, AdamWStep st);
+void adamw_finish(AdamW *o, Model *m);
+void grad_sq_chunks_team(const float *g, long n, double *part);
+float grad_norm_of(const double *part, long n);
+float grad_clip_scale(float norm, float max_norm);
 /* Linear warm-up for `warmup` steps, then cosine from lr_max to lr_min at `total`. */
 float lr_schedule(long step, long warmup, long total, float lr_max, float lr_min);
 

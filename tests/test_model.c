@@ -132,6 +132,45 @@ static void check_data_parallel(const char *method) {
     case_free(&c);
 }
 
+/* model_train_step against model_train_grads, grad_clip and adamw_update in turn: the same
+ * bits for 1 and 2 shards, with clipping active (max_norm 0.05) and not (100); a non-finite
+ * gradient leaves the parameters and the optimiser untouched. */
+static void check_train_step(const char *method) {
+    ModelCase a, b;
+    case_build(&a, method, 4, 8, 17);
+    case_build(&b, method, 4, 8, 17);
+    AdamW oa, ob;
+    adamw_init(&oa, &a.m, 0.1f);
+    adamw_init(&ob, &b.m, 0.1f);
+    int same = 1;
+    for (int step = 0; step < 4; step++) {
+        int shards = 1 + step % 2;
+        float clip = step < 2 ? 0.05f : 100.0f, lr = 1e-2f;
+        a.m.shards = b.m.shards = shards;
+        float la = model_train_grads(&a.m, a.in, a.tg, a.B, a.T), na = grad_clip(&a.m, clip);
+        adamw_update(&oa, &a.m, lr);
+        float lb, nb;
+        int up = model_train_step(&b.m, &ob, b.in, b.tg, b.B, b.T, lr, clip, &lb, &nb);
+        same &= up && la == lb && na == nb && oa.step == ob.step &&
+                !memcmp(a.m.params, b.m.params, sizeof(float) * a.m.n_params) &&
+                !memcmp(oa.v, ob.v, sizeof(float) * a.m.n_params);
+    }
+    CHECK(same, "%s: model_train_step gives the bits of model_train_grads, grad_clip, adamw_update", method);
+    b.m.params[0] = NAN;   /* a NaN in tok_emb reaches the loss and the gradient */
+    b.in[0] = 0;
+    float *p0 = xmalloc_floats(b.m.n_params), lb, nb;
+    memcpy(p0, b.m.params, sizeof(float) * b.m.n_params);
+    long steps = ob.step;
+    int up = model_train_step(&b.m, &ob, b.in, b.tg, b.B, b.T, 1e-2f, 1.0f, &lb, &nb);
+    CHECK(!up && ob.step == steps && !memcmp(p0, b.m.params, sizeof(float) * b.m.n_params) && !isfinite(lb),
+          "%s: a NaN loss is refused before the update (loss %g, norm %g)", method, lb, nb);
+    free(p0);
+    adamw_free(&oa);
+    adamw_free(&ob);
+    case_free(&a);
+    case_free(&b);
+}
+
 static void check_adamw(void) {
     ModelCase c;
     case_build(&c, "nope", 1, 4, 5);
@@ -230,6 +269,8 @@ void test_model(void) {
         check_eval_matches_forward(compositions[i], 7);
         check_eval_matches_forward(compositions[i], check_quick ? 70 : 300);
     }
+    check_train_step("alibi");
+    check_train_step("t5");
     check_adamw();
     check_bad_config();
 }
