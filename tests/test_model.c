@@ -9,6 +9,7 @@
 #include "check.h"
 #include "gradcheck.h"
 #include "../model/model.h"
+#include "../model/ops.h"
 
 typedef struct ModelCase {
     Model m;
@@ -127,6 +128,9 @@ static void check_data_parallel(const char *method) {
         c.m.shards = 0;
     }
     CHECK(model_train_shards(&c.m, 1) == 1, "%s: one sequence is one shard", method);
+    ops_set_bf16(1);
+    CHECK(model_train_shards(&c.m, c.B) == 1, "%s: bf16 steps are one shard (their products split instead)", method);
+    ops_set_bf16(0);
     free(want);
     free(again);
     case_free(&c);
