@@ -374,8 +374,8 @@ static void section_eval(Bench *b) {
         eval_rows(b, o->eval_methods[em], &e);
     }
     table_note(&b->t, "evaluation: paper preset's model, batch 1, one window of T random tokens, best of %d after a "
-               "warm-up; peak RSS = ru_maxrss of a fresh process per length (the whole process: binary or Python "
-               "and PyTorch, model, buffers). PyTorch's figures are dev/bench_torch.py's, at its fair best (glibc's "
+               "warm-up; peak RSS = the VmHWM of a fresh process per length, read by that process last (the whole "
+               "process: binary or Python and PyTorch, model, buffers). PyTorch's figures are dev/bench_torch.py's, at its fair best (glibc's "
                "malloc thresholds tuned; see dev/README.md).", o->eval_repeats);
 }
 

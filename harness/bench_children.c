@@ -160,9 +160,9 @@ static void sgemm_line(const JsonValue *o, void *arg) {
 }
 
 static void eval_line(const JsonValue *o, void *arg) {
-    double *tok_s = arg;
+    double *res = arg;   /* tokens/s, the child's own peak RSS in kB */
     const char *kind = jstr(o, "kind");
-    if (kind && !strcmp(kind, "eval")) *tok_s = jnum(o, "tokens_per_s");
+    if (kind && !strcmp(kind, "eval")) res[0] = jnum(o, "tokens_per_s"), res[1] = jnum(o, "vmhwm_kb");
 }
 
 double load_average(void) {
@@ -306,10 +306,10 @@ void bench_eval_child(const Opts *o, const char *method, long T, double *tok_s, 
     snprintf(thr, sizeof thr, "%d", o->threads);
     char *argv[] = {"posbench", "bench", "--threads", thr, "--child", what, NULL};
     char *out = NULL;
-    long rss = -1;
-    *tok_s = NAN;
-    SpawnOpts so = {.out = &out, .maxrss_kb = &rss};
-    if (spawn_self(argv, &so) == 0) for_json_lines(out, eval_line, tok_s);
+    double res[2] = {NAN, NAN};
+    SpawnOpts so = {.out = &out};
+    if (spawn_self(argv, &so) == 0) for_json_lines(out, eval_line, res);
     free(out);
-    *rss_mb = rss > 0 ? rss / 1024.0 : NAN;
+    *tok_s = res[0];
+    *rss_mb = res[1] > 0 ? res[1] / 1024.0 : NAN;   /* the child's VmHWM (see bench_child) */
 }

@@ -202,8 +202,10 @@ int bench_child(const char *what, int quick) {
         ModelShape s;
         shape_of_preset(&s, "paper");
         double sec = bench_eval_window(&s, method, T, repeats);
-        printf("{\"kind\": \"eval\", \"method\": \"%s\", \"T\": %d, \"seconds\": %.5f, \"tokens_per_s\": %.1f}\n", method,
-               T, sec, T / sec);
+        /* the peak as this process's own VmHWM, read last: the parent's wait4 ru_maxrss would also
+         * count the parent's pages at fork, which Linux carries over exec */
+        printf("{\"kind\": \"eval\", \"method\": \"%s\", \"T\": %d, \"seconds\": %.5f, \"tokens_per_s\": %.1f, "
+               "\"vmhwm_kb\": %ld}\n", method, T, sec, T / sec, peak_rss_kb());
         return 0;
     }
     die_input("bench: --child: unknown measurement '%s'", what);

@@ -19,6 +19,13 @@ check "a policy of the user's is kept, with no spin count added" grep -qx "OpenM
 check "a spin count of the user's is kept" grep -qx "OpenMP waits: OMP_WAIT_POLICY=passive, GOMP_SPINCOUNT=7" \
     <(env -u OMP_WAIT_POLICY -u POSBENCH_ENV_READY GOMP_SPINCOUNT=7 "$PB" --version)
 
+# --- the bench's evaluation child reports its own peak RSS (VmHWM), which grows with the window;
+#     wait4's ru_maxrss would carry the parent's pages over exec ---
+hwm() { "$PB" bench --threads 1 --child "eval:nope:$1:1" | sed -n 's/.*"vmhwm_kb": \([0-9]*\)}.*/\1/p'; }
+h1=$(hwm 256); h2=$(hwm 4096)
+check "eval child: VmHWM reported and larger for the longer window ($h1 kB, $h2 kB)" \
+    test -n "$h1" -a -n "$h2" -a "${h1:-0}" -gt 0 -a "${h2:-0}" -gt "${h1:-0}"
+
 # --- bad input: exit 2 and one stderr line naming the flag or file ---
 bad() {
     local what=$1 want=$2; shift 2
