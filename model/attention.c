@@ -246,8 +246,8 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
     int Tp = round_up(T, NR);
 #pragma omp parallel
     {
-        float *kt = xmalloc_floats((size_t)hs * Tp);   /* (hs, Tp) K^T of one head */
-        float *S = xmalloc_floats((size_t)MR * Tp);    /* (MR, Tp) scores, then P, of one row block */
+        float *kt = thread_scratch(0, (size_t)hs * Tp);   /* (hs, Tp) K^T of one head */
+        float *S = thread_scratch(1, (size_t)MR * Tp);    /* (MR, Tp) scores, then P, of one row block */
 #pragma omp for collapse(2) schedule(dynamic)
         for (int b = 0; b < B; b++)
             for (int h = 0; h < NH; h++) {
@@ -271,8 +271,6 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
                     gemm_nn(O + (size_t)r0 * hs, hs, S, Tp, V, hs, rows, hs, ncols, 1.0f, 0);   /* O = P V */
                 }
             }
-        free(kt);
-        free(S);
     }
 }
 
@@ -292,10 +290,10 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
     float *dpar = nt ? xmalloc_floats((size_t)nth * np) : NULL;   /* (nth, np) */
 #pragma omp parallel num_threads(nth)
     {
-        float *kt = xmalloc_floats((size_t)hs * Tp), *vt = xmalloc_floats((size_t)hs * Tp);   /* (hs, Tp) */
+        float *kt = thread_scratch(0, (size_t)hs * Tp), *vt = thread_scratch(1, (size_t)hs * Tp);   /* (hs, Tp) */
         /* P and dS of one head, (T, Tp), causal part only: one head at a time per
          * thread, so memory is threads x T^2, not batch x heads x T^2 */
-        float *P = xmalloc_floats((size_t)round_up(T, MR) * Tp), *dS = xmalloc_floats((size_t)round_up(T, MR) * Tp);
+        float *P = thread_scratch(2, (size_t)round_up(T, MR) * Tp), *dS = thread_scratch(3, (size_t)round_up(T, MR) * Tp);
         float **tdp = nt ? xcalloc((size_t)nt, sizeof(float *)) : NULL;   /* (nt) into this thread's copy */
         PosCtx tctx = *ctx;
         if (nt) {
@@ -345,10 +343,6 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                 /* the method reads only the causal entries j <= i */
                 if (bias_grad) pm->bias_backward(dS, Tp, h, 0, T, 0, T, &btc);
             }
-        free(kt);
-        free(vt);
-        free(P);
-        free(dS);
         free(tdp);
     }
     if (nt) {

@@ -55,6 +55,20 @@ void sgemm(int transA, int transB, int M, int N, int K, float alpha, const float
 #endif
 }
 
+float *thread_scratch(int slot, size_t n) {
+    static _Thread_local float *buf[SCRATCH_SLOTS];
+    static _Thread_local size_t cap[SCRATCH_SLOTS];
+    if (slot < 0 || slot >= SCRATCH_SLOTS) die_internal("thread_scratch: slot %d", slot);
+    if (n > cap[slot]) {
+        free(buf[slot]);
+        buf[slot] = xmalloc_floats(n);
+        cap[slot] = n;
+        return buf[slot];   /* zeroed already */
+    }
+    memset(buf[slot], 0, (n ? n : 1) * sizeof(float));
+    return buf[slot];
+}
+
 static int use_bf16;
 void ops_set_bf16(int on) { use_bf16 = on; }
 int ops_bf16(void) { return use_bf16; }
