@@ -47,8 +47,10 @@ static inline int omp_nested(void) {   /* 1 inside a parallel region */
     return 0;
 #endif
 }
-/* Scratch of n floats, zeroed, owned by the calling thread: slot k's buffer grows to the largest
- * n asked and is kept for the thread's life, so a step reuses resident pages where a fresh
+/* Scratch of n floats owned by the calling thread, NOT zeroed (it holds whatever the last
+ * user left: callers write every entry they read): slot k's buffer grows to the largest n
+ * asked and is kept for the thread's life (a new buffer is filled with NaN, so a read before a
+ * write shows in the tests), so a step reuses resident pages where a zeroed
  * allocation per call faulted them in again (measured: page faults under memset were about 3%
  * of a 2-thread `paper` step). One buffer per (thread, slot): a caller holds distinct slots. */
 enum { SCRATCH_SLOTS = 4 };
