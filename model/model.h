@@ -84,7 +84,7 @@ typedef struct Model {
 
     /* data-parallel training (model/data_parallel.c): shards 1.. of a batch run on replicas
      * that read these parameters and keep their own gradients and activations */
-    int shards;               /* shards per training batch; 0 = min(threads, B) in fp32, 1 in bf16 */
+    int shards;               /* shards per training batch; 0 = min(threads, B) */
     struct Model *reps;       /* [n_reps] */
     int n_reps;
 
@@ -126,7 +126,7 @@ void model_zero_grad(Model *m);
 void model_backward(Model *m);
 /* The training step's gradient: grads = d(mean loss)/d(params) over the batch inputs,
  * targets (B, T); returns the mean loss. The B sequences are split into
- * model_train_shards(m, B) contiguous shards (fp32: one per thread), each run forward and
+ * model_train_shards(m, B) contiguous shards, one per thread, each run forward and
  * backward on one thread (m itself for the first, a replica for the others), and the
  * shards' gradients are added in shard order: the numbers depend on the shard count
  * (float sums in another order), never on timing. One shard is model_forward,
