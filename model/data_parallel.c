@@ -63,14 +63,16 @@ static double run_shard(Model *m, int s, int n, const int *inputs, const int *ta
     int b0 = shard_start(s, n, B), nb = shard_start(s + 1, n, B) - b0;
     x->loss_tokens = B * T;
     model_forward(x, inputs + (size_t)b0 * T, targets + (size_t)b0 * T, nb, T);
-    model_zero_grad(x);
+    if (!s || !x->grads_clear) model_zero_grad(x);
     model_backward(x);
+    x->grads_clear = 0;
     return loss_sum(x);
 }
 
 /* Inside the team: every shard (a smaller team than asked still runs them all), then, after a
- * barrier, grads += the replicas' gradients in shard order, in the norm's chunks; part[c] gets
- * chunk c's sum of squares when part is not NULL. */
+ * barrier, grads += the replicas' gradients in shard order, in the norm's chunks, clearing each
+ * replica's entries once read (while they are in cache: the replicas' next step needs no
+ * zeroing pass); part[c] gets chunk c's sum of squares when part is not NULL. */
 static void shards_team(Model *m, int n, const int *inputs, const int *targets, int B, int T, double *sums,
                         double *part) {
     int team = 1, id = 0;
@@ -85,8 +87,9 @@ static void shards_team(Model *m, int n, const int *inputs, const int *targets, 
     for (long c = 0; c < n_chunks; c++) {
         long a = c * GRAD_NORM_CHUNK, e = a + GRAD_NORM_CHUNK < np ? a + GRAD_NORM_CHUNK : np;
         for (int r = 0; r < n - 1; r++) {
-            const float *g = m->reps[r].grads;
+            float *g = m->reps[r].grads;
             for (long i = a; i < e; i++) m->grads[i] += g[i];
+            memset(g + a, 0, sizeof(float) * (size_t)(e - a));
         }
         if (part) {
             double acc = 0.0;
@@ -94,6 +97,8 @@ static void shards_team(Model *m, int n, const int *inputs, const int *targets, 
             part[c] = acc;
         }
     }
+#pragma omp master
+    for (int r = 0; r < n - 1; r++) m->reps[r].grads_clear = 1;   /* read after the region ends */
 }
 
 static float mean_loss(Model *m, const double *sums, int n, int B, int T) {

@@ -217,7 +217,8 @@ void model_build_replica(Model *r, const Model *m) {
     r->pos_offset = m->pos_offset;
     r->pos_numel = m->pos_numel;
     r->params = m->params;
-    r->grads = xmalloc_floats(r->n_params);
+    r->grads = xmalloc_floats(r->n_params);   /* zeroed */
+    r->grads_clear = 1;
     r->p.blocks = xcalloc(r->cfg.n_layer, sizeof(BlockParams));
     r->g.blocks = xcalloc(r->cfg.n_layer, sizeof(BlockParams));
     view_arena(r, &r->p, r->params);

@@ -86,6 +86,7 @@ typedef struct Model {
      * that read these parameters and keep their own gradients and activations */
     int shards;               /* shards per training batch; 0 = min(threads, B) */
     struct Model *reps;       /* [n_reps] */
+    int grads_clear;          /* a replica's grads are all zero (the last sum over shards cleared them) */
     int n_reps;
 
     /* evaluation scratch, sized by model_reserve_eval */
