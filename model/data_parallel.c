@@ -17,6 +17,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include "model.h"
+#include "gemm_bf16.h"
 #include "ops.h"
 
 /* Automatic: one shard per thread (in bf16 too: each thread then converts the weights for its
@@ -47,6 +48,20 @@ static void prepare_replicas(Model *m, int n, int T) {
         }
         r->pos_cache = m->pos_cache;
         r->pos_cache_len = m->pos_cache_len;
+    }
+}
+
+/* bf16 products: each linear weight W (R x C) packed once for the step in both layouts its
+ * products use (forward: op(B) = W^T, N = R, K = C; the input's gradient: op(B) = W, N = C,
+ * K = R), shared by the shards' threads instead of converted by each (gemm_bf16.h). */
+static void prepack_weights(const Model *m) {
+    if (!ops_bf16()) return;
+    for (int i = 0; i < 3 + 12 * m->cfg.n_layer; i++) {   /* the model's tensors, before the method's */
+        const Tensor *t = &m->tensors[i];
+        if (t->ndim != 2) continue;
+        const float *w = m->params + t->offset;
+        gemm_bf16_prepack(w, 1, t->shape[0], t->shape[1], t->shape[1]);
+        gemm_bf16_prepack(w, 0, t->shape[1], t->shape[0], t->shape[1]);
     }
 }
 
@@ -118,10 +133,12 @@ float model_train_grads(Model *m, const int *inputs, const int *targets, int B, 
         return loss;
     }
     prepare_replicas(m, n, T);
+    prepack_weights(m);
     int nth = omp_max_threads() < n ? omp_max_threads() : n;
     double *sums = xcalloc((size_t)n, sizeof(double));
 #pragma omp parallel num_threads(nth)
     shards_team(m, n, inputs, targets, B, T, sums, NULL);
+    gemm_bf16_prepack_clear();
     float loss = mean_loss(m, sums, n, B, T);
     free(sums);
     return loss;
@@ -142,6 +159,7 @@ int model_train_step(Model *m, AdamW *o, const int *inputs, const int *targets, 
         model_backward(m);
     } else {
         prepare_replicas(m, n, T);
+        prepack_weights(m);
     }
     int nth = n > 1 && omp_max_threads() > n ? n : omp_max_threads(), ok = 0;
     float nrm = 0.0f;
@@ -152,6 +170,7 @@ int model_train_step(Model *m, AdamW *o, const int *inputs, const int *targets, 
         else grad_sq_chunks_team(m->grads, np, part);
 #pragma omp single
         {
+            gemm_bf16_prepack_clear();   /* before AdamW changes the weights */
             nrm = grad_norm_of(part, np);
             *loss = n > 1 ? mean_loss(m, sums, n, B, T) : m->loss;
             ok = isfinite(*loss) && isfinite(nrm);

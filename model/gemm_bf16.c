@@ -204,16 +204,42 @@ static uint16_t *grow(uint16_t **buf, size_t *cap, size_t halves) {
     return *buf;
 }
 
+/* B operands packed ahead (gemm_bf16_prepack): filled outside parallel regions, read by every
+ * thread's products until gemm_bf16_prepack_clear. */
+typedef struct Prepacked {
+    const float *B;
+    int transB, N, K, ldb;
+    uint16_t *Bp;
+    size_t cap;
+} Prepacked;
+static Prepacked *prepacked;
+static int n_prepacked, cap_prepacked;
+
+static size_t packed_b_halves(int N, int K) { return (size_t)((N + NR - 1) / NR) * ((K + 1) / 2) * NR * 2; }
+
+static const uint16_t *find_prepacked(const float *B, int transB, int N, int K, int ldb) {
+    for (int i = 0; i < n_prepacked; i++) {
+        const Prepacked *e = &prepacked[i];
+        if (e->B == B && e->transB == transB && e->N == N && e->K == K && e->ldb == ldb) return e->Bp;
+    }
+    return NULL;
+}
+
 static void sgemm_bf16_run(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                            const float *B, int ldb, float beta, float *C, int ldc) {
     static _Thread_local uint16_t *bufA, *bufB;
     static _Thread_local size_t capA, capB;
     int KP = (K + 1) / 2, NT = (N + NR - 1) / NR, MT = (M + MR - 1) / MR;
     int par = (long)M * N * K > 65536 && !omp_nested();
-    uint16_t *Ap = grow(&bufA, &capA, (size_t)M * 2 * KP), *Bp = grow(&bufB, &capB, (size_t)NT * KP * NR * 2);
+    uint16_t *Ap = grow(&bufA, &capA, (size_t)M * 2 * KP);
     size_t sa, sk;
     pack_a(Ap, transA, M, K, A, lda, &sa, &sk, par);
-    pack_b(Bp, transB, N, K, B, ldb, par);
+    const uint16_t *Bp = find_prepacked(B, transB, N, K, ldb);
+    if (!Bp) {
+        uint16_t *b = grow(&bufB, &capB, packed_b_halves(N, K));
+        pack_b(b, transB, N, K, B, ldb, par);
+        Bp = b;
+    }
     const uint32_t *A32 = (const uint32_t *)Ap;
     /* K in blocks of KC pairs, so a block's A strip (MR x KC) and B tile (KC x NR) stay in
      * L1/L2; within a block the larger operand is walked once (outer loop), the smaller
@@ -234,6 +260,29 @@ static void sgemm_bf16_run(int transA, int transB, int M, int N, int K, float al
     }
 }
 #endif
+
+void gemm_bf16_prepack(const float *B, int transB, int N, int K, int ldb) {
+#ifdef HAVE_BF16_KERNELS
+    if (N <= 0 || K <= 0 || !gemm_bf16_available() || omp_nested() || find_prepacked(B, transB, N, K, ldb)) return;
+    if (n_prepacked == cap_prepacked) {
+        int old = cap_prepacked;
+        cap_prepacked = old ? 2 * old : 16;
+        prepacked = xrealloc(prepacked, sizeof(Prepacked) * (size_t)cap_prepacked);
+        memset(prepacked + old, 0, sizeof(Prepacked) * (size_t)(cap_prepacked - old));
+    }
+    Prepacked *e = &prepacked[n_prepacked++];   /* keeps the buffer of an entry cleared before */
+    e->B = B, e->transB = transB, e->N = N, e->K = K, e->ldb = ldb;
+    pack_b(grow(&e->Bp, &e->cap, packed_b_halves(N, K)), transB, N, K, B, ldb, (long)N * K > 4096);
+#else
+    (void)B, (void)transB, (void)N, (void)K, (void)ldb;
+#endif
+}
+
+void gemm_bf16_prepack_clear(void) {
+#ifdef HAVE_BF16_KERNELS
+    n_prepacked = 0;
+#endif
+}
 
 void sgemm_bf16(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                 int ldb, float beta, float *C, int ldc) {

@@ -30,6 +30,13 @@ const char *gemm_bf16_why_not(void);
 void sgemm_bf16(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda, const float *B,
                 int ldb, float beta, float *C, int ldc);
 
+/* Pack op(B) (K x N, from B with ldb) ahead, for every later sgemm_bf16 whose B operand is the
+ * same (pointer, transB, N, K, ldb), until gemm_bf16_prepack_clear: a step's weights are then
+ * converted once, not once per thread (data-parallel training). The caller must not change B
+ * before the clear. Outside parallel regions only; a no-op where the kernels are unavailable. */
+void gemm_bf16_prepack(const float *B, int transB, int N, int K, int ldb);
+void gemm_bf16_prepack_clear(void);
+
 /* x rounded to the nearest bf16 (ties to even), returned as a float: the
  * scalar model of what the kernels' conversion does (NaN stays NaN). */
 static inline float bf16_round(float x) {

@@ -141,6 +141,43 @@ static void test_bf16_kernels(Rng *rng) {
           "K = 2048): worst %.3f of the bf16 bound", worst);
 }
 
+/* gemm_bf16_prepack: products on a prepacked B operand (odd sizes, both layouts, from inside a
+ * parallel region as in data-parallel training) are bit for bit those that pack B themselves;
+ * a B not prepacked, or prepacked with another stride, is packed as usual; after the clear, a
+ * changed B is read afresh. */
+static void test_bf16_prepack(Rng *rng) {
+    if (!gemm_bf16_available()) return;
+    int same = 1;
+    for (int tb = 0; tb <= 1; tb++)
+        for (int s = 0; s < 4; s++) {
+            int M = 5 + 13 * s, N = 3 + 17 * s, K = 1 + 19 * s, ldb = (tb ? K : N) + s;
+            float *A = xmalloc_floats((size_t)M * K), *B = xmalloc_floats((size_t)(tb ? N : K) * ldb),
+                  *B2 = xmalloc_floats((size_t)(tb ? N : K) * ldb), *C0 = xmalloc_floats((size_t)M * N),
+                  *C1 = xmalloc_floats((size_t)M * N), *C2 = xmalloc_floats((size_t)M * N);
+            fill_normal(A, (size_t)M * K, 1.0f, rng);
+            fill_normal(B, (size_t)(tb ? N : K) * ldb, 1.0f, rng);
+            fill_normal(B2, (size_t)(tb ? N : K) * ldb, 1.0f, rng);
+            sgemm_bf16(0, tb, M, N, K, 1.0f, A, K, B, ldb, 0.0f, C0, N);
+            gemm_bf16_prepack(B, tb, N, K, ldb);
+            gemm_bf16_prepack(B2, tb, N, K, ldb + 1);   /* another stride: never matches below */
+#pragma omp parallel num_threads(2)
+            {
+                float *c = omp_thread_id() ? C2 : C1;
+                sgemm_bf16(0, tb, M, N, K, 1.0f, A, K, B, ldb, 0.0f, c, N);
+            }
+            same &= !memcmp(C0, C1, sizeof(float) * M * N) && !memcmp(C0, C2, sizeof(float) * M * N);
+            sgemm_bf16(0, tb, M, N, K, 1.0f, A, K, B2, ldb, 0.0f, C1, N);   /* B2 at ldb: packed as usual */
+            gemm_bf16_prepack_clear();
+            sgemm_bf16(0, tb, M, N, K, 1.0f, A, K, B2, ldb, 0.0f, C2, N);
+            same &= !memcmp(C1, C2, sizeof(float) * M * N);
+            for (size_t i = 0; i < (size_t)(tb ? N : K) * ldb; i++) B[i] = -B[i];   /* changed after the clear */
+            sgemm_bf16(0, tb, M, N, K, 1.0f, A, K, B, ldb, 0.0f, C1, N);
+            for (int i = 0; i < M * N; i++) same &= C1[i] == -C0[i];
+            free(A), free(B), free(B2), free(C0), free(C1), free(C2);
+        }
+    CHECK(same, "sgemm_bf16 on a prepacked B: the bits of packing it per call, on every thread; cleared, B is read again");
+}
+
 /* 50 steps of the tiny preset's model (1 layer, d 32, 2 heads, batch 4 x T 16) on
  * a learnable token stream, from the same weights, in fp32 and in bf16. */
 static void train_tiny(int bf16, float *losses, int steps) {
@@ -197,5 +234,6 @@ void test_precision(void) {
     rng_seed(&rng, 1515);
     test_sgemm_odd(&rng);
     test_bf16_kernels(&rng);
+    test_bf16_prepack(&rng);
     test_bf16_training();
 }
