@@ -152,11 +152,11 @@ static void test_bf16_prepack(Rng *rng) {
         for (int s = 0; s < 4; s++) {
             int M = 5 + 13 * s, N = 3 + 17 * s, K = 1 + 19 * s, ldb = (tb ? K : N) + s;
             float *A = xmalloc_floats((size_t)M * K), *B = xmalloc_floats((size_t)(tb ? N : K) * ldb),
-                  *B2 = xmalloc_floats((size_t)(tb ? N : K) * ldb), *C0 = xmalloc_floats((size_t)M * N),
+                  *B2 = xmalloc_floats((size_t)(tb ? N : K) * (ldb + 1)), *C0 = xmalloc_floats((size_t)M * N),
                   *C1 = xmalloc_floats((size_t)M * N), *C2 = xmalloc_floats((size_t)M * N);
             fill_normal(A, (size_t)M * K, 1.0f, rng);
             fill_normal(B, (size_t)(tb ? N : K) * ldb, 1.0f, rng);
-            fill_normal(B2, (size_t)(tb ? N : K) * ldb, 1.0f, rng);
+            fill_normal(B2, (size_t)(tb ? N : K) * (ldb + 1), 1.0f, rng);
             sgemm_bf16(0, tb, M, N, K, 1.0f, A, K, B, ldb, 0.0f, C0, N);
             gemm_bf16_prepack(B, tb, N, K, ldb);
             gemm_bf16_prepack(B2, tb, N, K, ldb + 1);   /* another stride: never matches below */
