@@ -1,5 +1,5 @@
-/* data_parallel.c — the training step's gradient over a batch split by sequences
- * (model.h: model_train_grads).
+/* data_parallel.c — the training step over a batch split by sequences (model.h:
+ * model_train_grads, model_train_step).
  *
  * With one thread per shard, a step has one parallel region for the forward and
  * backward of the whole model instead of one per op (about 200 in a `quick` step,
@@ -116,6 +116,14 @@ static void shards_team(Model *m, int n, const int *inputs, const int *targets, 
     for (int r = 0; r < n - 1; r++) m->reps[r].grads_clear = 1;   /* read after the region ends */
 }
 
+/* One shard: the whole batch on m, each op split over the threads. */
+static float whole_batch(Model *m, const int *inputs, const int *targets, int B, int T) {
+    float loss = model_forward(m, inputs, targets, B, T);
+    model_zero_grad(m);
+    model_backward(m);
+    return loss;
+}
+
 static float mean_loss(Model *m, const double *sums, int n, int B, int T) {
     double total = 0.0;
     for (int s = 0; s < n; s++) total += sums[s];
@@ -126,12 +134,7 @@ static float mean_loss(Model *m, const double *sums, int n, int B, int T) {
 
 float model_train_grads(Model *m, const int *inputs, const int *targets, int B, int T) {
     int n = model_train_shards(m, B);
-    if (n <= 1) {
-        float loss = model_forward(m, inputs, targets, B, T);
-        model_zero_grad(m);
-        model_backward(m);
-        return loss;
-    }
+    if (n <= 1) return whole_batch(m, inputs, targets, B, T);
     prepare_replicas(m, n, T);
     prepack_weights(m);
     int nth = omp_max_threads() < n ? omp_max_threads() : n;
@@ -154,9 +157,7 @@ int model_train_step(Model *m, AdamW *o, const int *inputs, const int *targets, 
     long np = (long)m->n_params;
     double *part = xcalloc((size_t)((np + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK) + 1, sizeof(double));
     if (n <= 1) {
-        model_forward(m, inputs, targets, B, T);
-        model_zero_grad(m);
-        model_backward(m);
+        whole_batch(m, inputs, targets, B, T);
     } else {
         prepare_replicas(m, n, T);
         prepack_weights(m);
