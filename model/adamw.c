@@ -65,21 +65,25 @@ void adamw_update(AdamW *o, Model *m, float lr) {
     adamw_finish(o, m);
 }
 
-/* part[c] = sum of squares of grads[c*GRAD_NORM_CHUNK ..] in index order (orphaned worksharing). */
+long grad_norm_chunks(long n) { return (n + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK; }
+
+double grad_sq_chunk(const float *g, long n, long c) {   /* in index order */
+    double acc = 0.0;
+    long end = (c + 1) * GRAD_NORM_CHUNK < n ? (c + 1) * GRAD_NORM_CHUNK : n;
+    for (long i = c * GRAD_NORM_CHUNK; i < end; i++) acc += (double)g[i] * g[i];
+    return acc;
+}
+
+/* part[c] = chunk c's sum of squares (orphaned worksharing). */
 void grad_sq_chunks_team(const float *g, long n, double *part) {
-    long n_chunks = (n + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK;
+    long n_chunks = grad_norm_chunks(n);
 #pragma omp for schedule(static)
-    for (long c = 0; c < n_chunks; c++) {
-        double acc = 0.0;
-        long end = (c + 1) * GRAD_NORM_CHUNK < n ? (c + 1) * GRAD_NORM_CHUNK : n;
-        for (long i = c * GRAD_NORM_CHUNK; i < end; i++) acc += (double)g[i] * g[i];
-        part[c] = acc;
-    }
+    for (long c = 0; c < n_chunks; c++) part[c] = grad_sq_chunk(g, n, c);
 }
 
 float grad_norm_of(const double *part, long n) {   /* the chunks added in order: bitwise reproducible */
     double s = 0.0;
-    for (long c = 0; c < (n + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK; c++) s += part[c];
+    for (long c = 0; c < grad_norm_chunks(n); c++) s += part[c];
     return (float)sqrt(s);
 }
 
@@ -93,7 +97,7 @@ float grad_clip_scale(float norm, float max_norm) {
 
 float grad_clip(Model *m, float max_norm) {
     long n = (long)m->n_params;
-    double *part = xcalloc((size_t)((n + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK) + 1, sizeof(double));
+    double *part = xcalloc((size_t)grad_norm_chunks(n) + 1, sizeof(double));
 #pragma omp parallel
     grad_sq_chunks_team(m->grads, n, part);
     float norm = grad_norm_of(part, n);

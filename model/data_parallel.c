@@ -97,7 +97,7 @@ static void shards_team(Model *m, int n, const int *inputs, const int *targets, 
 #endif
     for (int s = id; s < n; s += team) sums[s] = run_shard(m, s, n, inputs, targets, B, T);
 #pragma omp barrier
-    long np = (long)m->n_params, n_chunks = (np + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK;
+    long np = (long)m->n_params, n_chunks = grad_norm_chunks(np);
 #pragma omp for schedule(static)
     for (long c = 0; c < n_chunks; c++) {
         long a = c * GRAD_NORM_CHUNK, e = a + GRAD_NORM_CHUNK < np ? a + GRAD_NORM_CHUNK : np;
@@ -106,11 +106,7 @@ static void shards_team(Model *m, int n, const int *inputs, const int *targets, 
             for (long i = a; i < e; i++) m->grads[i] += g[i];
             memset(g + a, 0, sizeof(float) * (size_t)(e - a));
         }
-        if (part) {
-            double acc = 0.0;
-            for (long i = a; i < e; i++) acc += (double)m->grads[i] * m->grads[i];
-            part[c] = acc;
-        }
+        if (part) part[c] = grad_sq_chunk(m->grads, np, c);   /* the chunk just summed, still in cache */
     }
 #pragma omp master
     for (int r = 0; r < n - 1; r++) m->reps[r].grads_clear = 1;   /* read after the region ends */
@@ -155,7 +151,7 @@ int model_train_step(Model *m, AdamW *o, const int *inputs, const int *targets, 
     int n = model_train_shards(m, B);
     double *sums = xcalloc((size_t)n, sizeof(double));
     long np = (long)m->n_params;
-    double *part = xcalloc((size_t)((np + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK) + 1, sizeof(double));
+    double *part = xcalloc((size_t)grad_norm_chunks(np) + 1, sizeof(double));
     if (n <= 1) {
         whole_batch(m, inputs, targets, B, T);
     } else {

@@ -86,8 +86,8 @@ typedef struct Model {
      * that read these parameters and keep their own gradients and activations */
     int shards;               /* shards per training batch; 0 = min(threads, B) */
     struct Model *reps;       /* [n_reps] */
-    int grads_clear;          /* a replica's grads are all zero (the last sum over shards cleared them) */
     int n_reps;
+    int grads_clear;          /* a replica's grads are all zero (the last sum over shards cleared them) */
 
     /* evaluation scratch, sized by model_reserve_eval */
     int T_eval_max;
@@ -216,6 +216,8 @@ typedef struct AdamWStep { float lr, step_size, inv_sqrt_bc2, gscale; } AdamWSte
 AdamWStep adamw_next(const AdamW *o, float lr, float gscale);
 void adamw_apply_team(const AdamW *o, Model *m, AdamWStep st);
 void adamw_finish(AdamW *o, Model *m);
+long grad_norm_chunks(long n);                          /* chunks of n floats */
+double grad_sq_chunk(const float *g, long n, long c);   /* chunk c's sum of squares */
 void grad_sq_chunks_team(const float *g, long n, double *part);
 float grad_norm_of(const double *part, long n);
 float grad_clip_scale(float norm, float max_norm);
