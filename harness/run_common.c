@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <sys/file.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 #include <string.h>
 #include "../common/json.h"
@@ -84,6 +85,18 @@ int run_try_lock(const char *path, char *holder, size_t n) {
     int len = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
     if (ftruncate(fd, 0) != 0 || pwrite(fd, pid, (size_t)len, 0) != len) {}   /* the pid is for messages only */
     return fd;
+}
+
+int run_wait_lock_free(const char *dir, double seconds) {
+    char path[4200], holder[32];
+    snprintf(path, sizeof path, "%s/.posbench.lock", dir);
+    for (int left = (int)(seconds * 20); ; left--) {
+        int fd = run_try_lock(path, holder, sizeof holder);
+        if (fd >= 0) close(fd);
+        if (fd != -1) return 0;   /* free (or no folder yet: the child names the problem) */
+        if (left <= 0) return -1;
+        nanosleep(&(struct timespec){0, 50 * 1000 * 1000}, NULL);
+    }
 }
 
 void run_lock_folder(const char *dir, const char *flag) {

@@ -22,6 +22,11 @@ void run_lock_folder(const char *dir, const char *flag);
  * descriptor (the lock lasts until it is closed), -1 when another process holds it (its pid, or
  * "unknown", into holder), -2 when the file cannot be opened (errno says why). */
 int run_try_lock(const char *path, char *holder, size_t n);
+/* Wait up to `seconds` (polling every 50 ms) for dir's run-folder lock to be free, then let it go:
+ * 0 when it was free, -1 when still held. For a caller that already owns the folder above dir, so
+ * that the holder can only be a child of a killed run that is still exiting (SIGKILL from
+ * PR_SET_PDEATHSIG ends it asynchronously: its lock goes only once its memory is torn down). */
+int run_wait_lock_free(const char *dir, double seconds);
 
 /* The split `name` of ds (opened from spec) to score, or exit 2 saying plainly why there is none:
  * an empty split of a folder with too few documents is named as such, not blamed on --lengths. */

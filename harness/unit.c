@@ -29,6 +29,9 @@ static int unit_train(const UnitJob *j, const char *udir) {
     snprintf(Ls, sizeof Ls, "%ld", j->u->L);
     snprintf(seeds, sizeof seeds, "%d", j->u->seed);
     snprintf(threads, sizeof threads, "%d", j->threads);
+    /* This process holds the unit's lock, so a holder of the training lock is the trainer of a killed
+     * sweep still exiting, or a hand-started `train` into this folder (which the child then names). */
+    run_wait_lock_free(udir, 10.0);
     char *args[] = {"posbench", "train", "--preset", (char *)j->cfg->preset, "--config", (char *)j->conf_path,
                     "--method", (char *)j->u->method, "--train-len", Ls, "--seed", seeds, "--out", (char *)udir,
                     "--resume", "--threads", threads, NULL};

@@ -34,6 +34,7 @@
 #define CKPT_FORMAT "posbench-2"          /* the model alone, with a checksum */
 #define CKPT_FORMAT_V1 "posbench-1"       /* older: AdamW state beside the weights, no checksum */
 #define STATE_FORMAT "posbench-state-1"   /* train_state.safetensors */
+#define STATE_NEXT_SUFFIX ".next"            /* a state staged for a model not yet renamed into place */
 
 static void shape_of(const Tensor *t, int64_t shape[ST_MAX_DIMS]) {
     for (int i = 0; i < t->ndim; i++) shape[i] = t->shape[i];
@@ -127,6 +128,12 @@ static const char *writer_meta_value(const StWriter *w, const char *key) {
     return "";
 }
 
+static int rename_into(const char *from, const char *to, char *err, size_t errlen) {
+    if (rename(from, to) == 0) return 0;
+    snprintf(err, errlen, "%s: cannot rename into place (%s)", to, strerror(errno));
+    return -1;
+}
+
 int checkpoint_save(const char *path, const Model *m, const AdamW *opt, const TrainState *ts, char *err,
                     size_t errlen) {
     const char *run_config = ts && ts->extra_json[0] ? ts->extra_json : "{}";
@@ -142,7 +149,7 @@ int checkpoint_save(const char *path, const Model *m, const AdamW *opt, const Tr
         st_writer_free(&w);
         return rc;
     }
-    /* both files finished under temporary names first, then renamed: model, then state */
+    /* both files finished under temporary names first */
     AtomicFile am, as;
     char spath[4200];
     checkpoint_state_path(path, spath, sizeof spath);
@@ -154,8 +161,17 @@ int checkpoint_save(const char *path, const Model *m, const AdamW *opt, const Tr
         if (rc != 0) atomic_abort(&am);
     }
     st_writer_free(&w);
-    if (rc == 0 && (rc = atomic_rename(&am, err, errlen)) != 0) atomic_abort(&as);
-    if (rc == 0) rc = atomic_rename(&as, err, errlen);
+    /* the commit: state to its ".next" name, the model into place, the state into place. A kill
+     * between the last two leaves the new model with the old state and the new state under ".next",
+     * which the loader takes when the other does not belong (load_state_file). */
+    char next[4300];
+    snprintf(next, sizeof next, "%s%s", spath, STATE_NEXT_SUFFIX);
+    if (rc == 0 && (rc = rename_into(as.tmp, next, err, errlen)) != 0) {
+        atomic_abort(&as);
+        atomic_abort(&am);
+    }
+    if (rc == 0) rc = atomic_rename(&am, err, errlen);
+    if (rc == 0) rc = rename_into(next, spath, err, errlen);
     return rc;
 }
 
@@ -358,34 +374,49 @@ static int load_opt(const StFile *f, const Model *m, AdamW *opt, const char *pat
     return check_values(m, opt->v, "opt.v.", 1, path, err, errlen);
 }
 
-/* The state file beside a posbench-2 model file: it must name that file's checksum and step. */
-static int load_state_file(const StFile *mf, const Model *m, AdamW *opt, uint64_t *data_rng, const char *path,
-                           char *err, size_t errlen) {
-    char spath[4200];
-    checkpoint_state_path(path, spath, sizeof spath);
-    if (!path_exists(spath)) {
-        snprintf(err, errlen, "%s: has no optimiser state (no %s beside it; cannot resume from it)", path, spath);
-        return -1;
-    }
-    StFile f;
-    if (st_read(&f, spath, err, errlen) != 0) return -1;
-    int rc = 0;
-    const char *fmt = st_meta(&f, "format"), *sum = st_meta(&f, "model_checksum");
-    const char *mstep = st_meta(mf, "step"), *sstep = st_meta(&f, "step");
+/* Open the state file spath into f when it is a posbench training state naming the model file mf's
+ * checksum and step; -1 with err (f freed) otherwise. */
+static int open_state_for(const StFile *mf, const char *spath, const char *path, StFile *f, char *err,
+                          size_t errlen) {
+    if (st_read(f, spath, err, errlen) != 0) return -1;
+    const char *fmt = st_meta(f, "format"), *sum = st_meta(f, "model_checksum");
+    const char *mstep = st_meta(mf, "step"), *sstep = st_meta(f, "step");
     char p[48];
-    if (!fmt || strcmp(fmt, STATE_FORMAT) || !st_meta(&f, ST_CHECKSUM_KEY)) {
+    if (!fmt || strcmp(fmt, STATE_FORMAT) || !st_meta(f, ST_CHECKSUM_KEY)) {
         snprintf(err, errlen, "%s: not a posbench training state (format \"%s\", expected \"%s\" with a checksum)", spath,
                  json_printable(p, sizeof p, fmt ? fmt : ""), STATE_FORMAT);
-        rc = -1;
     } else if (!sum || strcmp(sum, st_meta(mf, ST_CHECKSUM_KEY)) || (mstep && (!sstep || strcmp(mstep, sstep)))) {
         snprintf(err, errlen, "%s: does not belong to %s (written for model checksum %s at step %s; the model is %s at step "
                  "%s): an interrupted or mixed checkpoint; remove both files to train from the start", spath, path,
                  sum ? sum : "?", sstep ? sstep : "?", st_meta(mf, ST_CHECKSUM_KEY), mstep ? mstep : "?");
-        rc = -1;
+    } else {
+        return 0;
     }
-    if (!rc) rc = check_no_foreign(&f, m, 0, 1, spath, err, errlen);
-    if (!rc) rc = load_opt(&f, m, opt, spath, err, errlen);
-    if (!rc && data_rng && st_meta(&f, "data_rng")) rc = meta_u64(&f, "data_rng", data_rng, spath, err, errlen);
+    st_free(f);
+    return -1;
+}
+
+/* The state file beside a posbench-2 model file: it must name that file's checksum and step. When it
+ * does not, the state staged under ".next" by a save killed just after renaming the model is taken
+ * if it does. */
+static int load_state_file(const StFile *mf, const Model *m, AdamW *opt, uint64_t *data_rng, const char *path,
+                           char *err, size_t errlen) {
+    char spath[4200], next[4300], why[ERRLEN];
+    checkpoint_state_path(path, spath, sizeof spath);
+    snprintf(next, sizeof next, "%s%s", spath, STATE_NEXT_SUFFIX);
+    if (!path_exists(spath) && !path_exists(next)) {
+        snprintf(err, errlen, "%s: has no optimiser state (no %s beside it; cannot resume from it)", path, spath);
+        return -1;
+    }
+    StFile f;
+    const char *used = spath;
+    if (open_state_for(mf, spath, path, &f, err, errlen) != 0) {
+        if (!path_exists(next) || open_state_for(mf, next, path, &f, why, sizeof why) != 0) return -1;
+        used = next;
+    }
+    int rc = check_no_foreign(&f, m, 0, 1, used, err, errlen);
+    if (!rc) rc = load_opt(&f, m, opt, used, err, errlen);
+    if (!rc && data_rng && st_meta(&f, "data_rng")) rc = meta_u64(&f, "data_rng", data_rng, used, err, errlen);
     st_free(&f);
     return rc;
 }

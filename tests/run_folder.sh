@@ -4,7 +4,8 @@
 # `kill -9` of a sweep also ends the training child it started; the next run on
 # a folder removes temporary files of dead writers and re-evaluates a unit whose
 # eval CSV is empty or garbage; a killed sweep's time is kept in sweeps.tsv and
-# counted in meta.json when the re-run finishes.
+# counted in meta.json when the re-run finishes; a unit's training lock still held by an exiting
+# trainer is waited for.
 set -u
 cd "$(dirname "$0")/.."
 PB=${POSBENCH:-./posbench}
@@ -42,6 +43,16 @@ kill -9 "$A"
 wait "$A" 2>/dev/null
 A=""
 check "the training child ($C) dies with the killed sweep" wait_for 30 gone "$C"
+
+# --- a trainer of a killed sweep still exiting (its lock not yet gone) is waited for, not failed --
+mkdir -p "$T/w/units/alibi-L16-s1"
+flock -x "$T/w/units/alibi-L16-s1/.posbench.lock" sleep 2 &
+H=$!
+wait_for 10 sh -c "! flock -n -x '$T/w/units/alibi-L16-s1/.posbench.lock' true"
+"$PB" sweep --preset tiny --methods alibi --set "steps=20" --no-plot --out "$T/w" >/dev/null 2>"$T/w.err"
+rc=$?
+wait "$H"
+check "a sweep whose unit lock is held for 2 s waits and trains it (rc $rc: $(grep -m1 'in use' "$T/w.err"))" [ "$rc" -eq 0 ]
 
 # --- a killed sweep's time still counts: sweeps.tsv, meta.json's wall_s and sweeps, the report --
 # wall_of FILE LINE: column 2 of that line of sweeps.tsv (empty when missing)

@@ -568,6 +568,39 @@ static void test_ckpt_values(void) {
     unlink(spath);
     rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
     CHECK(rc == -1 && strstr(err, "no optimiser state") && names_file(err, path), "missing state file: %s", err);
+    /* a save killed after renaming the model but before its state: the state staged as ".next" is taken */
+    char next[320], kept[320];
+    snprintf(next, sizeof next, "%s.next", spath);
+    snprintf(kept, sizeof kept, "%s.kept", spath);
+    ts.step = 5;
+    checkpoint_save(path, &m, &opt, &ts, err, sizeof err);
+    CHECK(path_exists(spath) && !path_exists(next), "a whole save leaves no .next behind");
+    rename(spath, kept);
+    ts.step = 7;
+    checkpoint_save(path, &m, &opt, &ts, err, sizeof err);
+    rename(spath, next);
+    rename(kept, spath);   /* model at step 7, its state as .next, the step-5 state in place */
+    rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
+    CHECK(rc == 0 && t2.step == 7 && t2.data_rng == 9, "the interrupted save's staged state is taken: %s", err);
+    if (rc == 0) { adamw_free(&o2); model_free(&m2); }
+    unlink(spath);
+    rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
+    CHECK(rc == 0 && t2.step == 7, "a staged state alone is taken: %s", err);
+    if (rc == 0) { adamw_free(&o2); model_free(&m2); }
+    checkpoint_save(path, &m, &opt, &ts, err, sizeof err);
+    CHECK(path_exists(spath) && !path_exists(next), "the next save renames the staged state away");
+    /* killed before the model was renamed: a staged state for another model is left alone */
+    ts.step = 8;
+    checkpoint_save(other, &m, &opt, &ts, err, sizeof err);
+    rename(ospath, next);
+    rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
+    CHECK(rc == 0 && t2.step == 7, "a staged state of a model never renamed is ignored: %s", err);
+    if (rc == 0) { adamw_free(&o2); model_free(&m2); }
+    rename(next, spath);
+    rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
+    CHECK(rc == -1 && strstr(err, "does not belong to") && names_file(err, spath), "neither state belongs: refused: %s", err);
+    unlink(spath);
+    ts.step = 5;
     /* an older combined file (posbench-1: AdamW beside the weights) still resumes */
     StWriter w;
     st_writer_init(&w);
