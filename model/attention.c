@@ -84,17 +84,52 @@ static int round_up(int x, int m) { return (x + m - 1) / m * m; }
         }                                                                                                       \
         block_store_##W(C, ldc, acc, alpha, accumulate);                                                        \
     }
-DEFINE_BLOCKS(32) /* NR */
 #ifdef __AVX512F__
-/* Width 16 is one AVX-512 register per row. The compiler did not find that layout in
- * DEFINE_BLOCKS(16) (it vectorised across rows, with shuffles), so it is written out;
- * the same fused multiply-adds in the same order, so the same results. */
+/* With AVX-512 the blocks are written out: one register per 16 columns of a row. The
+ * compiler did not find that layout in DEFINE_BLOCKS (for width 16 it vectorised across
+ * rows, with shuffles; for width 32 it kept the 8 x 32 accumulators on the stack, zeroed
+ * by a memset on every call: 6% of the attention step). The same fused multiply-adds in
+ * the same order, so the same results. */
 static ALWAYS_INLINE void block_store_16(float *C, int ldc, const __m512 *acc, float alpha, int accumulate) {
     __m512 va = _mm512_set1_ps(alpha);
     for (int r = 0; r < MR; r++) {
         float *cr = C + (size_t)r * ldc;
         _mm512_storeu_ps(cr, accumulate ? _mm512_fmadd_ps(va, acc[r], _mm512_loadu_ps(cr)) : _mm512_mul_ps(va, acc[r]));
     }
+}
+/* C (MR x 32) = alpha acc [+ C]: acc[r] and acc[MR + r] are row r's two halves */
+static ALWAYS_INLINE void block_store_32(float *C, int ldc, const __m512 *acc, float alpha, int accumulate) {
+    block_store_16(C, ldc, acc, alpha, accumulate);
+    block_store_16(C + 16, ldc, acc + MR, alpha, accumulate);
+}
+static ALWAYS_INLINE void block_nn_32(float *restrict C, int ldc, const float *restrict A, int lda,
+                                      const float *restrict B, int ldb, int K, float alpha, int accumulate) {
+    __m512 acc[2 * MR];
+    for (int r = 0; r < 2 * MR; r++) acc[r] = _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        __m512 b0 = _mm512_loadu_ps(B + (size_t)k * ldb), b1 = _mm512_loadu_ps(B + (size_t)k * ldb + 16);
+        for (int r = 0; r < MR; r++) {
+            __m512 a = _mm512_set1_ps(A[(size_t)r * lda + k]);
+            acc[r] = _mm512_fmadd_ps(a, b0, acc[r]);
+            acc[MR + r] = _mm512_fmadd_ps(a, b1, acc[MR + r]);
+        }
+    }
+    block_store_32(C, ldc, acc, alpha, accumulate);
+}
+static ALWAYS_INLINE void block_tn_32(float *restrict C, int ldc, const float *restrict A, int lda,
+                                      const float *restrict B, int ldb, int K, float alpha, int accumulate) {
+    __m512 acc[2 * MR];
+    for (int r = 0; r < 2 * MR; r++) acc[r] = _mm512_setzero_ps();
+    for (int k = 0; k < K; k++) {
+        const float *a = A + (size_t)k * lda;
+        __m512 b0 = _mm512_loadu_ps(B + (size_t)k * ldb), b1 = _mm512_loadu_ps(B + (size_t)k * ldb + 16);
+        for (int r = 0; r < MR; r++) {
+            __m512 ar = _mm512_set1_ps(a[r]);
+            acc[r] = _mm512_fmadd_ps(ar, b0, acc[r]);
+            acc[MR + r] = _mm512_fmadd_ps(ar, b1, acc[MR + r]);
+        }
+    }
+    block_store_32(C, ldc, acc, alpha, accumulate);
 }
 static ALWAYS_INLINE void block_nn_16(float *restrict C, int ldc, const float *restrict A, int lda,
                                       const float *restrict B, int ldb, int K, float alpha, int accumulate) {
@@ -118,6 +153,7 @@ static ALWAYS_INLINE void block_tn_16(float *restrict C, int ldc, const float *r
     block_store_16(C, ldc, acc, alpha, accumulate);
 }
 #else
+DEFINE_BLOCKS(32) /* NR */
 DEFINE_BLOCKS(16) /* NR / 2 */
 #endif
 
