@@ -128,12 +128,6 @@ static const char *writer_meta_value(const StWriter *w, const char *key) {
     return "";
 }
 
-static int rename_into(const char *from, const char *to, char *err, size_t errlen) {
-    if (rename(from, to) == 0) return 0;
-    snprintf(err, errlen, "%s: cannot rename into place (%s)", to, strerror(errno));
-    return -1;
-}
-
 int checkpoint_save(const char *path, const Model *m, const AdamW *opt, const TrainState *ts, char *err,
                     size_t errlen) {
     const char *run_config = ts && ts->extra_json[0] ? ts->extra_json : "{}";
@@ -149,29 +143,28 @@ int checkpoint_save(const char *path, const Model *m, const AdamW *opt, const Tr
         st_writer_free(&w);
         return rc;
     }
-    /* both files finished under temporary names first */
+    /* both files finished under temporary names first, the state's under its ".next" name; then the
+     * commit: the state to ".next", the model into place, the state into place. A kill between the
+     * last two leaves the new model with the old state and the new state under ".next", which the
+     * loader takes when the other does not belong (load_state_file). */
     AtomicFile am, as;
-    char spath[4200];
+    char spath[4200], next[4300];
     checkpoint_state_path(path, spath, sizeof spath);
+    snprintf(next, sizeof next, "%s%s", spath, STATE_NEXT_SUFFIX);
     int rc = st_writer_stage(&w, path, &am, err, errlen);
     if (rc == 0) {
         state_writer(&sw, m, opt, ts, writer_meta_value(&w, ST_CHECKSUM_KEY));
-        rc = st_writer_stage(&sw, spath, &as, err, errlen);
+        rc = st_writer_stage(&sw, next, &as, err, errlen);
         st_writer_free(&sw);
         if (rc != 0) atomic_abort(&am);
     }
     st_writer_free(&w);
-    /* the commit: state to its ".next" name, the model into place, the state into place. A kill
-     * between the last two leaves the new model with the old state and the new state under ".next",
-     * which the loader takes when the other does not belong (load_state_file). */
-    char next[4300];
-    snprintf(next, sizeof next, "%s%s", spath, STATE_NEXT_SUFFIX);
-    if (rc == 0 && (rc = rename_into(as.tmp, next, err, errlen)) != 0) {
-        atomic_abort(&as);
-        atomic_abort(&am);
-    }
+    if (rc == 0 && (rc = atomic_rename(&as, err, errlen)) != 0) atomic_abort(&am);
     if (rc == 0) rc = atomic_rename(&am, err, errlen);
-    if (rc == 0) rc = rename_into(next, spath, err, errlen);
+    if (rc == 0 && rename(next, spath) != 0) {
+        snprintf(err, errlen, "%s: cannot rename into place (%s)", spath, strerror(errno));
+        rc = -1;
+    }
     return rc;
 }
 

@@ -131,7 +131,6 @@ static void check_data_parallel(const char *method, int bf16) {
         c.m.shards = 0;
     }
     CHECK(model_train_shards(&c.m, 1) == 1, "%s: one sequence is one shard", method);
-
     free(want);
     free(again);
     case_free(&c);
