@@ -89,69 +89,43 @@ static int round_up(int x, int m) { return (x + m - 1) / m * m; }
  * compiler did not find that layout in DEFINE_BLOCKS (for width 16 it vectorised across
  * rows, with shuffles; for width 32 it kept the 8 x 32 accumulators on the stack, zeroed
  * by a memset on every call: 6% of the attention step). The same fused multiply-adds in
- * the same order, so the same results. */
-static ALWAYS_INLINE void block_store_16(float *C, int ldc, const __m512 *acc, float alpha, int accumulate) {
+ * the same order, so the same results. One body serves both widths (nv = 1, 2 registers).
+ *
+ * C (MR x 16 nv) = alpha acc [+ C]: acc[v MR + r] holds columns 16v .. 16v + 15 of row r. */
+static ALWAYS_INLINE void block_store_v(float *C, int ldc, const __m512 *acc, int nv, float alpha, int accumulate) {
     __m512 va = _mm512_set1_ps(alpha);
-    for (int r = 0; r < MR; r++) {
-        float *cr = C + (size_t)r * ldc;
-        _mm512_storeu_ps(cr, accumulate ? _mm512_fmadd_ps(va, acc[r], _mm512_loadu_ps(cr)) : _mm512_mul_ps(va, acc[r]));
-    }
+    for (int r = 0; r < MR; r++)
+        for (int v = 0; v < nv; v++) {
+            float *c = C + (size_t)r * ldc + 16 * v;
+            __m512 x = acc[v * MR + r];
+            _mm512_storeu_ps(c, accumulate ? _mm512_fmadd_ps(va, x, _mm512_loadu_ps(c)) : _mm512_mul_ps(va, x));
+        }
 }
-/* C (MR x 32) = alpha acc [+ C]: acc[r] and acc[MR + r] are row r's two halves */
-static ALWAYS_INLINE void block_store_32(float *C, int ldc, const __m512 *acc, float alpha, int accumulate) {
-    block_store_16(C, ldc, acc, alpha, accumulate);
-    block_store_16(C + 16, ldc, acc + MR, alpha, accumulate);
-}
-static ALWAYS_INLINE void block_nn_32(float *restrict C, int ldc, const float *restrict A, int lda,
-                                      const float *restrict B, int ldb, int K, float alpha, int accumulate) {
-    __m512 acc[2 * MR];
-    for (int r = 0; r < 2 * MR; r++) acc[r] = _mm512_setzero_ps();
+/* block_nn (transA 0) or block_tn (transA 1) for a width of nv registers (a constant: the loops
+ * over v unroll and acc stays in registers) */
+static ALWAYS_INLINE void block_v(float *restrict C, int ldc, const float *restrict A, int lda, int transA,
+                                  const float *restrict B, int ldb, int K, float alpha, int accumulate, int nv) {
+    __m512 acc[2 * MR], b[2];
+    for (int i = 0; i < nv * MR; i++) acc[i] = _mm512_setzero_ps();
     for (int k = 0; k < K; k++) {
-        __m512 b0 = _mm512_loadu_ps(B + (size_t)k * ldb), b1 = _mm512_loadu_ps(B + (size_t)k * ldb + 16);
+        for (int v = 0; v < nv; v++) b[v] = _mm512_loadu_ps(B + (size_t)k * ldb + 16 * v);
         for (int r = 0; r < MR; r++) {
-            __m512 a = _mm512_set1_ps(A[(size_t)r * lda + k]);
-            acc[r] = _mm512_fmadd_ps(a, b0, acc[r]);
-            acc[MR + r] = _mm512_fmadd_ps(a, b1, acc[MR + r]);
+            __m512 a = _mm512_set1_ps(transA ? A[(size_t)k * lda + r] : A[(size_t)r * lda + k]);
+            for (int v = 0; v < nv; v++) acc[v * MR + r] = _mm512_fmadd_ps(a, b[v], acc[v * MR + r]);
         }
     }
-    block_store_32(C, ldc, acc, alpha, accumulate);
+    block_store_v(C, ldc, acc, nv, alpha, accumulate);
 }
-static ALWAYS_INLINE void block_tn_32(float *restrict C, int ldc, const float *restrict A, int lda,
-                                      const float *restrict B, int ldb, int K, float alpha, int accumulate) {
-    __m512 acc[2 * MR];
-    for (int r = 0; r < 2 * MR; r++) acc[r] = _mm512_setzero_ps();
-    for (int k = 0; k < K; k++) {
-        const float *a = A + (size_t)k * lda;
-        __m512 b0 = _mm512_loadu_ps(B + (size_t)k * ldb), b1 = _mm512_loadu_ps(B + (size_t)k * ldb + 16);
-        for (int r = 0; r < MR; r++) {
-            __m512 ar = _mm512_set1_ps(a[r]);
-            acc[r] = _mm512_fmadd_ps(ar, b0, acc[r]);
-            acc[MR + r] = _mm512_fmadd_ps(ar, b1, acc[MR + r]);
-        }
+#define BLOCK_WIDTH(KIND, W, TRANS_A)                                                                              \
+    static ALWAYS_INLINE void block_##KIND##_##W(float *restrict C, int ldc, const float *restrict A, int lda,     \
+                                                 const float *restrict B, int ldb, int K, float alpha,           \
+                                                 int accumulate) {                                               \
+        block_v(C, ldc, A, lda, TRANS_A, B, ldb, K, alpha, accumulate, W / 16);                                   \
     }
-    block_store_32(C, ldc, acc, alpha, accumulate);
-}
-static ALWAYS_INLINE void block_nn_16(float *restrict C, int ldc, const float *restrict A, int lda,
-                                      const float *restrict B, int ldb, int K, float alpha, int accumulate) {
-    __m512 acc[MR];
-    for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
-    for (int k = 0; k < K; k++) {
-        __m512 b = _mm512_loadu_ps(B + (size_t)k * ldb);
-        for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(A[(size_t)r * lda + k]), b, acc[r]);
-    }
-    block_store_16(C, ldc, acc, alpha, accumulate);
-}
-static ALWAYS_INLINE void block_tn_16(float *restrict C, int ldc, const float *restrict A, int lda,
-                                      const float *restrict B, int ldb, int K, float alpha, int accumulate) {
-    __m512 acc[MR];
-    for (int r = 0; r < MR; r++) acc[r] = _mm512_setzero_ps();
-    for (int k = 0; k < K; k++) {
-        const float *a = A + (size_t)k * lda;
-        __m512 b = _mm512_loadu_ps(B + (size_t)k * ldb);
-        for (int r = 0; r < MR; r++) acc[r] = _mm512_fmadd_ps(_mm512_set1_ps(a[r]), b, acc[r]);
-    }
-    block_store_16(C, ldc, acc, alpha, accumulate);
-}
+BLOCK_WIDTH(nn, 32, 0)
+BLOCK_WIDTH(tn, 32, 1)
+BLOCK_WIDTH(nn, 16, 0)
+BLOCK_WIDTH(tn, 16, 1)
 #else
 DEFINE_BLOCKS(32) /* NR */
 DEFINE_BLOCKS(16) /* NR / 2 */
