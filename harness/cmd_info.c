@@ -45,17 +45,16 @@ int cmd_info(int argc, char **argv) {
     StFile f;
     if (st_read(&f, path, err, sizeof err) != 0) die_input("%s", err);
     int has_ts = st_meta(&f, "step") != NULL;
-    char spath[4200], format[32];
-    checkpoint_state_path(path, spath, sizeof spath);
+    char format[32];
     int in_file = st_meta(&f, "adamw_step") != NULL || st_find(&f, "opt.m.tok_emb") != NULL;   /* posbench-1 */
-    int has_opt = in_file || path_exists(spath);
+    int has_opt = in_file || checkpoint_state_present(path);
     snprintf(format, sizeof format, "%s", st_meta(&f, "format") ? st_meta(&f, "format") : "?");
     size_t file_size = f.size;
     st_free(&f);
 
     Model m;
     AdamW opt;
-    TrainState ts;
+    TrainState ts = {0};   /* with the optimiser, ts.state_file names the file it came from */
     if (checkpoint_load(path, &m, has_opt ? &opt : NULL, has_ts ? &ts : NULL, err, sizeof err) != 0)
         die_input("%s", err);
 
@@ -78,7 +77,7 @@ int cmd_info(int argc, char **argv) {
         printf("training    none (weights only)\n");
     if (has_opt)
         printf("optimiser   AdamW step %ld, beta1 %g, beta2 %g, eps %g, weight decay %g (m, v for every tensor, in %s)\n",
-               opt.step, opt.beta1, opt.beta2, opt.eps, opt.weight_decay, in_file ? "this file" : spath);
+               opt.step, opt.beta1, opt.beta2, opt.eps, opt.weight_decay, in_file ? "this file" : ts.state_file[0] ? ts.state_file : "the state file beside it");
 
     if (!flag_on(flags, NFLAGS(flags), "--no-tensors")) {
         printf("\n%-32s %-14s %10s %12s\n", "tensor", "shape", "numel", "rms");

@@ -73,6 +73,13 @@ void checkpoint_state_path(const char *model_path, char *out, size_t n) {
     else snprintf(out, n, "%s.train_state.safetensors", model_path);
 }
 
+int checkpoint_state_present(const char *model_path) {
+    char spath[4200], next[4300];
+    checkpoint_state_path(model_path, spath, sizeof spath);
+    snprintf(next, sizeof next, "%s%s", spath, STATE_NEXT_SUFFIX);
+    return path_exists(spath) || path_exists(next);
+}
+
 /* The model file: format, config, (step, run_config), the model's tensors. */
 static void model_writer(StWriter *w, const Model *m, const TrainState *ts, const char *run_config) {
     st_writer_init(w);
@@ -392,12 +399,12 @@ static int open_state_for(const StFile *mf, const char *spath, const char *path,
 /* The state file beside a posbench-2 model file: it must name that file's checksum and step. When it
  * does not, the state staged under ".next" by a save killed just after renaming the model is taken
  * if it does. */
-static int load_state_file(const StFile *mf, const Model *m, AdamW *opt, uint64_t *data_rng, const char *path,
+static int load_state_file(const StFile *mf, const Model *m, AdamW *opt, TrainState *ts, const char *path,
                            char *err, size_t errlen) {
     char spath[4200], next[4300], why[ERRLEN];
     checkpoint_state_path(path, spath, sizeof spath);
     snprintf(next, sizeof next, "%s%s", spath, STATE_NEXT_SUFFIX);
-    if (!path_exists(spath) && !path_exists(next)) {
+    if (!checkpoint_state_present(path)) {
         snprintf(err, errlen, "%s: has no optimiser state (no %s beside it; cannot resume from it)", path, spath);
         return -1;
     }
@@ -409,7 +416,8 @@ static int load_state_file(const StFile *mf, const Model *m, AdamW *opt, uint64_
     }
     int rc = check_no_foreign(&f, m, 0, 1, used, err, errlen);
     if (!rc) rc = load_opt(&f, m, opt, used, err, errlen);
-    if (!rc && data_rng && st_meta(&f, "data_rng")) rc = meta_u64(&f, "data_rng", data_rng, used, err, errlen);
+    if (!rc && st_meta(&f, "data_rng")) rc = meta_u64(&f, "data_rng", &ts->data_rng, used, err, errlen);
+    snprintf(ts->state_file, sizeof ts->state_file, "%s", used);
     st_free(&f);
     return rc;
 }
@@ -464,7 +472,8 @@ int checkpoint_load(const char *path, Model *m, AdamW *opt, TrainState *ts, char
     TrainState tmp = {0};
     if (!rc && opt) {
         adamw_init(opt, m, 0.0f);
-        rc = v1 ? load_opt(&f, m, opt, path, err, errlen) : load_state_file(&f, m, opt, &tmp.data_rng, path, err, errlen);
+        if (v1) snprintf(tmp.state_file, sizeof tmp.state_file, "%s", path);
+        rc = v1 ? load_opt(&f, m, opt, path, err, errlen) : load_state_file(&f, m, opt, &tmp, path, err, errlen);
     }
     if (!rc && ts) {
         rc = load_train_state(&f, &tmp, v1, path, err, errlen);

@@ -77,6 +77,9 @@ check "diverged training exits 1 (rc $rc)" [ "$rc" -eq 1 ]
 check "divergence message names the step and the kept checkpoint" grep -q "diverged at step 15.*(step 10)" "$T/nan.err"
 check "the step-10 checkpoint is intact" sh -c "\"$PB\" info \"$T/nan/model.safetensors\" --no-tensors | grep -q \"step 10\""
 check "no train.json after divergence" [ ! -f "$T/nan/train.json" ]
+# a first save cut short between its renames leaves the state only under its staged name: info finds it
+mv "$T/nan/train_state.safetensors" "$T/nan/train_state.safetensors.next"
+check "info names a state staged as .next" sh -c "\"$PB\" info \"$T/nan/model.safetensors\" --no-tensors | grep -q \"optimiser   AdamW step 10.*train_state.safetensors.next)\""
 
 # --- the validation curve: a fixed slice of the valid split, scored at L every val_every steps ---
 "$PB" train --method rotary --preset tiny --set "steps=20;val_every=10;val_tokens=4096;log_every=3" --out "$T/val" 2>/dev/null

@@ -560,14 +560,14 @@ static void test_ckpt_values(void) {
     ts.step = 6;
     checkpoint_save(other, &m, &opt, &ts, err, sizeof err);
     rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
-    CHECK(rc == 0 && t2.step == 5 && t2.data_rng == 9, "the matching pair loads: %s", err);
+    CHECK(rc == 0 && t2.step == 5 && t2.data_rng == 9 && !strcmp(t2.state_file, spath), "the matching pair loads: %s", err);
     if (rc == 0) { adamw_free(&o2); model_free(&m2); }
     rename(ospath, spath);
     rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
     CHECK(rc == -1 && strstr(err, "does not belong to") && names_file(err, spath), "mixed model and state refused: %s", err);
     unlink(spath);
     rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
-    CHECK(rc == -1 && strstr(err, "no optimiser state") && names_file(err, path), "missing state file: %s", err);
+    CHECK(rc == -1 && !checkpoint_state_present(path) && strstr(err, "no optimiser state") && names_file(err, path), "missing state file: %s", err);
     /* a save killed after renaming the model but before its state: the state staged as ".next" is taken */
     char next[320], kept[320];
     snprintf(next, sizeof next, "%s.next", spath);
@@ -585,7 +585,8 @@ static void test_ckpt_values(void) {
     if (rc == 0) { adamw_free(&o2); model_free(&m2); }
     unlink(spath);
     rc = checkpoint_load(path, &m2, &o2, &t2, err, sizeof err);
-    CHECK(rc == 0 && t2.step == 7, "a staged state alone is taken: %s", err);
+    CHECK(rc == 0 && t2.step == 7 && !strcmp(t2.state_file, next) && checkpoint_state_present(path),
+          "a staged state alone is taken, and named: %s", err);
     if (rc == 0) { adamw_free(&o2); model_free(&m2); }
     checkpoint_save(path, &m, &opt, &ts, err, sizeof err);
     CHECK(path_exists(spath) && !path_exists(next), "the next save renames the staged state away");
