@@ -329,6 +329,8 @@ static void ops_free(Ops *o) {
     free(o->tg);
 }
 
+static size_t n_4c(const Ops *o) { return (size_t)o->BT * 4 * o->C; }
+
 #define OPS_RUN(name, call)                  \
     static void name(void *p) {              \
         Ops *o = p;                          \
@@ -338,6 +340,11 @@ OPS_RUN(gelu_f_cur, gelu_forward(o->out, o->x, (size_t)o->BT * 4 * o->C))
 OPS_RUN(gelu_f_v0, gelu_forward_v0(o->out, o->x, (size_t)o->BT * 4 * o->C))
 OPS_RUN(gelu_b_cur, gelu_backward(o->out, o->x, o->dout, (size_t)o->BT * 4 * o->C, 1.0f))
 OPS_RUN(gelu_b_v0, gelu_backward_v0(o->out, o->x, o->dout, (size_t)o->BT * 4 * o->C))
+/* training's GELU pair (the slope kept in the forward; y is a copy of x, which the forward overwrites)
+ * against the forward and backward that recompute it, which the "v0" slot times here */
+OPS_RUN(gelu_t_cur, memcpy(o->y, o->x, sizeof(float) * n_4c(o)); gelu_forward_keep_slope(o->out2, o->y, n_4c(o));
+        gelu_backward_kept(o->out, o->y, o->dout, n_4c(o)))
+OPS_RUN(gelu_t_v0, gelu_forward(o->out2, o->x, n_4c(o)); gelu_backward(o->out, o->x, o->dout, n_4c(o), 0.0f))
 OPS_RUN(ln_f_cur, layernorm_forward(o->out, o->mean, o->rstd, o->x, o->w, o->b, o->BT, o->C))
 OPS_RUN(ln_f_v0, layernorm_forward_v0(o->out, o->mean, o->rstd, o->x, o->w, o->b, o->BT, o->C))
 OPS_RUN(ln_b_cur, layernorm_backward(o->out, o->dw, o->db, o->dout, o->x, o->w, o->mean, o->rstd, o->BT, o->C))
@@ -354,7 +361,6 @@ typedef struct OpPair {
     int zero_out;                   /* backward ops accumulate: start from zero */
 } OpPair;
 
-static size_t n_4c(const Ops *o) { return (size_t)o->BT * 4 * o->C; }
 static size_t n_c(const Ops *o) { return (size_t)o->BT * o->C; }
 static size_t n_bt(const Ops *o) { return (size_t)o->BT; }
 static size_t n_v(const Ops *o) { return (size_t)o->BT * o->V; }
@@ -362,6 +368,7 @@ static size_t n_v(const Ops *o) { return (size_t)o->BT * o->V; }
 static const OpPair OPS[] = {
     {"gelu_forward", gelu_f_cur, gelu_f_v0, n_4c, 0},
     {"gelu_backward", gelu_b_cur, gelu_b_v0, n_4c, 1},
+    {"gelu train pair", gelu_t_cur, gelu_t_v0, n_4c, 1},
     {"layernorm_forward", ln_f_cur, ln_f_v0, n_c, 0},
     {"layernorm_backward", ln_b_cur, ln_b_v0, n_c, 1},
     {"crossentropy_forward", ce_f_cur, ce_f_v0, n_bt, 0},

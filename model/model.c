@@ -22,7 +22,7 @@ typedef struct LayerActs {
     float *atty;                        /* (BT, C) the same, token-major */
     float *res2;                        /* (BT, C) x + proj(atty) */
     float *ln2, *ln2_mean, *ln2_rstd;   /* (BT, C), (BT), (BT) */
-    float *fch, *fch_gelu;              /* (BT, 4C) */
+    float *fch, *fch_gelu;              /* (BT, 4C) fc's output, then (after the GELU) its slope; gelu(fch) */
     float *res3;                        /* (BT, C) res2 + mlp: the layer's output */
 } LayerActs;
 
@@ -34,7 +34,7 @@ struct TrainActs {
     /* backward scratch, shared by all layers */
     float *dres;                        /* (BT, C) gradient of the residual stream */
     float *dtmp;                        /* (BT, C) */
-    float *dfch, *dfch_gelu;            /* (BT, 4C) */
+    float *dfch;                        /* (BT, 4C) d gelu(fch), then d fch in place */
     float *dqkv;                        /* (BT, 3C) */
     float *dq, *dk, *dv, *datty_h;      /* (B, NH, T, hs) */
     float *dlogits;                     /* (BT, V) */
@@ -390,7 +390,6 @@ static void carve_train(Carver *cv, struct TrainActs *a, int L, size_t B, size_t
     a->dres = carve(cv, BT * C);
     a->dtmp = carve(cv, BT * C);
     a->dfch = carve(cv, BT * 4 * C);
-    a->dfch_gelu = carve(cv, BT * 4 * C);
     a->dqkv = carve(cv, BT * 3 * C);
     a->dq = carve(cv, BT * C);
     a->dk = carve(cv, BT * C);
@@ -453,7 +452,7 @@ float model_forward(Model *m, const int *inputs, const int *targets, int B, int 
         matmul_residual_forward(la->res2, la->atty, p->proj_w, p->proj_b, x, BT, C, C);   /* x + proj(atty) */
         layernorm_forward(la->ln2, la->ln2_mean, la->ln2_rstd, la->res2, p->ln2_w, p->ln2_b, BT, C);
         matmul_forward(la->fch, la->ln2, p->fc_w, p->fc_b, BT, C, 4 * C);
-        gelu_forward(la->fch_gelu, la->fch, (size_t)BT * 4 * C);
+        gelu_forward_keep_slope(la->fch_gelu, la->fch, (size_t)BT * 4 * C);
         matmul_residual_forward(la->res3, la->fch_gelu, p->fcp_w, p->fcp_b, la->res2, BT, 4 * C, C);
         x = la->res3;
     }
@@ -502,8 +501,8 @@ void model_backward(Model *m) {
         const float *x = l ? a->layers[l - 1].res3 : a->encoded;
         ctx = model_pos_ctx(m, l, 1);
         /* res3 = res2 + fcp(gelu(fc(ln2(res2)))); dres is d res3, and flows to res2 unchanged */
-        matmul_backward(a->dfch_gelu, g->fcp_w, g->fcp_b, a->dres, la->fch_gelu, p->fcp_w, BT, 4 * C, C, 0.0f);
-        gelu_backward(a->dfch, la->fch, a->dfch_gelu, nC * 4, 0.0f);
+        matmul_backward(a->dfch, g->fcp_w, g->fcp_b, a->dres, la->fch_gelu, p->fcp_w, BT, 4 * C, C, 0.0f);
+        gelu_backward_kept(a->dfch, la->fch, a->dfch, nC * 4);
         matmul_backward(a->dtmp, g->fc_w, g->fc_b, a->dfch, la->ln2, p->fc_w, BT, C, 4 * C, 0.0f);
         layernorm_backward(a->dres, g->ln2_w, g->ln2_b, a->dtmp, la->res2, p->ln2_w, la->ln2_mean, la->ln2_rstd, BT, C);
         /* res2 = x + proj(atty); dres is now d res2 and flows to x unchanged */

@@ -259,26 +259,43 @@ void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, co
 /* With u = s (x + 0.044715 x^3) and sig = 1 / (1 + e^(-2u)) (so 0.5 (1 + tanh u) = sig),
  * gelu(x) = x sig: one expf_fast and a division, and the loop vectorises.
  * (libm's tanhf is a scalar call: it was half of a training step.) */
+static inline float gelu_denom(float x) {   /* 1 + e^(-2u) = 1 / sig */
+    float u = GELU_S * FMAF(0.044715f * x, x * x, x);
+    return 1.0f + expf_fast(-2.0f * u);
+}
+
+/* d/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) s (1 + 3 * 0.044715 x^2)
+ *      = sig + 2 x sig (1 - sig) s (1 + 3 * 0.044715 x^2)   (tanh u = 2 sig - 1);  den = gelu_denom(x) */
+static inline float gelu_slope(float x, float den) {
+    float sig = 1.0f / den;
+    return sig + 2.0f * x * sig * (1.0f - sig) * GELU_S * FMAF(3.0f * 0.044715f * x, x, 1.0f);
+}
+
 void gelu_forward(float *out, const float *inp, size_t N) {
 #pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) out[i] = inp[i] / gelu_denom(inp[i]);
+}
+
+void gelu_forward_keep_slope(float *out, float *x, size_t N) {
+#pragma omp parallel for schedule(static)
     for (size_t i = 0; i < N; i++) {
-        float x = inp[i];
-        float u = GELU_S * FMAF(0.044715f * x, x * x, x);
-        out[i] = x / (1.0f + expf_fast(-2.0f * u));
+        float xi = x[i], den = gelu_denom(xi);
+        out[i] = xi / den;
+        x[i] = gelu_slope(xi, den);
     }
 }
 
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N, float beta) {
-    /* d/dx = 0.5 (1 + tanh u) + 0.5 x (1 - tanh^2 u) s (1 + 3 * 0.044715 x^2),  u = s (x + 0.044715 x^3)
-     *      = sig + 2 x sig (1 - sig) s (1 + 3 * 0.044715 x^2)   (tanh u = 2 sig - 1) */
 #pragma omp parallel for schedule(static)
     for (size_t i = 0; i < N; i++) {
-        float x = inp[i];
-        float u = GELU_S * FMAF(0.044715f * x, x * x, x);
-        float sig = 1.0f / (1.0f + expf_fast(-2.0f * u));
-        float g = sig + 2.0f * x * sig * (1.0f - sig) * GELU_S * FMAF(3.0f * 0.044715f * x, x, 1.0f);
+        float g = gelu_slope(inp[i], gelu_denom(inp[i]));
         dinp[i] = FMAF(g, dout[i], beta == 0.0f ? 0.0f : beta * dinp[i]);
     }
+}
+
+void gelu_backward_kept(float *dinp, const float *slope, const float *dout, size_t N) {
+#pragma omp parallel for schedule(static)
+    for (size_t i = 0; i < N; i++) dinp[i] = FMAF(slope[i], dout[i], 0.0f);   /* as gelu_backward's, bitwise */
 }
 
 void residual_forward(float *out, const float *a, const float *b, size_t N) {

@@ -155,6 +155,12 @@ void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, co
 void gelu_forward(float *out, const float *inp, size_t N);
 /* dinp = beta dinp + gelu'(inp) dout */
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N, float beta);
+/* Training's pair, bitwise the same as the two above: the forward keeps gelu'(x) in place of x
+ * (the MLP's backward needs nothing else of x), so the backward is one multiply and no exp.
+ *   out = gelu(x);  x <- gelu'(x)                                (N)
+ *   dinp = slope dout  (dinp may be dout)                        (N) */
+void gelu_forward_keep_slope(float *out, float *x, size_t N);
+void gelu_backward_kept(float *dinp, const float *slope, const float *dout, size_t N);
 
 /* out = a + b */
 void residual_forward(float *out, const float *a, const float *b, size_t N);

@@ -116,6 +116,15 @@ static void test_gelu(OpCtx *c, Rng *rng) {
     int ok = 1;
     for (int i = 0; i < BT * C; i++) ok &= fabsf(din2[i] - 2 * din[i]) <= 1e-6f * (1 + fabsf(din[i]));
     CHECK(ok, "gelu_backward with beta 1 accumulates");
+    /* training's pair (the slope kept in place of x; the backward in place on d gelu) is bitwise the pair above */
+    float slope[BT * C], out2[BT * C], dk[BT * C];
+    gelu_forward(c->out, c->inp, BT * C);   /* the gradient check left a perturbed output */
+    memcpy(slope, c->inp, sizeof slope);
+    memcpy(dk, c->up, sizeof dk);
+    gelu_forward_keep_slope(out2, slope, BT * C);
+    gelu_backward_kept(dk, slope, dk, BT * C);
+    CHECK(!memcmp(out2, c->out, sizeof out2) && !memcmp(dk, din, sizeof dk) && memcmp(slope, c->inp, sizeof slope),
+          "gelu_forward_keep_slope, gelu_backward_kept: bitwise gelu_forward, gelu_backward");
     /* value: GELU_tanh(1) = 0.8411919906 */
     float one = 1.0f, g;
     gelu_forward(&g, &one, 1);
