@@ -33,12 +33,12 @@ AdamWStep adamw_next(const AdamW *o, float lr, float gscale) {
 /* One team for all tensors: most are under 64k floats, too small for a region each (they ran
  * on one thread); elementwise, so the result does not depend on the split. Orphaned worksharing:
  * the caller's team shares it, or the caller alone outside a parallel region. */
-void adamw_apply_team(const AdamW *o, Model *m, AdamWStep st) {
+void adamw_apply_team(const AdamW *o, Model *m, AdamWStep st, int clear) {
     for (int i = 0; i < m->n_tensors; i++) {
         const Tensor *t = &m->tensors[i];
         float decay = t->decay ? 1.0f - st.lr * o->weight_decay : 1.0f;
         float *p = m->params + t->offset;
-        const float *g = m->grads + t->offset;
+        float *g = m->grads + t->offset;
         float *mm = o->m + t->offset, *vv = o->v + t->offset;
         long n = (long)t->numel;
 #pragma omp for schedule(static) nowait
@@ -46,6 +46,7 @@ void adamw_apply_team(const AdamW *o, Model *m, AdamWStep st) {
             /* g <- g * gscale (clipping);  p <- p (1 - lr wd);  m, v moments;
              * p <- p - lr mhat / (sqrt(vhat) + eps) */
             float gj = g[j] * st.gscale;
+            if (clear) g[j] = 0.0f;   /* in cache now: the next step's zeroing pass is not needed */
             mm[j] = o->beta1 * mm[j] + (1.0f - o->beta1) * gj;
             vv[j] = o->beta2 * vv[j] + (1.0f - o->beta2) * gj * gj;
             p[j] = p[j] * decay - st.step_size * mm[j] / (sqrtf(vv[j]) * st.inv_sqrt_bc2 + o->eps);
@@ -61,7 +62,7 @@ void adamw_finish(AdamW *o, Model *m) {
 void adamw_update(AdamW *o, Model *m, float lr) {
     AdamWStep st = adamw_next(o, lr, 1.0f);
 #pragma omp parallel if (m->n_params > 65536)
-    adamw_apply_team(o, m, st);
+    adamw_apply_team(o, m, st, 0);
     adamw_finish(o, m);
 }
 

@@ -78,9 +78,8 @@ static double run_shard(Model *m, int s, int n, const int *inputs, const int *ta
     int b0 = shard_start(s, n, B), nb = shard_start(s + 1, n, B) - b0;
     x->loss_tokens = B * T;
     model_forward(x, inputs + (size_t)b0 * T, targets + (size_t)b0 * T, nb, T);
-    if (!s || !x->grads_clear) model_zero_grad(x);
+    if (!x->grads_clear) model_zero_grad(x);
     model_backward(x);
-    x->grads_clear = 0;
     return loss_sum(x);
 }
 
@@ -115,7 +114,7 @@ static void shards_team(Model *m, int n, const int *inputs, const int *targets, 
 /* One shard: the whole batch on m, each op split over the threads. */
 static float whole_batch(Model *m, const int *inputs, const int *targets, int B, int T) {
     float loss = model_forward(m, inputs, targets, B, T);
-    model_zero_grad(m);
+    if (!m->grads_clear) model_zero_grad(m);
     model_backward(m);
     return loss;
 }
@@ -173,9 +172,10 @@ int model_train_step(Model *m, AdamW *o, const int *inputs, const int *targets, 
             ok = isfinite(*loss) && isfinite(nrm);
             st = adamw_next(o, lr, grad_clip_scale(nrm, max_norm));
         }
-        if (ok) adamw_apply_team(o, m, st);
+        if (ok) adamw_apply_team(o, m, st, 1);
     }
     if (ok) adamw_finish(o, m);
+    m->grads_clear = ok;
     *norm = nrm;
     free(sums);
     free(part);

@@ -475,6 +475,7 @@ void model_zero_grad(Model *m) {
         size_t a = (size_t)lo * 16, b = (size_t)hi * 16 < m->n_params ? (size_t)hi * 16 : m->n_params;
         if (b > a) memset(m->grads + a, 0, (b - a) * sizeof(float));
     }
+    m->grads_clear = 1;
 }
 
 static void zero(float *p, size_t n) { memset(p, 0, n * sizeof(float)); }
@@ -485,6 +486,7 @@ void model_backward(Model *m) {
     struct TrainActs *a = m->ta;
     PosCtx ctx = model_pos_ctx(m, 0, 1);
     size_t nC = (size_t)BT * C;
+    m->grads_clear = 0;
 
     /* loss = mean over BT tokens; logits = lnf @ tok_emb^T; lnf = ln_f(x_L) */
     crossentropy_backward(a->dlogits, a->logits, a->lse, m->targets, 1.0f / (m->loss_tokens ? m->loss_tokens : BT),

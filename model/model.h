@@ -87,7 +87,8 @@ typedef struct Model {
     int shards;               /* shards per training batch; 0 = min(threads, B) */
     struct Model *reps;       /* [n_reps] */
     int n_reps;
-    int grads_clear;          /* a replica's grads are all zero (the last sum over shards cleared them) */
+    int grads_clear;          /* grads are all zero (model_zero_grad, the sum over shards that read a replica's,
+                               * or the update that read m's); model_backward resets it */
 
     /* evaluation scratch, sized by model_reserve_eval */
     int T_eval_max;
@@ -140,7 +141,8 @@ struct AdamW;
  * norm (*norm, before clipping), and, when the loss and the norm are finite, an AdamW update
  * at lr on the gradient clipped to max_norm (max_norm <= 0: no clipping); returns 1 if it
  * updated, 0 (parameters untouched) if not. The same bits as model_train_grads, grad_clip and
- * adamw_update in turn; m->grads stay unclipped. */
+ * adamw_update in turn. After an update m->grads are zero (cleared as AdamW reads them, so the
+ * next step needs no zeroing pass); after a refused step they hold the unclipped gradient. */
 int model_train_step(Model *m, struct AdamW *o, const int *inputs, const int *targets, int B, int T, float lr,
                      float max_norm, float *loss, float *norm);
 /* A replica of m for shards 1..: m's parameters (read, never written), its own gradients,
@@ -214,7 +216,7 @@ float grad_clip(Model *m, float max_norm);
 #define GRAD_NORM_CHUNK (1L << 16)
 typedef struct AdamWStep { float lr, step_size, inv_sqrt_bc2, gscale; } AdamWStep;
 AdamWStep adamw_next(const AdamW *o, float lr, float gscale);
-void adamw_apply_team(const AdamW *o, Model *m, AdamWStep st);
+void adamw_apply_team(const AdamW *o, Model *m, AdamWStep st, int clear);   /* clear: zero grads once read */
 void adamw_finish(AdamW *o, Model *m);
 long grad_norm_chunks(long n);                          /* chunks of n floats */
 double grad_sq_chunk(const float *g, long n, long c);   /* chunk c's sum of squares */

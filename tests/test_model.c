@@ -159,6 +159,9 @@ static void check_train_step(const char *method) {
         same &= up && la == lb && na == nb && oa.step == ob.step &&
                 !memcmp(a.m.params, b.m.params, sizeof(float) * a.m.n_params) &&
                 !memcmp(oa.v, ob.v, sizeof(float) * a.m.n_params);
+        int zero = b.m.grads_clear;   /* the update cleared the gradient as it read it */
+        for (size_t i = 0; zero && i < b.m.n_params; i++) zero = b.m.grads[i] == 0.0f;
+        CHECK(zero, "%s: after an update (%d shards) the grads are zero and marked clear", method, shards);
     }
     CHECK(same, "%s: model_train_step gives the bits of model_train_grads, grad_clip, adamw_update", method);
     b.m.params[0] = NAN;   /* a NaN in tok_emb reaches the loss and the gradient */
@@ -169,6 +172,7 @@ static void check_train_step(const char *method) {
     int up = model_train_step(&b.m, &ob, b.in, b.tg, b.B, b.T, 1e-2f, 1.0f, &lb, &nb);
     CHECK(!up && ob.step == steps && !memcmp(p0, b.m.params, sizeof(float) * b.m.n_params) && !isfinite(lb),
           "%s: a NaN loss is refused before the update (loss %g, norm %g)", method, lb, nb);
+    CHECK(!b.m.grads_clear, "%s: a refused step keeps its gradient (not marked clear)", method);
     free(p0);
     adamw_free(&oa);
     adamw_free(&ob);
