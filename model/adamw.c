@@ -68,11 +68,19 @@ void adamw_update(AdamW *o, Model *m, float lr) {
 
 long grad_norm_chunks(long n) { return (n + GRAD_NORM_CHUNK - 1) / GRAD_NORM_CHUNK; }
 
-double grad_sq_chunk(const float *g, long n, long c) {   /* in index order */
-    double acc = 0.0;
-    long end = (c + 1) * GRAD_NORM_CHUNK < n ? (c + 1) * GRAD_NORM_CHUNK : n;
-    for (long i = c * GRAD_NORM_CHUNK; i < end; i++) acc += (double)g[i] * g[i];
-    return acc;
+/* In a fixed order, so the same bits on any thread count: element i goes to lane i mod 16, the
+ * lanes are added pairwise at the end. (One running sum was a chain of dependent double adds,
+ * 1% of a paper training step; sixteen lanes vectorise.) */
+#define SQ_LANES 16
+double grad_sq_chunk(const float *g, long n, long c) {
+    double acc[SQ_LANES] = {0};
+    long i = c * GRAD_NORM_CHUNK, end = (c + 1) * GRAD_NORM_CHUNK < n ? (c + 1) * GRAD_NORM_CHUNK : n;
+    for (; i + SQ_LANES <= end; i += SQ_LANES)
+        for (int k = 0; k < SQ_LANES; k++) acc[k] += (double)g[i + k] * g[i + k];
+    for (int k = 0; i < end; i++, k++) acc[k] += (double)g[i] * g[i];
+    for (int w = SQ_LANES / 2; w > 0; w /= 2)
+        for (int k = 0; k < w; k++) acc[k] += acc[k + w];
+    return acc[0];
 }
 
 /* part[c] = chunk c's sum of squares (orphaned worksharing). */

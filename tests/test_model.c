@@ -213,7 +213,17 @@ static void check_adamw(void) {
     float norm = grad_clip(&c.m, 0.05f);
     double s2 = 0;
     for (size_t i = 0; i < c.m.n_params; i++) s2 += (double)c.m.grads[i] * c.m.grads[i];
-    CHECK(fabs(norm - sqrt(s)) < 1e-4 * sqrt(s), "grad_clip returns the norm before clipping");
+    CHECK(fabs(norm - sqrt(s)) < 1e-6 * sqrt(s), "grad_clip returns the norm before clipping (%.9g, %.9g)", norm, sqrt(s));
+    /* the chunk sums against one long double sum, at a length that leaves a tail past the lanes */
+    long nt = 2 * GRAD_NORM_CHUNK + 37;
+    float *gt = xmalloc_floats((size_t)nt);
+    for (long i = 0; i < nt; i++) gt[i] = (float)((i * 7919 % 1000) - 500) * 1e-3f;
+    long double want = 0;
+    double got = 0;
+    for (long i = 0; i < nt; i++) want += (long double)gt[i] * gt[i];
+    for (long k = 0; k < grad_norm_chunks(nt); k++) got += grad_sq_chunk(gt, nt, k);
+    CHECK(fabsl(got - want) <= 1e-13L * want, "grad_sq_chunk: sum of squares %.17g, want %.17Lg", got, want);
+    free(gt);
     CHECK(fabs(sqrt(s2) - 0.05) < 1e-4, "grad_clip scales the norm to max_norm (%.6f)", sqrt(s2));
     free(p0);
     adamw_free(&o);
