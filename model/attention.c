@@ -185,12 +185,12 @@ static void gemm_tn(float *C, int ldc, const float *A, int lda, const float *B, 
     if (r0 < M) edge_mm(C + (size_t)r0 * ldc, ldc, A + r0, lda, 1, B, ldb, M - r0, N, K, alpha, accumulate);
 }
 
-/* xt (hs, ld) = x (T, hs)^T, columns T..ld-1 zero: the B operand of q.k^T and do.v^T. */
-static void transpose_pad(float *xt, int ld, const float *x, int T, int hs) {
+/* xt (hs, ld) = x (T, hs; row stride ldx)^T, columns T..ld-1 zero: the B operand of q.k^T and do.v^T. */
+static void transpose_pad(float *xt, int ld, const float *x, int ldx, int T, int hs) {
     for (int t0 = 0; t0 < T; t0 += 16) {   /* 16 rows of x at a time stay in L1 */
         int t1 = t0 + 16 < T ? t0 + 16 : T;
         for (int e = 0; e < hs; e++)
-            for (int t = t0; t < t1; t++) xt[(size_t)e * ld + t] = x[(size_t)t * hs + e];
+            for (int t = t0; t < t1; t++) xt[(size_t)e * ld + t] = x[(size_t)t * ldx + e];
     }
     for (int e = 0; e < hs; e++)
         for (int t = T; t < ld; t++) xt[(size_t)e * ld + t] = 0.0f;
@@ -252,6 +252,12 @@ static void block_scores(float *S, int lds, const float *Q, const float *kt, int
 
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v, int B, int NH,
                        int T, int hs, const PosMethod *pm, const PosCtx *ctx) {
+    HeadRows hm = rows_head_major(NH, T, hs);
+    attention_forward_at(out, hm, att, q, k, v, hm, B, NH, T, hs, pm, ctx);
+}
+
+void attention_forward_at(float *out, HeadRows outr, float *att, const float *q, const float *k, const float *v,
+                          HeadRows vr, int B, int NH, int T, int hs, const PosMethod *pm, const PosCtx *ctx) {
     float scale = 1.0f / sqrtf((float)hs);
     int Tp = round_up(T, NR);
 #pragma omp parallel
@@ -262,10 +268,10 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
         for (int b = 0; b < B; b++)
             for (int h = 0; h < NH; h++) {
                 size_t bh = (size_t)b * NH + h;
-                const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + bh * T * hs;
-                float *O = out + bh * T * hs, *lse = att + bh * T;
+                const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + b * vr.seq + h * vr.head;
+                float *O = out + b * outr.seq + h * outr.head, *lse = att + bh * T;
                 PosCtx bc = pos_ctx_seq(ctx, b);   /* a data-dependent bias reads sequence b */
-                transpose_pad(kt, Tp, K, T, hs);
+                transpose_pad(kt, Tp, K, hs, T, hs);
                 for (int r0 = 0; r0 < T; r0 += MR) {
                     int rows = T - r0 < MR ? T - r0 : MR;
                     int ncols = r0 + rows;   /* keys the block's last row sees */
@@ -278,7 +284,7 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
                         for (int c = round_up(i + 1, 16); c < ncols; c++) p[c] = 0.0f;
                         lse[i] = mx + logf(sum);
                     }
-                    gemm_nn(O + (size_t)r0 * hs, hs, S, Tp, V, hs, rows, hs, ncols, 1.0f, 0);   /* O = P V */
+                    gemm_nn(O + (size_t)r0 * outr.ld, outr.ld, S, Tp, V, vr.ld, rows, hs, ncols, 1.0f, 0);   /* O = P V */
                 }
             }
     }
@@ -287,6 +293,13 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
 void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                         const float *att, const float *q, const float *k, const float *v, int B, int NH, int T,
                         int hs, const PosMethod *pm, const PosCtx *ctx) {
+    HeadRows hm = rows_head_major(NH, T, hs);
+    attention_backward_at(dq, dk, dv, dout, hm, att, q, k, v, hm, B, NH, T, hs, pm, ctx);
+}
+
+void attention_backward_at(float *dq, float *dk, float *dv, const float *dout, HeadRows dor, const float *att,
+                           const float *q, const float *k, const float *v, HeadRows vr, int B, int NH, int T, int hs,
+                           const PosMethod *pm, const PosCtx *ctx) {
     float scale = 1.0f / sqrtf((float)hs);
     int Tp = round_up(T, NR);
     /* Bias parameters: each thread accumulates into its own copy of this layer's
@@ -314,13 +327,13 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
         for (int b = 0; b < B; b++)
             for (int h = 0; h < NH; h++) {
                 size_t bh = (size_t)b * NH + h;
-                const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + bh * T * hs;
-                const float *dO = dout + bh * T * hs, *lse = att + bh * T;
-                float *dQ = dq + bh * T * hs, *dK = dk + bh * T * hs, *dV = dv + bh * T * hs;
+                const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + b * vr.seq + h * vr.head;
+                const float *dO = dout + b * dor.seq + h * dor.head, *lse = att + bh * T;
+                float *dQ = dq + bh * T * hs, *dK = dk + bh * T * hs, *dV = dv + b * vr.seq + h * vr.head;
                 /* sequence b's data and its gradient (head h's row only: no two threads share it) */
                 PosCtx bc = pos_ctx_seq(ctx, b), btc = pos_ctx_seq(&tctx, b);
-                transpose_pad(kt, Tp, K, T, hs);
-                transpose_pad(vt, Tp, V, T, hs);
+                transpose_pad(kt, Tp, K, hs, T, hs);
+                transpose_pad(vt, Tp, V, vr.ld, T, hs);
                 for (int r0 = 0; r0 < T; r0 += MR) {
                     int rows = T - r0 < MR ? T - r0 : MR;
                     int ncols = r0 + rows;
@@ -328,7 +341,7 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                     /* recompute P = exp(S - lse) from the forward's log-sum-exp */
                     block_scores(Pb, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, &bc);
                     /* forward: O = P V  ->  dP = dO V^T */
-                    gemm_nn(dSb, Tp, dO + (size_t)r0 * hs, hs, vt, Tp, rows, round_up(ncols, NR), hs, 1.0f, 0);
+                    gemm_nn(dSb, Tp, dO + (size_t)r0 * dor.ld, dor.ld, vt, Tp, rows, round_up(ncols, NR), hs, 1.0f, 0);
                     for (int r = 0; r < rows; r++) {
                         int i = r0 + r;
                         float *p = Pb + (size_t)r * Tp, *d = dSb + (size_t)r * Tp, z = lse[i];
@@ -345,8 +358,8 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                 /* dK = scale dS^T Q and dV = P^T dO: key rows j0.. see query rows i >= j0 */
                 for (int j0 = 0; j0 < T; j0 += MR) {
                     int rows = T - j0 < MR ? T - j0 : MR;
-                    gemm_tn(dV + (size_t)j0 * hs, hs, P + (size_t)j0 * Tp + j0, Tp, dO + (size_t)j0 * hs, hs, rows, hs,
-                            T - j0, 1.0f, 0);
+                    gemm_tn(dV + (size_t)j0 * vr.ld, vr.ld, P + (size_t)j0 * Tp + j0, Tp, dO + (size_t)j0 * dor.ld,
+                            dor.ld, rows, hs, T - j0, 1.0f, 0);
                     gemm_tn(dK + (size_t)j0 * hs, hs, dS + (size_t)j0 * Tp + j0, Tp, Q + (size_t)j0 * hs, hs, rows, hs,
                             T - j0, scale, 0);
                 }
@@ -461,7 +474,7 @@ void attention_forward_tiled_rows(float *out, const float *q, const float *k, co
     /* K^T of every head, (B*NH, hs, Tp): as large as k itself, so memory stays linear in T */
     float *kt = xmalloc_floats((size_t)B * NH * hs * Tp);
 #pragma omp parallel for schedule(static)
-    for (long bh = 0; bh < (long)B * NH; bh++) transpose_pad(kt + bh * hs * Tp, Tp, k + bh * T * hs, T, hs);
+    for (long bh = 0; bh < (long)B * NH; bh++) transpose_pad(kt + bh * hs * Tp, Tp, k + bh * T * hs, hs, T, hs);
 #pragma omp parallel
     {
         float *S = xmalloc_floats((size_t)MR * ATT_TILE_K + 2 * ATT_TILE_Q);

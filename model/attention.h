@@ -24,9 +24,24 @@
 #define ATT_TILE_Q 64
 #define ATT_TILE_K 128
 
-/* att (B, NH, T): written, the log-sum-exp of each row's scores, for the backward. */
+/* Where head h of sequence b lies in an activation: its row t starts at
+ * base + b seq + h head + t ld. Head-major (B, NH, T, hs), or token-major: head h at
+ * columns h hs .. of a (B, T, ld) matrix (ld = C for an attention output, 3C for the v
+ * part of qkv, whose base is then qkv + 2C). */
+typedef struct HeadRows { size_t seq, head; int ld; } HeadRows;
+static inline HeadRows rows_head_major(int NH, int T, int hs) {
+    return (HeadRows){(size_t)NH * T * hs, (size_t)T * hs, hs};
+}
+static inline HeadRows rows_token_major(int T, int ld, int hs) { return (HeadRows){(size_t)T * ld, (size_t)hs, ld}; }
+
+/* att (B, NH, T): written, the log-sum-exp of each row's scores, for the backward.
+ * q, k, v, out (B, NH, T, hs) head-major. */
 void attention_forward(float *out, float *att, const float *q, const float *k, const float *v, int B, int NH,
                        int T, int hs, const PosMethod *pm, const PosCtx *ctx);
+/* The same with out and v where outr and vr say (training reads v from qkv and writes the
+ * output token-major, so neither is copied between layouts); q, k head-major. */
+void attention_forward_at(float *out, HeadRows outr, float *att, const float *q, const float *k, const float *v,
+                          HeadRows vr, int B, int NH, int T, int hs, const PosMethod *pm, const PosCtx *ctx);
 /* dq, dk, dv (B, NH, T, hs) = gradients, written whole (unlike the ops' backwards, they
  * do not accumulate: the caller need not zero them); ctx->dp[k] += bias gradients when the
  * method has bias parameters and ctx->dp is set (summed per thread, then in
@@ -36,6 +51,10 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
 void attention_backward(float *dq, float *dk, float *dv, const float *dout,
                         const float *att, const float *q, const float *k, const float *v, int B, int NH, int T,
                         int hs, const PosMethod *pm, const PosCtx *ctx);
+/* The same with dv and v (vr), dout (dor) where the layouts say; dq, dk, q, k head-major. */
+void attention_backward_at(float *dq, float *dk, float *dv, const float *dout, HeadRows dor, const float *att,
+                           const float *q, const float *k, const float *v, HeadRows vr, int B, int NH, int T, int hs,
+                           const PosMethod *pm, const PosCtx *ctx);
 
 /* Tiled, memory linear in T (per-thread tile scratch only). */
 void attention_forward_tiled(float *out, const float *q, const float *k, const float *v, int B, int NH, int T,

@@ -15,11 +15,10 @@
 typedef struct LayerActs {
     float *ln1, *ln1_mean, *ln1_rstd;   /* (BT, C), (BT), (BT) */
     float *qkv;                         /* (BT, 3C) */
-    float *q, *k, *v;                   /* (B, NH, T, hs); q, k after the qk hook */
+    float *q, *k;                       /* (B, NH, T, hs) after the qk hook; v is read in place from qkv */
     float *att;                         /* (B, NH, T) softmax log-sum-exp per row, for the backward */
     float *pdata;                       /* (B, NH, T) a data-dependent method's values (method.h) */
-    float *atty_h;                      /* (B, NH, T, hs) attention output, head-major */
-    float *atty;                        /* (BT, C) the same, token-major */
+    float *atty;                        /* (BT, C) attention output, token-major (written so by attention) */
     float *res2;                        /* (BT, C) x + proj(atty) */
     float *ln2, *ln2_mean, *ln2_rstd;   /* (BT, C), (BT), (BT) */
     float *fch, *fch_gelu;              /* (BT, 4C) fc's output, then (after the GELU) its slope; gelu(fch) */
@@ -36,7 +35,7 @@ struct TrainActs {
     float *dtmp;                        /* (BT, C) */
     float *dfch;                        /* (BT, 4C) d gelu(fch), then d fch in place */
     float *dqkv;                        /* (BT, 3C) */
-    float *dq, *dk, *dv, *datty_h;      /* (B, NH, T, hs) */
+    float *dq, *dk;                     /* (B, NH, T, hs); d v goes straight into dqkv */
     float *dlogits;                     /* (BT, V) */
     float *dpdata;                      /* (B, NH, T) gradient of a layer's pdata */
 };
@@ -369,10 +368,8 @@ static void carve_train(Carver *cv, struct TrainActs *a, int L, size_t B, size_t
         la->qkv = carve(cv, BT * 3 * C);
         la->q = carve(cv, BT * C);
         la->k = carve(cv, BT * C);
-        la->v = carve(cv, BT * C);
         la->att = carve(cv, B * NH * T);
         la->pdata = carve(cv, B * NH * T);
-        la->atty_h = carve(cv, BT * C);
         la->atty = carve(cv, BT * C);
         la->res2 = carve(cv, BT * C);
         la->ln2 = carve(cv, BT * C);
@@ -393,8 +390,6 @@ static void carve_train(Carver *cv, struct TrainActs *a, int L, size_t B, size_t
     a->dqkv = carve(cv, BT * 3 * C);
     a->dq = carve(cv, BT * C);
     a->dk = carve(cv, BT * C);
-    a->dv = carve(cv, BT * C);
-    a->datty_h = carve(cv, BT * C);
     a->dlogits = carve(cv, BT * V);
     a->dpdata = carve(cv, B * NH * T);
 }
@@ -444,11 +439,11 @@ float model_forward(Model *m, const int *inputs, const int *targets, int B, int 
         ctx = model_pos_ctx(m, l, 1);
         layernorm_forward(la->ln1, la->ln1_mean, la->ln1_rstd, x, p->ln1_w, p->ln1_b, BT, C);
         matmul_forward(la->qkv, la->ln1, p->qkv_w, p->qkv_b, BT, C, 3 * C);
-        split_heads(la->q, la->k, la->v, la->qkv, B, T, NH, hs);
+        split_heads(la->q, la->k, NULL, la->qkv, B, T, NH, hs);   /* v is read in place, from qkv */
         pos_data_forward(m, la->pdata, la->ln1, B, T, &ctx);
         pos_qk_apply(m, m->pos->qk_forward, la->q, la->k, B, T, &ctx);
-        attention_forward(la->atty_h, la->att, la->q, la->k, la->v, B, NH, T, hs, m->pos, &ctx);
-        heads_to_tokens(la->atty, la->atty_h, B, T, NH, hs);
+        attention_forward_at(la->atty, rows_token_major(T, C, hs), la->att, la->q, la->k, la->qkv + 2 * C,
+                             rows_token_major(T, 3 * C, hs), B, NH, T, hs, m->pos, &ctx);
         matmul_residual_forward(la->res2, la->atty, p->proj_w, p->proj_b, x, BT, C, C);   /* x + proj(atty) */
         layernorm_forward(la->ln2, la->ln2_mean, la->ln2_rstd, la->res2, p->ln2_w, p->ln2_b, BT, C);
         matmul_forward(la->fch, la->ln2, p->fc_w, p->fc_b, BT, C, 4 * C);
@@ -509,17 +504,16 @@ void model_backward(Model *m) {
         layernorm_backward(a->dres, g->ln2_w, g->ln2_b, a->dtmp, la->res2, p->ln2_w, la->ln2_mean, la->ln2_rstd, BT, C);
         /* res2 = x + proj(atty); dres is now d res2 and flows to x unchanged */
         matmul_backward(a->dtmp, g->proj_w, g->proj_b, a->dres, la->atty, p->proj_w, BT, C, C, 0.0f);
-        tokens_to_heads(a->datty_h, a->dtmp, B, T, NH, hs);
         if (m->pos->data_forward) {   /* the forward's values, and their gradient from the bias */
             ctx.data = la->pdata;
             ctx.data_len = T;
             ctx.ddata = a->dpdata;
             zero(a->dpdata, (size_t)B * NH * T);
         }
-        attention_backward(a->dq, a->dk, a->dv, a->datty_h, la->att, la->q, la->k, la->v, B,
-                           NH, T, hs, m->pos, &ctx);
+        attention_backward_at(a->dq, a->dk, a->dqkv + 2 * C, a->dtmp, rows_token_major(T, C, hs), la->att, la->q,
+                              la->k, la->qkv + 2 * C, rows_token_major(T, 3 * C, hs), B, NH, T, hs, m->pos, &ctx);
         pos_qk_apply(m, m->pos->qk_backward, a->dq, a->dk, B, T, &ctx);  /* dx_in = J^T dx_out */
-        merge_heads(a->dqkv, a->dq, a->dk, a->dv, B, T, NH, hs);   /* dqkv is written whole: no zeroing */
+        merge_heads(a->dqkv, a->dq, a->dk, NULL, B, T, NH, hs);   /* with d v above, dqkv is written whole */
         matmul_backward(a->dtmp, g->qkv_w, g->qkv_b, a->dqkv, la->ln1, p->qkv_w, BT, C, 3 * C, 0.0f);
         pos_data_backward(m, a->dtmp, a->dpdata, la->ln1, B, T, &ctx);   /* ln1 also fed the data hook */
         layernorm_backward(a->dres, g->ln1_w, g->ln1_b, a->dtmp, x, p->ln1_w, la->ln1_mean, la->ln1_rstd, BT, C);

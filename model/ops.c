@@ -339,7 +339,7 @@ SHORT_ROWS void split_heads(float *q, float *k, float *v, const float *qkv, int 
                 size_t o = (((size_t)b * NH + h) * T + t) * hs;
                 copy_row(q + o, row, hs);
                 copy_row(k + o, row + C, hs);
-                copy_row(v + o, row + 2 * C, hs);
+                if (v) copy_row(v + o, row + 2 * C, hs);
             }
 }
 
@@ -353,7 +353,7 @@ SHORT_ROWS void merge_heads(float *qkv, const float *q, const float *k, const fl
                 size_t o = (((size_t)b * NH + h) * T + t) * hs;
                 copy_row(row, q + o, hs);
                 copy_row(row + C, k + o, hs);
-                copy_row(row + 2 * C, v + o, hs);
+                if (v) copy_row(row + 2 * C, v + o, hs);
             }
 }
 

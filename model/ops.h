@@ -172,8 +172,10 @@ void crossentropy_backward(float *dlogits, const float *logits, const float *lse
                            int BT, int V, float beta);
 
 /* Layout changes between token-major (B, T, C) and head-major (B, NH, T, hs). */
-void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, int NH, int hs); /* qkv (B,T,3C) */
-/* qkv (B,T,3C) = q, k, v (B,NH,T,hs): the inverse of split_heads (writes, does not accumulate) */
+/* q, k, v (B,NH,T,hs) = qkv (B,T,3C); v NULL: v is not copied (training reads it in place) */
+void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, int NH, int hs);
+/* qkv (B,T,3C) = q, k, v (B,NH,T,hs): the inverse of split_heads (writes, does not accumulate);
+ * v NULL: qkv's v part is left as it is (training's attention backward writes it there) */
 void merge_heads(float *qkv, const float *q, const float *k, const float *v, int B, int T, int NH, int hs);
 void merge_heads_grad(float *dqkv, const float *dq, const float *dk, const float *dv, int B, int T, int NH, int hs);
 void heads_to_tokens(float *out, const float *inp, int B, int T, int NH, int hs);   /* (B,NH,T,hs)->(B,T,C) */

@@ -124,6 +124,7 @@ static void check_backward(const PosMethod *pm, Rng *rng) {
 /* The training backward against the double-precision oracle at head sizes that reach
  * each register-block width of the kernels (NR = 32 and NR / 2 = 16 columns, then the
  * edge: 8, 16, 24, 40, 56) and lengths around the MR = 8 row blocks. */
+static void check_token_major(AttCase *a, const float *g);
 static void check_backward_oracle(const PosMethod *pm, int hs, int T, Rng *rng) {
     AttCase a;
     case_init(&a, pm, 2, T, hs, rng);
@@ -148,9 +149,49 @@ static void check_backward_oracle(const PosMethod *pm, int hs, int T, Rng *rng) 
         snprintf(what, sizeof what, "%s attention %s vs the oracle, hs=%d T=%d", pm->name, name[x], hs, T);
         CHECK_CLOSE(what, g + x * n, ref + x * n, n, 1e-4, 1e-4);
     }
+    check_token_major(&a, g);
     free(g);
     free(ref);
     case_free(&a);
+}
+
+/* dst (B, T, ld) at columns col + h hs = src (B, NH, T, hs), or back when to_heads */
+static void relayout(float *tok, float *heads, int B, int T, int hs, int ld, int col, int to_heads) {
+    for (int b = 0; b < B; b++)
+        for (int h = 0; h < NH; h++)
+            for (int t = 0; t < T; t++)
+                for (int e = 0; e < hs; e++) {
+                    float *x = tok + ((size_t)b * T + t) * ld + col + h * hs + e;
+                    float *y = heads + (((size_t)b * NH + h) * T + t) * hs + e;
+                    if (to_heads) *y = *x;
+                    else *x = *y;
+                }
+}
+
+/* Training's layouts: v and d v read and written in place in a (B, T, 3C) qkv, the output and its
+ * gradient token-major (B, T, C): the same bits as the head-major calls (a.out, g = dq, dk, dv). */
+static void check_token_major(AttCase *a, const float *g) {
+    int B = a->B, T = a->T, hs = a->hs, C = NH * hs;
+    size_t n = (size_t)B * NH * T * hs;
+    float *qkv = xcalloc(3 * n, sizeof(float)), *dqkv = xcalloc(3 * n, sizeof(float));
+    float *out = xmalloc_floats(n), *dout = xmalloc_floats(n), *o2 = xmalloc_floats(n), *dv2 = xmalloc_floats(n);
+    float *att = xmalloc_floats((size_t)B * NH * T), *dq = xmalloc_floats(n), *dk = xmalloc_floats(n);
+    relayout(qkv, a->v, B, T, hs, 3 * C, 2 * C, 0);
+    relayout(dout, a->up, B, T, hs, C, 0, 0);
+    HeadRows vr = rows_token_major(T, 3 * C, hs), orow = rows_token_major(T, C, hs);
+    attention_forward_at(out, orow, att, a->q, a->k, qkv + 2 * C, vr, B, NH, T, hs, a->pm, &a->ctx);
+    attention_backward_at(dq, dk, dqkv + 2 * C, dout, orow, att, a->q, a->k, qkv + 2 * C, vr, B, NH, T, hs, a->pm,
+                          &a->ctx);
+    relayout(out, o2, B, T, hs, C, 0, 1);
+    relayout(dqkv, dv2, B, T, hs, 3 * C, 2 * C, 1);
+    int q_k_untouched = 1;   /* the q and k columns of dqkv are not written */
+    for (size_t r = 0; r < (size_t)B * T; r++)
+        for (int c = 0; c < 2 * C; c++) q_k_untouched &= dqkv[r * 3 * C + c] == 0.0f;
+    CHECK(!memcmp(o2, a->out, n * sizeof(float)) && !memcmp(dq, g, n * sizeof(float)) &&
+          !memcmp(dk, g + n, n * sizeof(float)) && !memcmp(dv2, g + 2 * n, n * sizeof(float)) && q_k_untouched,
+          "%s attention in training's layouts (v in qkv, token-major output): the head-major bits, hs=%d T=%d",
+          a->pm->name, hs, T);
+    free(qkv); free(dqkv); free(out); free(dout); free(o2); free(dv2); free(att); free(dq); free(dk);
 }
 
 void test_attention(void) {
