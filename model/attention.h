@@ -1,7 +1,8 @@
 /* attention.h — causal multi-head attention with the position method's hooks:
  *   out_i = sum_{j<=i} softmax_j(q_i . k_j / sqrt(hs) + bias(h, i, j)) v_j
  * q and k arrive already transformed by the qk hook (model.c applies it).
- * All tensors head-major: q, k, v, out (B, NH, T, hs). A data-dependent
+ * Tensors head-major: q, k, v, out (B, NH, T, hs), except where a HeadRows says
+ * otherwise (the _at calls: training's v, out and their gradients). A data-dependent
  * method's values ctx->data are (B, NH, T); each (b, h) sees sequence b's.
  *
  * Three versions, each checked against the naive one in tests/test_attention.c
