@@ -137,24 +137,6 @@ const char *runtime_blas_core(void) {
 #endif
 }
 
-const char *runtime_commit(void) {
-    static char commit[64];
-    if (commit[0]) return commit;
-    snprintf(commit, sizeof commit, "unknown");
-    char cmd[4400];
-    snprintf(cmd, sizeof cmd, "git -C '%s' rev-parse --short HEAD 2>/dev/null", posbench_home());
-    FILE *p = popen(cmd, "r");
-    if (p) {
-        char buf[64];
-        if (fgets(buf, sizeof buf, p)) {
-            buf[strcspn(buf, "\n")] = 0;
-            if (buf[0]) snprintf(commit, sizeof commit, "%s", buf);
-        }
-        pclose(p);
-    }
-    return commit;
-}
-
 void runtime_warn_naive(void) {
     if (runtime_uses_blas()) return;
     const char *ok = getenv("POSBENCH_NAIVE_OK");

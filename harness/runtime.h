@@ -66,6 +66,9 @@ int runtime_threads(void);
 const char *runtime_cpu_name(void);       /* "Intel(R) Xeon(R) ..." */
 const char *runtime_blas_name(void);      /* "OpenBLAS 0.3.21 ..." or "naive (NO_BLAS build)" */
 const char *runtime_blas_core(void);      /* OpenBLAS's kernel set ("SkylakeX", "Haswell") or "-" */
+/* The commit this binary was built from (as `git describe --always --dirty` said at build
+ * time: a copied or stale binary still names its own code); the source tree's HEAD only when
+ * the build did not know it. "unknown" without either. (version.c) */
 const char *runtime_commit(void);
 /* How the binary was built: "OpenBLAS, OpenMP, -march=native, gcc 12.2.0, commit abc1234" (version.c). */
 const char *runtime_build_info(void);

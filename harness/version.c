@@ -2,7 +2,9 @@
  * and meta.json. The Makefile passes the commit and -march; the rest is read
  * from the compiler's own macros, so the text cannot disagree with the build. */
 #include "runtime.h"
+#include "config.h"
 #include <stdio.h>
+#include <string.h>
 
 #ifndef PB_COMMIT
 #define PB_COMMIT "unknown"
@@ -38,4 +40,23 @@ const char *runtime_build_info(void) {
              runtime_uses_blas() ? "OpenBLAS" : "naive matmul (no BLAS)", omp,
              PB_MARCH[0] ? PB_MARCH : "no -march", cc, PB_COMMIT);
     return info;
+}
+
+const char *runtime_commit(void) {
+    static char commit[64];
+    if (commit[0]) return commit;
+    snprintf(commit, sizeof commit, "%s", PB_COMMIT);
+    if (strcmp(commit, "unknown")) return commit;
+    char cmd[4400];
+    snprintf(cmd, sizeof cmd, "git -C '%s' rev-parse --short HEAD 2>/dev/null", posbench_home());
+    FILE *p = popen(cmd, "r");
+    if (p) {
+        char buf[64];
+        if (fgets(buf, sizeof buf, p)) {
+            buf[strcspn(buf, "\n")] = 0;
+            if (buf[0]) snprintf(commit, sizeof commit, "%s", buf);
+        }
+        pclose(p);
+    }
+    return commit;
 }

@@ -170,6 +170,12 @@ check "inspect fox --ckpt prints a bias table" [ "$(wc -l <"$T/fox_bias.csv")" -
 check "every ppl finite" awk -F, 'NR > 1 && ($10 == "nan" || $10 == "" || $10 + 0 <= 1) { bad = 1 } END { exit bad }' "$T/run/results.csv"
 check "meta.json records the dataset hash" grep -q '"hash": "[0-9a-f]\{16\}"' "$T/run/meta.json"
 check "meta.json records BLAS and threads" grep -q '"blas_core"' "$T/run/meta.json"
+# meta.json names the code that ran: the binary's own build commit, not the HEAD of whatever tree
+# it runs beside (a home outside any git repository here, as for a copied binary)
+built=$("$PB" --version | head -n 1 | sed -n 's/.*commit \([^)]*\)).*/\1/p')
+mkdir -p "$T/home"; for d in harness plots methods datasets; do ln -s "$PWD/$d" "$T/home/$d"; done
+POSBENCH_HOME="$T/home" "$PB" merge "$T/run" --no-plot >/dev/null 2>&1
+check "meta.json's commit is the binary's build commit ($built)" grep -qF "\"commit\": \"$built\"" "$T/run/meta.json"
 check "report has the convergence section" grep -q '^## Training budget and convergence' "$T/run/report.md"
 check "train.csv of the sweep carries held-out losses" awk -F, 'NR > 1 && $10 != "" { n++ } END { exit !(n >= 10) }' "$T/run/train.csv"
 check "report shows T5's learned biases" grep -q '^### T5 bias, trained at L = 16 (seed 1)' "$T/run/report.md"
