@@ -1,0 +1,31 @@
+# variables for plots/positions.gp, written by `posbench plot` — edit and re-run gnuplot by hand if you like
+W = 3.400
+H = 2.970
+nser = 10
+array slabel[10] = ['NoPE', 'Sinusoidal', 'Rotary', 'T5 bias', 'ALiBi', 'rotary+pi=4', 'rotary+yarn=4', 'rotary+dyntk', 'rotary+logn', 'alibi+window=256']
+set linetype 1 lc rgb '#7F7F7F' lw 1.5 pt 6 ps 0.75 dt solid  # nope
+set linetype 2 lc rgb '#0072B2' lw 1.5 pt 5 ps 0.75 dt solid  # sinusoidal
+set linetype 3 lc rgb '#009E73' lw 1.5 pt 9 ps 0.75 dt solid  # rotary
+set linetype 4 lc rgb '#E69F00' lw 1.5 pt 13 ps 0.75 dt solid  # t5
+set linetype 5 lc rgb '#D55E00' lw 1.5 pt 7 ps 0.75 dt solid  # alibi
+set linetype 6 lc rgb '#009E73' lw 1.5 pt 14 ps 0.75 dt (10,7)  # rotary+pi=4
+set linetype 7 lc rgb '#009E73' lw 1.5 pt 13 ps 0.75 dt (10,7)  # rotary+yarn=4
+set linetype 8 lc rgb '#009E73' lw 1.5 pt 3 ps 0.75 dt (10,7)  # rotary+dyntk
+set linetype 9 lc rgb '#009E73' lw 1.5 pt 8 ps 0.75 dt (10,7)  # rotary+logn
+set linetype 10 lc rgb '#D55E00' lw 1.5 pt 1 ps 0.75 dt (10,7)  # alibi+window=256
+npanel = 1
+array pfile[1]
+array pL[1]
+array pW[1]
+array ptitle[1]
+array pxmax[1]
+array pxtics[1]
+pxtics[1] = '("1" 1, "4" 4, "16" 16, "64" 64, "256" 256, "1024" 1024, "8192" 8192)'
+pxmax[1] = 10240
+pfile[1] = 'positions_L256.dat'
+pL[1] = 256
+pW[1] = 8192
+ptitle[1] = 'trained at L = 256 (dashed), window 8192'
+xmin = 0.8
+ymin = 0.262285
+ymax = 4.68532
