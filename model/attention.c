@@ -256,38 +256,43 @@ void attention_forward(float *out, float *att, const float *q, const float *k, c
     attention_forward_at(out, hm, att, q, k, v, hm, B, NH, T, hs, pm, ctx);
 }
 
-void attention_forward_at(float *out, HeadRows outr, float *att, const float *q, const float *k, const float *v,
-                          HeadRows vr, int B, int NH, int T, int hs, const PosMethod *pm, const PosCtx *ctx) {
+/* Head h of sequence b of attention_forward_at; kt (hs, Tp) and S (MR, Tp) are the caller's scratch. */
+static void forward_head(float *out, HeadRows outr, float *att, const float *q, const float *k, const float *v,
+                         HeadRows vr, int b, int h, int NH, int T, int hs, const PosMethod *pm, const PosCtx *ctx,
+                         float *kt, float *S) {
     float scale = 1.0f / sqrtf((float)hs);
     int Tp = round_up(T, NR);
-#pragma omp parallel
-    {
+    size_t bh = (size_t)b * NH + h;
+    const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + b * vr.seq + h * vr.head;
+    float *O = out + b * outr.seq + h * outr.head, *lse = att + bh * T;
+    PosCtx bc = pos_ctx_seq(ctx, b);   /* a data-dependent bias reads sequence b */
+    transpose_pad(kt, Tp, K, hs, T, hs);
+    for (int r0 = 0; r0 < T; r0 += MR) {
+        int rows = T - r0 < MR ? T - r0 : MR;
+        int ncols = r0 + rows;   /* keys the block's last row sees */
+        block_scores(S, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, &bc);
+        for (int r = 0; r < rows; r++) {
+            int i = r0 + r;
+            float *p = S + (size_t)r * Tp, mx;
+            float sum = row_exp_max_sum(p, i + 1, -INFINITY, &mx), inv = 1.0f / sum;
+            for (int c = 0; c <= i; c++) p[c] *= inv;
+            for (int c = round_up(i + 1, 16); c < ncols; c++) p[c] = 0.0f;
+            lse[i] = mx + logf(sum);
+        }
+        gemm_nn(O + (size_t)r0 * outr.ld, outr.ld, S, Tp, V, vr.ld, rows, hs, ncols, 1.0f, 0);   /* O = P V */
+    }
+}
+
+/* Heads (b, h) in slices of b * NH + h (FOR_SLICES: no team inside a data-parallel shard). */
+void attention_forward_at(float *out, HeadRows outr, float *att, const float *q, const float *k, const float *v,
+                          HeadRows vr, int B, int NH, int T, int hs, const PosMethod *pm, const PosCtx *ctx) {
+    int Tp = round_up(T, NR);
+    FOR_SLICES((long)B * NH, id, lo, hi, {
         float *kt = thread_scratch(0, (size_t)hs * Tp);   /* (hs, Tp) K^T of one head */
         float *S = thread_scratch(1, (size_t)MR * Tp);    /* (MR, Tp) scores, then P, of one row block */
-#pragma omp for collapse(2) schedule(dynamic)
-        for (int b = 0; b < B; b++)
-            for (int h = 0; h < NH; h++) {
-                size_t bh = (size_t)b * NH + h;
-                const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + b * vr.seq + h * vr.head;
-                float *O = out + b * outr.seq + h * outr.head, *lse = att + bh * T;
-                PosCtx bc = pos_ctx_seq(ctx, b);   /* a data-dependent bias reads sequence b */
-                transpose_pad(kt, Tp, K, hs, T, hs);
-                for (int r0 = 0; r0 < T; r0 += MR) {
-                    int rows = T - r0 < MR ? T - r0 : MR;
-                    int ncols = r0 + rows;   /* keys the block's last row sees */
-                    block_scores(S, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, &bc);
-                    for (int r = 0; r < rows; r++) {
-                        int i = r0 + r;
-                        float *p = S + (size_t)r * Tp, mx;
-                        float sum = row_exp_max_sum(p, i + 1, -INFINITY, &mx), inv = 1.0f / sum;
-                        for (int c = 0; c <= i; c++) p[c] *= inv;
-                        for (int c = round_up(i + 1, 16); c < ncols; c++) p[c] = 0.0f;
-                        lse[i] = mx + logf(sum);
-                    }
-                    gemm_nn(O + (size_t)r0 * outr.ld, outr.ld, S, Tp, V, vr.ld, rows, hs, ncols, 1.0f, 0);   /* O = P V */
-                }
-            }
-    }
+        for (long bh = lo; bh < hi; bh++)
+            forward_head(out, outr, att, q, k, v, vr, (int)(bh / NH), (int)(bh % NH), NH, T, hs, pm, ctx, kt, S);
+    });
 }
 
 void attention_backward(float *dq, float *dk, float *dv, const float *dout,
@@ -297,77 +302,88 @@ void attention_backward(float *dq, float *dk, float *dv, const float *dout,
     attention_backward_at(dq, dk, dv, dout, hm, att, q, k, v, hm, B, NH, T, hs, pm, ctx);
 }
 
+/* The buffers of one thread of attention_backward_at: kt, vt (hs, Tp) K^T and V^T of one head;
+ * P and dS (T, Tp) of one head, causal part only (memory threads x T^2, not batch x heads x
+ * T^2); tctx: ctx with dp pointing into the thread's own copy of the bias parameters. */
+typedef struct HeadScratch { float *kt, *vt, *P, *dS; const PosCtx *tctx; } HeadScratch;
+
+/* Head h of sequence b of attention_backward_at. */
+static void backward_head(float *dq, float *dk, float *dv, const float *dout, HeadRows dor, const float *att,
+                          const float *q, const float *k, const float *v, HeadRows vr, int b, int h, int NH, int T,
+                          int hs, const PosMethod *pm, const PosCtx *ctx, int bias_grad, const HeadScratch *w) {
+    float scale = 1.0f / sqrtf((float)hs);
+    int Tp = round_up(T, NR);
+    float *kt = w->kt, *vt = w->vt, *P = w->P, *dS = w->dS;
+    const PosCtx *tctx = w->tctx;
+    size_t bh = (size_t)b * NH + h;
+    const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + b * vr.seq + h * vr.head;
+    const float *dO = dout + b * dor.seq + h * dor.head, *lse = att + bh * T;
+    float *dQ = dq + bh * T * hs, *dK = dk + bh * T * hs, *dV = dv + b * vr.seq + h * vr.head;
+    /* sequence b's data and its gradient (head h's row only: no two threads share it) */
+    PosCtx bc = pos_ctx_seq(ctx, b), btc = pos_ctx_seq(tctx, b);
+    transpose_pad(kt, Tp, K, hs, T, hs);
+    transpose_pad(vt, Tp, V, vr.ld, T, hs);
+    for (int r0 = 0; r0 < T; r0 += MR) {
+        int rows = T - r0 < MR ? T - r0 : MR;
+        int ncols = r0 + rows;
+        float *Pb = P + (size_t)r0 * Tp, *dSb = dS + (size_t)r0 * Tp;
+        /* recompute P = exp(S - lse) from the forward's log-sum-exp */
+        block_scores(Pb, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, &bc);
+        /* forward: O = P V  ->  dP = dO V^T */
+        gemm_nn(dSb, Tp, dO + (size_t)r0 * dor.ld, dor.ld, vt, Tp, rows, round_up(ncols, NR), hs, 1.0f, 0);
+        for (int r = 0; r < rows; r++) {
+            int i = r0 + r;
+            float *p = Pb + (size_t)r * Tp, *d = dSb + (size_t)r * Tp, z = lse[i];
+#pragma omp simd
+            for (int c = 0; c < ncols; c++) p[c] = c <= i ? expf_fast(p[c] - z) : 0.0f;
+            /* forward: P = softmax(S)  ->  dS = P * (dP - sum_j P dP) over j <= i */
+            float dot = row_dot(p, d, i + 1);
+#pragma omp simd
+            for (int c = 0; c < ncols; c++) d[c] = p[c] * (d[c] - dot);
+        }
+        /* forward: S = scale Q K^T + bias  ->  dQ = scale dS K (this row block's rows, whole) */
+        gemm_nn(dQ + (size_t)r0 * hs, hs, dSb, Tp, K, hs, rows, hs, ncols, scale, 0);
+    }
+    /* dK = scale dS^T Q and dV = P^T dO: key rows j0.. see query rows i >= j0 */
+    for (int j0 = 0; j0 < T; j0 += MR) {
+        int rows = T - j0 < MR ? T - j0 : MR;
+        gemm_tn(dV + (size_t)j0 * vr.ld, vr.ld, P + (size_t)j0 * Tp + j0, Tp, dO + (size_t)j0 * dor.ld,
+                dor.ld, rows, hs, T - j0, 1.0f, 0);
+        gemm_tn(dK + (size_t)j0 * hs, hs, dS + (size_t)j0 * Tp + j0, Tp, Q + (size_t)j0 * hs, hs, rows, hs,
+                T - j0, scale, 0);
+    }
+    /* the method reads only the causal entries j <= i */
+    if (bias_grad) pm->bias_backward(dS, Tp, h, 0, T, 0, T, &btc);
+}
+
+/* Heads (b, h) in slices of b * NH + h, as the forward. Bias parameters: each slice
+ * accumulates into its own copy of this layer's tensors, added in slice order afterwards
+ * (the static split fixes which slice does which head), so the sum is bitwise reproducible
+ * and concurrent heads never share a slot. */
 void attention_backward_at(float *dq, float *dk, float *dv, const float *dout, HeadRows dor, const float *att,
                            const float *q, const float *k, const float *v, HeadRows vr, int B, int NH, int T, int hs,
                            const PosMethod *pm, const PosCtx *ctx) {
-    float scale = 1.0f / sqrtf((float)hs);
     int Tp = round_up(T, NR);
-    /* Bias parameters: each thread accumulates into its own copy of this layer's
-     * tensors, added in thread order afterwards (a static schedule fixes which
-     * thread does which head), so the sum is bitwise reproducible and concurrent
-     * heads never share a slot. */
     int bias_grad = pm->bias_backward && (ctx->dp || ctx->ddata);
     int nt = bias_grad && ctx->dp ? pos_tensor_count(pm, &ctx->cfg) : 0;
     size_t np = nt ? pos_layer_param_count(pm, &ctx->cfg) : 0;
-    int nth = omp_max_threads();
+    int nth = ops_team_size();
     float *dpar = nt ? xmalloc_floats((size_t)nth * np) : NULL;   /* (nth, np) */
-#pragma omp parallel num_threads(nth)
-    {
-        float *kt = thread_scratch(0, (size_t)hs * Tp), *vt = thread_scratch(1, (size_t)hs * Tp);   /* (hs, Tp) */
-        /* P and dS of one head, (T, Tp), causal part only: one head at a time per
-         * thread, so memory is threads x T^2, not batch x heads x T^2 */
-        float *P = thread_scratch(2, (size_t)round_up(T, MR) * Tp), *dS = thread_scratch(3, (size_t)round_up(T, MR) * Tp);
-        float **tdp = nt ? xcalloc((size_t)nt, sizeof(float *)) : NULL;   /* (nt) into this thread's copy */
+    FOR_SLICES((long)B * NH, id, lo, hi, {
+        float **tdp = nt ? xcalloc((size_t)nt, sizeof(float *)) : NULL;   /* (nt) into this slice's copy */
         PosCtx tctx = *ctx;
         if (nt) {
-            pos_bind_flat(pm, &ctx->cfg, NULL, dpar + (size_t)omp_thread_id() * np, NULL, tdp);
+            pos_bind_flat(pm, &ctx->cfg, NULL, dpar + (size_t)id * np, NULL, tdp);
             tctx.dp = tdp;
         }
-#pragma omp for collapse(2) schedule(static)
-        for (int b = 0; b < B; b++)
-            for (int h = 0; h < NH; h++) {
-                size_t bh = (size_t)b * NH + h;
-                const float *Q = q + bh * T * hs, *K = k + bh * T * hs, *V = v + b * vr.seq + h * vr.head;
-                const float *dO = dout + b * dor.seq + h * dor.head, *lse = att + bh * T;
-                float *dQ = dq + bh * T * hs, *dK = dk + bh * T * hs, *dV = dv + b * vr.seq + h * vr.head;
-                /* sequence b's data and its gradient (head h's row only: no two threads share it) */
-                PosCtx bc = pos_ctx_seq(ctx, b), btc = pos_ctx_seq(&tctx, b);
-                transpose_pad(kt, Tp, K, hs, T, hs);
-                transpose_pad(vt, Tp, V, vr.ld, T, hs);
-                for (int r0 = 0; r0 < T; r0 += MR) {
-                    int rows = T - r0 < MR ? T - r0 : MR;
-                    int ncols = r0 + rows;
-                    float *Pb = P + (size_t)r0 * Tp, *dSb = dS + (size_t)r0 * Tp;
-                    /* recompute P = exp(S - lse) from the forward's log-sum-exp */
-                    block_scores(Pb, Tp, Q, kt, Tp, r0, rows, ncols, hs, h, scale, pm, &bc);
-                    /* forward: O = P V  ->  dP = dO V^T */
-                    gemm_nn(dSb, Tp, dO + (size_t)r0 * dor.ld, dor.ld, vt, Tp, rows, round_up(ncols, NR), hs, 1.0f, 0);
-                    for (int r = 0; r < rows; r++) {
-                        int i = r0 + r;
-                        float *p = Pb + (size_t)r * Tp, *d = dSb + (size_t)r * Tp, z = lse[i];
-#pragma omp simd
-                        for (int c = 0; c < ncols; c++) p[c] = c <= i ? expf_fast(p[c] - z) : 0.0f;
-                        /* forward: P = softmax(S)  ->  dS = P * (dP - sum_j P dP) over j <= i */
-                        float dot = row_dot(p, d, i + 1);
-#pragma omp simd
-                        for (int c = 0; c < ncols; c++) d[c] = p[c] * (d[c] - dot);
-                    }
-                    /* forward: S = scale Q K^T + bias  ->  dQ = scale dS K (this row block's rows, whole) */
-                    gemm_nn(dQ + (size_t)r0 * hs, hs, dSb, Tp, K, hs, rows, hs, ncols, scale, 0);
-                }
-                /* dK = scale dS^T Q and dV = P^T dO: key rows j0.. see query rows i >= j0 */
-                for (int j0 = 0; j0 < T; j0 += MR) {
-                    int rows = T - j0 < MR ? T - j0 : MR;
-                    gemm_tn(dV + (size_t)j0 * vr.ld, vr.ld, P + (size_t)j0 * Tp + j0, Tp, dO + (size_t)j0 * dor.ld,
-                            dor.ld, rows, hs, T - j0, 1.0f, 0);
-                    gemm_tn(dK + (size_t)j0 * hs, hs, dS + (size_t)j0 * Tp + j0, Tp, Q + (size_t)j0 * hs, hs, rows, hs,
-                            T - j0, scale, 0);
-                }
-                /* the method reads only the causal entries j <= i */
-                if (bias_grad) pm->bias_backward(dS, Tp, h, 0, T, 0, T, &btc);
-            }
+        HeadScratch w = {thread_scratch(0, (size_t)hs * Tp), thread_scratch(1, (size_t)hs * Tp),
+                         thread_scratch(2, (size_t)round_up(T, MR) * Tp), thread_scratch(3, (size_t)round_up(T, MR) * Tp),
+                         &tctx};
+        for (long bh = lo; bh < hi; bh++)
+            backward_head(dq, dk, dv, dout, dor, att, q, k, v, vr, (int)(bh / NH), (int)(bh % NH), NH, T, hs, pm, ctx,
+                          bias_grad, &w);
         free(tdp);
-    }
+    });
     if (nt) {
         float **flat = xcalloc((size_t)nt, sizeof(float *));
         for (int t = 0; t < nth; t++) {

@@ -118,14 +118,14 @@ BF16_TARGET static void pack_a(uint16_t *Ap, int transA, int M, int K, const flo
     int KP = (K + 1) / 2;
     if (!transA) {
         *sa = (size_t)KP, *sk = 1;
-#pragma omp parallel for schedule(static) if (par)
-        for (int i = 0; i < M; i++) cvt_row(Ap + (size_t)i * 2 * KP, A + (size_t)i * lda, K);
+        FOR_SLICES_IF(par, M, id, lo, hi,
+                      for (long i = lo; i < hi; i++) cvt_row(Ap + (size_t)i * 2 * KP, A + (size_t)i * lda, K));
     } else {   /* op(A)[i][k] = A[k][i]: pair p interleaves rows 2p and 2p + 1 of A */
         *sa = 1, *sk = (size_t)M;
-#pragma omp parallel for schedule(static) if (par)
-        for (int p = 0; p < KP; p++)
+        FOR_SLICES_IF(par, KP, id, lo, hi, for (long p = lo; p < hi; p++) {
             cvt_pair_rows(Ap + (size_t)p * 2 * M, A + (size_t)2 * p * lda,
                           2 * p + 1 < K ? A + (size_t)(2 * p + 1) * lda : NULL, M, M);
+        });
     }
 }
 
@@ -134,28 +134,25 @@ BF16_TARGET static void pack_b(uint16_t *Bp, int transB, int N, int K, const flo
     int KP = (K + 1) / 2, NT = (N + NR - 1) / NR;
     size_t tile = (size_t)KP * NR * 2;   /* halves per tile */
     if (!transB) {   /* op(B)[k][n] = B[k][n]: interleave rows 2p and 2p + 1 */
-#pragma omp parallel for collapse(2) schedule(static) if (par)
-        for (int t = 0; t < NT; t++)
-            for (int p = 0; p < KP; p++) {
-                const float *r0 = B + (size_t)2 * p * ldb + (size_t)t * NR;
-                const float *r1 = 2 * p + 1 < K ? r0 + ldb : NULL;
-                cvt_pair_rows(Bp + t * tile + (size_t)p * NR * 2, r0, r1, N - t * NR, NR);
-            }
+        FOR_SLICES_IF(par, (long)NT * KP, id, lo, hi, for (long tp = lo; tp < hi; tp++) {
+            long t = tp / KP, p = tp % KP;
+            const float *r0 = B + (size_t)2 * p * ldb + (size_t)t * NR;
+            const float *r1 = 2 * p + 1 < K ? r0 + ldb : NULL;
+            cvt_pair_rows(Bp + t * tile + (size_t)p * NR * 2, r0, r1, N - (int)t * NR, NR);
+        });
         return;
     }
     /* op(B)[k][n] = B[n][k]: row n of B converted holds column n's pairs, one 32-bit word each */
     memset(Bp + (size_t)(NT - 1) * tile, 0, tile * sizeof(uint16_t));   /* the columns past N stay zero */
-#pragma omp parallel if (par)
-    {
+    FOR_SLICES_IF(par, N, id, lo, hi, {
         uint32_t *row = xmalloc(sizeof(uint32_t) * (size_t)KP + 64);
-#pragma omp for schedule(static)
-        for (int n = 0; n < N; n++) {
+        for (long n = lo; n < hi; n++) {
             cvt_row((uint16_t *)row, B + (size_t)n * ldb, K);
             uint32_t *dst = (uint32_t *)(Bp + (size_t)(n / NR) * tile) + n % NR;
             for (int p = 0; p < KP; p++) dst[(size_t)p * NR] = row[p];
         }
         free(row);
-    }
+    });
 }
 
 /* C[0..mr)[0..nc) = alpha * (A rows x B tile) + beta C, over KP pairs. A points at the block's
@@ -230,7 +227,7 @@ static void sgemm_bf16_run(int transA, int transB, int M, int N, int K, float al
     static _Thread_local uint16_t *bufA, *bufB;
     static _Thread_local size_t capA, capB;
     int KP = (K + 1) / 2, NT = (N + NR - 1) / NR, MT = (M + MR - 1) / MR;
-    int par = (long)M * N * K > 65536 && !omp_nested();
+    int par = (long)M * N * K > 65536;   /* else serial: a team would cost more than it saves */
     uint16_t *Ap = grow(&bufA, &capA, (size_t)M * 2 * KP);
     size_t sa, sk;
     pack_a(Ap, transA, M, K, A, lda, &sa, &sk, par);
@@ -245,19 +242,19 @@ static void sgemm_bf16_run(int transA, int transB, int M, int N, int K, float al
      * L1/L2; within a block the larger operand is walked once (outer loop), the smaller
      * re-read from cache. Later blocks add into C (beta 1). */
     int m_outer = M >= N;
-#pragma omp parallel if (par)
-    for (int p0 = 0; p0 < KP; p0 += KC) {
-        int kc = KP - p0 < KC ? KP - p0 : KC;
-        float bk = p0 ? 1.0f : beta;
-#pragma omp for schedule(static)
-        for (long t = 0; t < (long)NT * MT; t++) {
-            int tn = (int)(m_outer ? t % NT : t / MT), tm = (int)(m_outer ? t / NT : t % MT);
-            int i0 = tm * MR, j0 = tn * NR;
-            kernel_8x32(kc, A32 + (size_t)i0 * sa + (size_t)p0 * sk, sa, sk, M - i0 < MR ? M - i0 : MR,
-                        Bp + ((size_t)tn * KP + p0) * NR * 2, C + (size_t)i0 * ldc + j0, ldc,
-                        N - j0 < NR ? N - j0 : NR, alpha, bk);
+    FOR_SLICES_IF(par, (long)NT * MT, id, lo, hi, {   /* a thread's tiles, block after block */
+        for (int p0 = 0; p0 < KP; p0 += KC) {
+            int kc = KP - p0 < KC ? KP - p0 : KC;
+            float bk = p0 ? 1.0f : beta;
+            for (long t = lo; t < hi; t++) {
+                int tn = (int)(m_outer ? t % NT : t / MT), tm = (int)(m_outer ? t / NT : t % MT);
+                int i0 = tm * MR, j0 = tn * NR;
+                kernel_8x32(kc, A32 + (size_t)i0 * sa + (size_t)p0 * sk, sa, sk, M - i0 < MR ? M - i0 : MR,
+                            Bp + ((size_t)tn * KP + p0) * NR * 2, C + (size_t)i0 * ldc + j0, ldc,
+                            N - j0 < NR ? N - j0 : NR, alpha, bk);
+            }
         }
-    }
+    });
 }
 #endif
 

@@ -318,13 +318,11 @@ typedef void (*QkHook)(float *x, int T, int head, int is_key, const PosCtx *ctx)
 static void pos_qk_apply(const Model *m, QkHook hook, float *q, float *k, int B, int T, const PosCtx *ctx) {
     if (!hook) return;
     int NH = m->cfg.n_head, hs = m->pcfg.head_dim;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++) {
-            size_t off = ((size_t)b * NH + h) * T * hs;
-            hook(q + off, T, h, 0, ctx);
-            hook(k + off, T, h, 1, ctx);
-        }
+    FOR_SLICES((long)B * NH, id, lo, hi, for (long bh = lo; bh < hi; bh++) {
+        size_t off = (size_t)bh * T * hs;
+        hook(q + off, T, (int)(bh % NH), 0, ctx);
+        hook(k + off, T, (int)(bh % NH), 1, ctx);
+    });
 }
 
 /* A data-dependent method's values for B sequences: vals (B, NH, T) from the
@@ -333,8 +331,7 @@ static void pos_data_forward(const Model *m, float *vals, const float *x, int B,
     if (!m->pos->data_forward) return;
     size_t TC = (size_t)T * m->cfg.d_model, HT = (size_t)m->cfg.n_head * T;
     ctx->data_len = T;
-#pragma omp parallel for schedule(static)
-    for (int b = 0; b < B; b++) m->pos->data_forward(vals + b * HT, x + b * TC, T, ctx);
+    FOR_SLICES(B, id, lo, hi, for (long b = lo; b < hi; b++) m->pos->data_forward(vals + b * HT, x + b * TC, T, ctx));
     ctx->data = vals;
 }
 

@@ -99,27 +99,25 @@ static void mm(int transA, int transB, int M, int N, int K, const float *A, int 
     else sgemm_split_rows(transA, transB, M, N, K, 1.0f, A, lda, B, ldb, beta, C, ldc);
 }
 
-void encoder_forward(float *out, const int *tokens, const float *wte, float scale, int BT, int C) {
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < BT; t++) {
+static void encoder_rows(float *out, const int *tokens, const float *wte, float scale, long t0, long t1, int C) {
+    for (long t = t0; t < t1; t++) {
         const float *w = wte + (size_t)tokens[t] * C;
         float *o = out + (size_t)t * C;
         for (int c = 0; c < C; c++) o[c] = scale * w[c];
     }
 }
 
+void encoder_forward(float *out, const int *tokens, const float *wte, float scale, int BT, int C) {
+    FOR_SLICES(BT, id, lo, hi, encoder_rows(out, tokens, wte, scale, lo, hi, C));
+}
+
 void encoder_backward(float *dwte, const float *dout, const int *tokens, float scale, int BT, int C) {
     /* rows repeat across tokens, so threads split the channels, not the rows */
-#pragma omp parallel
-    {
-        int c0, c1;
-        omp_slice(C, &c0, &c1);
-        for (int t = 0; t < BT; t++) {
-            float *dw = dwte + (size_t)tokens[t] * C;
-            const float *d = dout + (size_t)t * C;
-            for (int c = c0; c < c1; c++) dw[c] += scale * d[c];
-        }
-    }
+    FOR_SLICES(C, id, c0, c1, for (int t = 0; t < BT; t++) {
+        float *dw = dwte + (size_t)tokens[t] * C;
+        const float *d = dout + (size_t)t * C;
+        for (long c = c0; c < c1; c++) dw[c] += scale * d[c];
+    });
 }
 
 /* Row reductions: without -ffast-math the compiler may not reorder a float
@@ -141,10 +139,9 @@ static float sumsq_dev_row(const float *x, float m, int n) {
     return s;
 }
 
-void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
-                       int BT, int C) {
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < BT; t++) {
+static void layernorm_rows(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
+                           long t0, long t1, int C) {
+    for (long t = t0; t < t1; t++) {
         const float *x = inp + (size_t)t * C;
         float m = sum_row(x, C) / C;
         float v = sumsq_dev_row(x, m, C) / C;
@@ -156,39 +153,48 @@ void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, c
     }
 }
 
+void layernorm_forward(float *out, float *mean, float *rstd, const float *inp, const float *w, const float *b,
+                       int BT, int C) {
+    FOR_SLICES(BT, id, lo, hi, layernorm_rows(out, mean, rstd, inp, w, b, lo, hi, C));
+}
+
+/* Rows [t0, t1) of layernorm_backward: dinp += their gradient, pdw and pdb (C each) += their
+ * dw and db terms. */
+static void layernorm_backward_rows(float *dinp, float *pdw, float *pdb, const float *dout, const float *inp,
+                                    const float *w, const float *mean, const float *rstd, long t0, long t1, int C) {
+    for (long t = t0; t < t1; t++) {
+        const float *x = inp + (size_t)t * C, *d = dout + (size_t)t * C;
+        float m = mean[t], s = rstd[t];
+        float mdx = 0.0f, mdxx = 0.0f;   /* sums of dxhat and dxhat * xhat */
+#pragma omp simd reduction(+ : mdx, mdxx)
+        for (int c = 0; c < C; c++) {
+            float xh = (x[c] - m) * s, dxh = d[c] * w[c];
+            mdx += dxh;
+            mdxx = FMAF(dxh, xh, mdxx);
+            pdw[c] = FMAF(d[c], xh, pdw[c]);
+            pdb[c] += d[c];
+        }
+        mdx /= C;
+        mdxx /= C;
+        float *di = dinp + (size_t)t * C;
+        for (int c = 0; c < C; c++) {
+            float xh = (x[c] - m) * s;
+            di[c] = FMAF(s, d[c] * w[c] - mdx - xh * mdxx, di[c]);
+        }
+    }
+}
+
 void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, const float *inp, const float *w,
                         const float *mean, const float *rstd, int BT, int C) {
     /* forward: out = xhat * w + b, xhat = (x - mean) * rstd
      * dxhat = dout * w;  dx = rstd * (dxhat - mean(dxhat) - xhat * mean(dxhat * xhat))
      * dw, db: per-thread partial sums added in thread order, so results do not
      * depend on scheduling (exact resume needs bitwise-reproducible steps). */
-    int nth = omp_max_threads();
+    int nth = ops_team_size();
     float *part = xcalloc((size_t)nth * 2 * C, sizeof(float));   /* (nth, 2, C) */
-#pragma omp parallel num_threads(nth)
-    {
-        float *pdw = part + (size_t)omp_thread_id() * 2 * C, *pdb = pdw + C;
-#pragma omp for schedule(static)
-        for (int t = 0; t < BT; t++) {
-            const float *x = inp + (size_t)t * C, *d = dout + (size_t)t * C;
-            float m = mean[t], s = rstd[t];
-            float mdx = 0.0f, mdxx = 0.0f;   /* sums of dxhat and dxhat * xhat */
-#pragma omp simd reduction(+ : mdx, mdxx)
-            for (int c = 0; c < C; c++) {
-                float xh = (x[c] - m) * s, dxh = d[c] * w[c];
-                mdx += dxh;
-                mdxx = FMAF(dxh, xh, mdxx);
-                pdw[c] = FMAF(d[c], xh, pdw[c]);
-                pdb[c] += d[c];
-            }
-            mdx /= C;
-            mdxx /= C;
-            float *di = dinp + (size_t)t * C;
-            for (int c = 0; c < C; c++) {
-                float xh = (x[c] - m) * s;
-                di[c] = FMAF(s, d[c] * w[c] - mdx - xh * mdxx, di[c]);
-            }
-        }
-    }
+    FOR_SLICES(BT, id, lo, hi,
+               layernorm_backward_rows(dinp, part + (size_t)id * 2 * C, part + (size_t)id * 2 * C + C, dout, inp, w,
+                                       mean, rstd, lo, hi, C));
     for (int th = 0; th < nth; th++)
         for (int c = 0; c < C; c++) {
             dw[c] += part[(size_t)th * 2 * C + c];
@@ -215,24 +221,20 @@ static inline void copy_row(float *restrict dst, const float *restrict src, int 
 SHORT_ROWS void matmul_forward(float *out, const float *inp, const float *w, const float *bias, int BT, int C, int OC) {
     /* out = bias, then sgemm accumulates (beta 1): OpenBLAS would otherwise make
      * its own pass to zero out (beta 0), so the bias costs nothing extra */
-    if (bias) {
-#pragma omp parallel for schedule(static)
-        for (int t = 0; t < BT; t++) copy_row(out + (size_t)t * OC, bias, OC);
-    }
+    if (bias) FOR_SLICES(BT, id, lo, hi, for (long t = lo; t < hi; t++) copy_row(out + (size_t)t * OC, bias, OC));
     mm(0, 1, BT, OC, C, inp, C, w, C, bias ? 1.0f : 0.0f, out, OC);
 }
 
 SHORT_ROWS void matmul_residual_forward(float *out, const float *inp, const float *w, const float *bias, const float *resid,
                              int BT, int C, int OC) {
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < BT; t++) {
+    FOR_SLICES(BT, id, lo, hi, for (long t = lo; t < hi; t++) {
         float *o = out + (size_t)t * OC;
         const float *r = resid + (size_t)t * OC;
         if (bias)
             for (int c = 0; c < OC; c++) o[c] = r[c] + bias[c];
         else if (o != r)
             copy_row(o, r, OC);
-    }
+    });
     mm(0, 1, BT, OC, C, inp, C, w, C, 1.0f, out, OC);
 }
 
@@ -241,17 +243,11 @@ void matmul_backward(float *dinp, float *dw, float *dbias, const float *dout, co
     /* forward: out = inp @ w^T + bias */
     if (dinp) mm(0, 0, BT, C, OC, dout, OC, w, C, beta, dinp, C);
     mm(1, 0, OC, C, BT, dout, OC, inp, C, 1.0f, dw, C);
-    if (dbias) {
-#pragma omp parallel
-        {
-            int o0, o1;
-            omp_slice(OC, &o0, &o1);
-            for (int t = 0; t < BT; t++) {
-                const float *d = dout + (size_t)t * OC;
-                for (int o = o0; o < o1; o++) dbias[o] += d[o];
-            }
-        }
-    }
+    if (dbias)   /* threads split the channels: every row adds into each */
+        FOR_SLICES(OC, id, o0, o1, for (int t = 0; t < BT; t++) {
+            const float *d = dout + (size_t)t * OC;
+            for (long o = o0; o < o1; o++) dbias[o] += d[o];
+        });
 }
 
 #define GELU_S 0.7978845608028654f /* sqrt(2/pi) */
@@ -272,40 +268,36 @@ static inline float gelu_slope(float x, float den) {
 }
 
 void gelu_forward(float *out, const float *inp, size_t N) {
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < N; i++) out[i] = inp[i] / gelu_denom(inp[i]);
+    FOR_SLICES(N, id, lo, hi, for (long i = lo; i < hi; i++) out[i] = inp[i] / gelu_denom(inp[i]));
 }
 
 void gelu_forward_keep_slope(float *out, float *x, size_t N) {
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < N; i++) {
+    FOR_SLICES(N, id, lo, hi, for (long i = lo; i < hi; i++) {
         float xi = x[i], den = gelu_denom(xi);
         out[i] = xi / den;
         x[i] = gelu_slope(xi, den);
-    }
+    });
 }
 
 void gelu_backward(float *dinp, const float *inp, const float *dout, size_t N, float beta) {
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < N; i++) {
+    FOR_SLICES(N, id, lo, hi, for (long i = lo; i < hi; i++) {
         float g = gelu_slope(inp[i], gelu_denom(inp[i]));
         dinp[i] = FMAF(g, dout[i], beta == 0.0f ? 0.0f : beta * dinp[i]);
-    }
+    });
 }
 
 void gelu_backward_kept(float *dinp, const float *slope, const float *dout, size_t N) {
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < N; i++) dinp[i] = FMAF(slope[i], dout[i], 0.0f);   /* as gelu_backward's, bitwise */
+    /* FMAF with 0: as gelu_backward's, bitwise */
+    FOR_SLICES(N, id, lo, hi, for (long i = lo; i < hi; i++) dinp[i] = FMAF(slope[i], dout[i], 0.0f));
 }
 
 void residual_forward(float *out, const float *a, const float *b, size_t N) {
-#pragma omp parallel for schedule(static)
-    for (size_t i = 0; i < N; i++) out[i] = a[i] + b[i];
+    FOR_SLICES(N, id, lo, hi, for (long i = lo; i < hi; i++) out[i] = a[i] + b[i]);
 }
 
-void crossentropy_forward(float *losses, float *lse, const float *logits, const int *targets, int BT, int V) {
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < BT; t++) {
+static void crossentropy_rows(float *losses, float *lse, const float *logits, const int *targets, long t0, long t1,
+                              int V) {
+    for (long t = t0; t < t1; t++) {
         const float *l = logits + (size_t)t * V;
         float mx = -INFINITY, s = 0.0f;
 #pragma omp simd reduction(max : mx)
@@ -318,75 +310,78 @@ void crossentropy_forward(float *losses, float *lse, const float *logits, const 
     }
 }
 
+void crossentropy_forward(float *losses, float *lse, const float *logits, const int *targets, int BT, int V) {
+    FOR_SLICES(BT, id, lo, hi, crossentropy_rows(losses, lse, logits, targets, lo, hi, V));
+}
+
 void crossentropy_backward(float *dlogits, const float *logits, const float *lse, const int *targets, float dloss,
                            int BT, int V, float beta) {
-#pragma omp parallel for schedule(static)
-    for (int t = 0; t < BT; t++) {
+    FOR_SLICES(BT, id, lo, hi, for (long t = lo; t < hi; t++) {
         const float *l = logits + (size_t)t * V;
         float *d = dlogits + (size_t)t * V, z = lse[t];
         for (int i = 0; i < V; i++) d[i] = FMAF(dloss, expf_fast(l[i] - z), beta == 0.0f ? 0.0f : beta * d[i]);
         d[targets[t]] -= dloss;
-    }
+    });
 }
 
 SHORT_ROWS void split_heads(float *q, float *k, float *v, const float *qkv, int B, int T, int NH, int hs) {
     int C = NH * hs;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++)
-            for (int t = 0; t < T; t++) {
-                const float *row = qkv + ((size_t)b * T + t) * 3 * C + h * hs;
-                size_t o = (((size_t)b * NH + h) * T + t) * hs;
-                copy_row(q + o, row, hs);
-                copy_row(k + o, row + C, hs);
-                if (v) copy_row(v + o, row + 2 * C, hs);
-            }
+    FOR_SLICES((long)B * NH, id, lo, hi, for (long bh = lo; bh < hi; bh++) {
+        long b = bh / NH, h = bh % NH;
+        for (int t = 0; t < T; t++) {
+            const float *row = qkv + ((size_t)b * T + t) * 3 * C + h * hs;
+            size_t o = ((size_t)bh * T + t) * hs;
+            copy_row(q + o, row, hs);
+            copy_row(k + o, row + C, hs);
+            if (v) copy_row(v + o, row + 2 * C, hs);
+        }
+    });
 }
 
 SHORT_ROWS void merge_heads(float *qkv, const float *q, const float *k, const float *v, int B, int T, int NH, int hs) {
     int C = NH * hs;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++)
-            for (int h = 0; h < NH; h++) {
-                float *row = qkv + ((size_t)b * T + t) * 3 * C + h * hs;
-                size_t o = (((size_t)b * NH + h) * T + t) * hs;
-                copy_row(row, q + o, hs);
-                copy_row(row + C, k + o, hs);
-                if (v) copy_row(row + 2 * C, v + o, hs);
-            }
+    FOR_SLICES((long)B * T, id, lo, hi, for (long bt = lo; bt < hi; bt++) {
+        long b = bt / T, t = bt % T;
+        for (int h = 0; h < NH; h++) {
+            float *row = qkv + (size_t)bt * 3 * C + h * hs;
+            size_t o = (((size_t)b * NH + h) * T + t) * hs;
+            copy_row(row, q + o, hs);
+            copy_row(row + C, k + o, hs);
+            if (v) copy_row(row + 2 * C, v + o, hs);
+        }
+    });
 }
 
 SHORT_ROWS void merge_heads_grad(float *dqkv, const float *dq, const float *dk, const float *dv, int B, int T, int NH, int hs) {
     int C = NH * hs;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++)
-            for (int t = 0; t < T; t++) {
-                float *row = dqkv + ((size_t)b * T + t) * 3 * C + h * hs;
-                size_t o = (((size_t)b * NH + h) * T + t) * hs;
-                for (int i = 0; i < hs; i++) {
-                    row[i] += dq[o + i];
-                    row[C + i] += dk[o + i];
-                    row[2 * C + i] += dv[o + i];
-                }
+    FOR_SLICES((long)B * NH, id, lo, hi, for (long bh = lo; bh < hi; bh++) {
+        long b = bh / NH, h = bh % NH;
+        for (int t = 0; t < T; t++) {
+            float *row = dqkv + ((size_t)b * T + t) * 3 * C + h * hs;
+            size_t o = ((size_t)bh * T + t) * hs;
+            for (int i = 0; i < hs; i++) {
+                row[i] += dq[o + i];
+                row[C + i] += dk[o + i];
+                row[2 * C + i] += dv[o + i];
             }
+        }
+    });
 }
 
 SHORT_ROWS void heads_to_tokens(float *out, const float *inp, int B, int T, int NH, int hs) {
     int C = NH * hs;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int t = 0; t < T; t++)
-            for (int h = 0; h < NH; h++)
-                copy_row(out + ((size_t)b * T + t) * C + h * hs, inp + (((size_t)b * NH + h) * T + t) * hs, hs);
+    FOR_SLICES((long)B * T, id, lo, hi, for (long bt = lo; bt < hi; bt++) {
+        long b = bt / T, t = bt % T;
+        for (int h = 0; h < NH; h++)
+            copy_row(out + (size_t)bt * C + h * hs, inp + (((size_t)b * NH + h) * T + t) * hs, hs);
+    });
 }
 
 SHORT_ROWS void tokens_to_heads(float *out, const float *inp, int B, int T, int NH, int hs) {
     int C = NH * hs;
-#pragma omp parallel for collapse(2) schedule(static)
-    for (int b = 0; b < B; b++)
-        for (int h = 0; h < NH; h++)
-            for (int t = 0; t < T; t++)
-                copy_row(out + (((size_t)b * NH + h) * T + t) * hs, inp + ((size_t)b * T + t) * C + h * hs, hs);
+    FOR_SLICES((long)B * NH, id, lo, hi, for (long bh = lo; bh < hi; bh++) {
+        long b = bh / NH, h = bh % NH;
+        for (int t = 0; t < T; t++)
+            copy_row(out + ((size_t)bh * T + t) * hs, inp + ((size_t)b * T + t) * C + h * hs, hs);
+    });
 }

@@ -238,6 +238,94 @@ static void test_layouts(Rng *rng) {
     CHECK(memcmp(back, q, sizeof q) == 0, "tokens_to_heads inverts heads_to_tokens");
 }
 
+#ifdef _OPENMP
+/* static_slice against OpenMP's own schedule(static): the same owner for every item, for
+ * teams of 1..5 and 0..40 items (the ops' partial sums keep their rows when a loop moves from
+ * one to the other). */
+static void check_static_slice(void) {
+    int same = 1, teams = 1;
+    for (int nth = 1; nth <= 5; nth++)
+        for (int n = 0; n <= 40; n++) {
+            int owner[40], team = 0;
+#pragma omp parallel num_threads(nth)
+            {
+#pragma omp for schedule(static)
+                for (int i = 0; i < n; i++) owner[i] = omp_get_thread_num();
+#pragma omp single
+                team = omp_get_num_threads();
+            }
+            teams &= team == nth;
+            for (int id = 0; id < team; id++) {
+                long lo, hi;
+                static_slice(n, id, team, &lo, &hi);
+                for (long i = lo; i < hi; i++) same &= owner[i] == id;
+                same &= lo >= 0 && hi <= n && lo <= hi;
+            }
+        }
+    CHECK(teams, "FOR_SLICES test: OpenMP gave the teams asked (1..5 threads)");
+    CHECK(same, "static_slice gives each item the thread that schedule(static) gives it");
+}
+
+/* Some of the ops that FOR_SLICES splits, on x (R, W). */
+static void row_ops(float *y, float *kept, float *ln, float *mean, float *rstd, float *loss, float *lse,
+                    const float *x, const float *w, const float *b, const int *tg, int R, int W) {
+    gelu_forward_keep_slope(y, kept, (size_t)R * W);
+    layernorm_forward(ln, mean, rstd, x, w, b, R, W);
+    crossentropy_forward(loss, lse, x, tg, R, W);
+}
+
+/* FOR_SLICES at the top level splits [0, n) over a team (each item once, one slice per thread);
+ * inside an active region (a data-parallel shard) it runs [0, n) as slice 0 on the caller and
+ * opens no region (omp_get_level stays 1); and the ops give the same bits both ways. */
+static void check_for_slices(Rng *rng) {
+    enum { N = 37, R = 23, W = 16 };
+    int seen[N] = {0}, ids = 0, before = omp_max_threads();
+    omp_set_num_threads(3);
+    FOR_SLICES(N, id, lo, hi, {
+        for (long i = lo; i < hi; i++) __atomic_fetch_add(&seen[i], 1, __ATOMIC_RELAXED);
+        __atomic_fetch_or(&ids, 1 << id, __ATOMIC_RELAXED);
+    });
+    int once = 1;
+    for (int i = 0; i < N; i++) once &= seen[i] == 1;
+    CHECK(once && ids == 7, "FOR_SLICES on 3 threads: every item once, slices 0..2 (ids mask %d)", ids);
+    int serial_ok[2] = {0, 0};
+    omp_set_num_threads(2);
+#pragma omp parallel num_threads(2)
+    {
+        int me = omp_get_thread_num(), ok = 1, runs = 0;
+        FOR_SLICES(N, id, lo, hi, {
+            ok &= id == 0 && lo == 0 && hi == N && omp_get_level() == 1 && omp_get_thread_num() == me;
+            runs++;
+        });
+        serial_ok[me] = ok && runs == 1;
+    }
+    CHECK(serial_ok[0] && serial_ok[1], "FOR_SLICES inside a region: [0, N) once on the caller, no region opened");
+    /* elementwise and row-wise ops: a 2-thread team at the top level vs each thread of a region alone */
+    float x[R * W], w[W], b[W], y[2][R * W], kept[2][R * W], mean[2][R], rstd[2][R], ln[2][R * W], lse[2][R],
+        loss[2][R];
+    int tg[R];
+    fill_normal(x, R * W, 1.5f, rng);
+    fill_normal(w, W, 1.0f, rng);
+    fill_normal(b, W, 1.0f, rng);
+    for (int t = 0; t < R; t++) tg[t] = t % W;
+    for (int pass = 0; pass < 2; pass++) {
+        memcpy(kept[pass], x, sizeof x);
+        if (pass == 0) {
+            row_ops(y[0], kept[0], ln[0], mean[0], rstd[0], loss[0], lse[0], x, w, b, tg, R, W);
+            continue;
+        }
+#pragma omp parallel num_threads(2)
+#pragma omp single
+        row_ops(y[1], kept[1], ln[1], mean[1], rstd[1], loss[1], lse[1], x, w, b, tg, R, W);
+    }
+    CHECK(!memcmp(y[0], y[1], sizeof y[0]) && !memcmp(kept[0], kept[1], sizeof kept[0]) &&
+              !memcmp(ln[0], ln[1], sizeof ln[0]) && !memcmp(rstd[0], rstd[1], sizeof rstd[0]) &&
+              !memcmp(loss[0], loss[1], sizeof loss[0]),
+          "gelu, layernorm, cross-entropy: the same bits on a team and inside a region");
+    omp_set_num_threads(before);
+}
+#endif
+
 void test_ops(void) {
     Rng rng;
     rng_seed(&rng, 1234);
@@ -253,4 +341,8 @@ void test_ops(void) {
     test_sgemm(&rng);
     test_matmul_split(&rng);
     test_layouts(&rng);
+#ifdef _OPENMP
+    check_static_slice();
+    check_for_slices(&rng);
+#endif
 }
