@@ -6,7 +6,8 @@
  * each a fork, a join and, with passive waiting, a kernel wake-up), and each
  * shard's products run single-threaded on rows the thread keeps in its own cache.
  * Inside the region every op, product and attention loop sees omp_in_parallel()
- * and runs on its caller's thread alone (ops.c, gemm_bf16.c, attention.c).
+ * and runs on its caller's thread alone, opening no region of its own (FOR_SLICES,
+ * ops.h: libgomp would still build a team of one for each, ~80 per shard and step).
  *
  *   shard s of n: sequences [b0(s), b0(s+1)), b0(s) = s*B/n rounded down
  *   grads = sum over s, in s order, of shard s's gradient of (sum of its token
