@@ -79,20 +79,26 @@ static void t5_row_split(int i, int j0, int nj, int *c_far, int *c_end) {
 }
 
 /* scores (ni, ld) tile: scores[r*ld + c] += bias(h, i0+r, j0+c) for j <= i; j > i untouched. */
+/* The near distances in reverse, REV(d) = T5_MAX_DISTANCE - 1 - d: along a row, c up means d
+ * down, so rev[REV(i - j0 - c)] = rev[T5_MAX_DISTANCE - 1 - i + j0 + c] walks up with c and the
+ * loops over c vectorise (each entry still sees the same additions in the same order). */
+#define REV(d) (T5_MAX_DISTANCE - 1 - (d))
+
 static void t5_bias_add(float *scores, int ld, int h, int i0, int ni, int j0, int nj, const PosCtx *ctx) {
     const int NH = ctx->cfg.n_head;
-    float near[T5_MAX_DISTANCE];   /* near[d] = table[bucket(d), h] for the tile's d < 128 */
+    float rev[T5_MAX_DISTANCE];   /* rev[REV(d)] = table[bucket(d), h] for the tile's d < 128 */
     int lo, hi;
     t5_near_range(i0, ni, j0, nj, ctx, &lo, &hi);
-    for (int d = lo; d <= hi; d++) near[d] = ctx->p[0][(int)ctx->cache[d] * NH + h];
+    for (int d = lo; d <= hi; d++) rev[REV(d)] = ctx->p[0][(int)ctx->cache[d] * NH + h];
     const float far = ctx->p[0][(T5_BUCKETS - 1) * NH + h];   /* every d >= 128 */
     for (int r = 0; r < ni; r++) {
         const int i = i0 + r;
         float *row = scores + (size_t)r * ld;
+        const int base = REV(i - j0);   /* rev[base + c] = rev[REV(i - j0 - c)], >= 0 for c >= c_far */
         int c_far, c_end;
         t5_row_split(i, j0, nj, &c_far, &c_end);
         for (int c = 0; c < c_far; c++) row[c] += far;
-        for (int c = c_far; c < c_end; c++) row[c] += near[i - j0 - c];
+        for (int c = c_far; c < c_end; c++) row[c] += rev[base + c];
     }
 }
 
@@ -112,20 +118,21 @@ static double t5_sum(const float *x, int n) {
  *   dtable[bucket(i-j), h] += dscores[i, j]   for j <= i. */
 static void t5_bias_backward(const float *dscores, int ld, int h, int i0, int ni, int j0, int nj,
                              const PosCtx *ctx) {
-    double dnear[T5_MAX_DISTANCE] = {0};
+    double rev[T5_MAX_DISTANCE] = {0};   /* rev[REV(d)]: the sum at distance d < 128 */
     double dfar = 0.0;
     for (int r = 0; r < ni; r++) {
         const int i = i0 + r;
         const float *row = dscores + (size_t)r * ld;
+        const int base = REV(i - j0);   /* as in t5_bias_add */
         int c_far, c_end;
         t5_row_split(i, j0, nj, &c_far, &c_end);
         dfar += t5_sum(row, c_far);
-        for (int c = c_far; c < c_end; c++) dnear[i - j0 - c] += row[c];
+        for (int c = c_far; c < c_end; c++) rev[base + c] += row[c];
     }
     const int NH = ctx->cfg.n_head;
     int lo, hi;
     t5_near_range(i0, ni, j0, nj, ctx, &lo, &hi);
-    for (int d = lo; d <= hi; d++) ctx->dp[0][(int)ctx->cache[d] * NH + h] += (float)dnear[d];
+    for (int d = lo; d <= hi; d++) ctx->dp[0][(int)ctx->cache[d] * NH + h] += (float)rev[REV(d)];
     ctx->dp[0][(T5_BUCKETS - 1) * NH + h] += (float)dfar;
 }
 
