@@ -77,7 +77,7 @@ int ops_bf16(void) { return use_bf16; }
 void sgemm_split_rows(int transA, int transB, int M, int N, int K, float alpha, const float *A, int lda,
                       const float *B, int ldb, float beta, float *C, int ldc) {
     int nth = omp_max_threads();
-    if (nth <= 1 || M < 32 * nth || K <= 0 || omp_nested()) {
+    if (ops_serial() || M < 32 * nth || K <= 0) {
         sgemm(transA, transB, M, N, K, alpha, A, lda, B, ldb, beta, C, ldc);
         return;
     }
@@ -192,9 +192,10 @@ void layernorm_backward(float *dinp, float *dw, float *db, const float *dout, co
      * depend on scheduling (exact resume needs bitwise-reproducible steps). */
     int nth = ops_team_size();
     float *part = xcalloc((size_t)nth * 2 * C, sizeof(float));   /* (nth, 2, C) */
-    FOR_SLICES(BT, id, lo, hi,
-               layernorm_backward_rows(dinp, part + (size_t)id * 2 * C, part + (size_t)id * 2 * C + C, dout, inp, w,
-                                       mean, rstd, lo, hi, C));
+    FOR_SLICES(BT, id, lo, hi, {
+        float *pdw = part + (size_t)id * 2 * C;   /* this slice's dw, then its db */
+        layernorm_backward_rows(dinp, pdw, pdw + C, dout, inp, w, mean, rstd, lo, hi, C);
+    });
     for (int th = 0; th < nth; th++)
         for (int c = 0; c < C; c++) {
             dw[c] += part[(size_t)th * 2 * C + c];
